@@ -5,6 +5,7 @@
     │   └── TaskParseError   tasks.md that cannot be read as tasks (carries the line)
     ├── GitStateError        the repository is not in a state sdd may write to (exit 2)
     ├── ModelError           the model endpoint refused us for good (auth, permission) (exit 3)
+    ├── ModelUnavailable     overloaded/rate limited/unreachable past retries (exit 1, resumable)
     └── RunStopped           a run ended without landing every task (exit 1)
 
 Anything else escaping is a bug and keeps its traceback.
@@ -43,5 +44,11 @@ class ModelError(SddError):
 
 class RunStopped(SddError):
     """The run stopped before every task landed; `sdd resume` continues it."""
+
+    code = 1
+
+
+class ModelUnavailable(SddError):
+    """The model endpoint stayed unavailable past the SDK's own retries; the run can resume."""
 
     code = 1
