@@ -1,0 +1,294 @@
+"""The optional `.specify/sdd.yaml`: a repository's standing choices for `sdd run`.
+
+Every key has a default, so the file only holds what a project changes. A typo or a wrong type
+is an error naming the key path, not a silently ignored setting. The field docstrings are the
+documentation: `config_reference()` turns them into the README's table of keys.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from orchestrator.errors import InputError
+from orchestrator.speckit import read_text
+
+if TYPE_CHECKING:
+    from orchestrator.agents import RouteRule
+
+CONFIG_PATH = ".specify/sdd.yaml"
+_BASH_RULE = re.compile(r"Bash\((.+)\)")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class RouteConfig(_Section):
+    agent: str = Field(min_length=1)
+    """The agent (by name) that takes the tasks this route matches."""
+    glob: str | None = None
+    """Match tasks that name a file matching this glob, e.g. `app/api/**`."""
+    keyword: str | None = None
+    """Match tasks whose description contains this word (case-insensitive)."""
+
+    @model_validator(mode="after")
+    def _one_matcher(self) -> RouteConfig:
+        if (self.glob is None) == (self.keyword is None):
+            raise ValueError("a route needs exactly one of `glob` or `keyword`")
+        return self
+
+
+class Limits(_Section):
+    attempts: int = Field(3, ge=1)
+    """Attempts per task; verification output goes back to the agent between them."""
+    turns: int = Field(40, ge=1)
+    """Model turns per attempt."""
+    output_tokens: int = Field(64000, ge=1)
+    """Output tokens per attempt, across its turns."""
+    max_tokens: int = Field(16000, ge=1)
+    """`max_tokens` of each model call."""
+    bash_timeout: float = Field(300, gt=0)
+    """Seconds one Bash tool call may run."""
+    verify_timeout: float = Field(900, gt=0)
+    """Seconds each verification command may run."""
+
+
+class BashRules(_Section):
+    allow: list[str] = []
+    """Commands the agents' Bash tool may run: `Bash(pytest:*)` or a bare prefix (`pytest`)."""
+    deny: list[str] = []
+    """Commands it may never run, in the same form; deny wins over allow."""
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _rule_form(cls, rules: list[str]) -> list[str]:
+        for rule in rules:
+            if not rule.strip():
+                raise ValueError("a Bash rule cannot be empty")
+            if "(" in rule and not _BASH_RULE.fullmatch(rule.strip()):
+                raise ValueError(f"`{rule}` is neither `Bash(prefix:*)` nor a bare prefix")
+        return rules
+
+
+class Budget(_Section):
+    run_tokens: int | None = Field(None, ge=1)
+    """Pause the run once it has used this many tokens (input + output)."""
+    task_tokens: int | None = Field(None, ge=1)
+    """Stop a task's attempts once it has used this many tokens."""
+    run_cost: float | None = Field(None, gt=0)
+    """Pause the run once its estimated cost reaches this many USD."""
+    task_cost: float | None = Field(None, gt=0)
+    """Stop a task's attempts once its estimated cost reaches this many USD."""
+
+
+class Price(_Section):
+    model_config = ConfigDict(frozen=True)
+
+    input: float = Field(ge=0)
+    """USD per million input tokens."""
+    output: float = Field(ge=0)
+    """USD per million output tokens."""
+    cache_write: float | None = Field(None, ge=0)
+    """USD per million tokens written to the prompt cache (default 1.25 × input)."""
+    cache_read: float | None = Field(None, ge=0)
+    """USD per million tokens read from the prompt cache (default 0.1 × input)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cache_rates(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("input"), int | float):
+            rate = float(data["input"])
+            data = {"cache_write": rate * 1.25, "cache_read": rate / 10} | data
+        return data
+
+
+DEFAULT_PRICES: dict[str, Price] = {
+    "claude-opus-5-5": Price(input=4.0, output=20.0),
+    "claude-sonnet-5-5": Price(input=2.0, output=10.0),
+    "claude-haiku-5-5": Price(input=0.10, output=0.50),
+}
+
+
+class Config(_Section):
+    model: str = Field("claude-sonnet-5-5", min_length=1)
+    """A model id, an alias (`sonnet`, `opus`, `haiku`) or `scripted:PATH` (from the repo root)."""
+    default_agent: str = Field("generalist", min_length=1)
+    """The agent for tasks no route and no agent description claims."""
+    verify: list[str] | None = None
+    """Shell commands run from the repo root after each task; null = pytest when the repo has
+    tests plus a syntax check of changed Python files; `[]` turns verification off."""
+    routes: list[RouteConfig] = []
+    """Routing rules tried in order before the agents' own descriptions."""
+    limits: Limits = Field(default_factory=Limits)
+    """How long one task may go on."""
+    bash: BashRules = Field(default_factory=BashRules)
+    """Project-wide Bash rules, added to each agent's own."""
+    commit_hooks: bool = False
+    """Run the repository's git hooks when committing a task."""
+    approve: Literal["never", "each"] = "never"
+    """`each` pauses before every commit for `sdd resume --approve/--reject`."""
+    budget: Budget = Field(default_factory=Budget)
+    """Token and cost ceilings; null = no ceiling."""
+    prices: dict[str, Price] = {}
+    """Prices by model id, over the built-in ones, for cost estimates."""
+    jobs: int = Field(1, ge=1)
+    """Tasks run at once (parallel waves in worktrees)."""
+    allow_env_files: bool = False
+    """Let agents read and write `.env` files."""
+
+    @field_validator("limits", "bash", "budget", mode="before")
+    @classmethod
+    def _empty_section(cls, value: object) -> object:
+        """`limits:` with every sub-key commented out is YAML null: keep the defaults."""
+        return {} if value is None else value
+
+    @field_validator("verify")
+    @classmethod
+    def _commands(cls, commands: list[str] | None) -> list[str] | None:
+        if commands is not None and any(not c.strip() for c in commands):
+            raise ValueError("a verify command cannot be empty")
+        return commands
+
+    def route_rules(self) -> list[RouteRule]:
+        from orchestrator.agents import RouteRule
+
+        return [RouteRule(r.agent, glob=r.glob, keyword=r.keyword) for r in self.routes]
+
+    def price(self, model_id: str) -> Price | None:
+        """The price of a model id; a dated id (`claude-x-5-5-20260101`) takes its base price."""
+        prices = {**DEFAULT_PRICES, **self.prices}
+        if model_id in prices:
+            return prices[model_id]
+        bases = [k for k in prices if model_id.startswith(k + "-")]
+        return prices[max(bases, key=len)] if bases else None
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_config(root: Path) -> Config:
+    """The repository's config, or the defaults when it has no `.specify/sdd.yaml`."""
+    path = root / CONFIG_PATH
+    if not path.exists():
+        return Config()
+    return parse_config(read_text(path, root.resolve()))
+
+
+def parse_config(text: str, where: str = CONFIG_PATH) -> Config:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise InputError(_yaml_message(e, where)) from None
+    if data is None:
+        return Config()
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise InputError(f"`{where}`: the top level must be a mapping of keys, not {kind}")
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        raise InputError(_validation_message(e, where)) from None
+
+
+def _yaml_message(e: yaml.YAMLError, where: str) -> str:
+    mark = getattr(e, "problem_mark", None)
+    problem = getattr(e, "problem", None) or " ".join(str(e).split())
+    at = f" line {mark.line + 1}" if mark is not None else ""
+    return f"`{where}`{at}: not valid YAML: {problem}"
+
+
+def _validation_message(e: ValidationError, where: str) -> str:
+    # An unknown key usually explains the rest (a misspelt required key is also "missing").
+    errors = sorted(e.errors(include_url=False), key=lambda x: x["type"] != "extra_forbidden")
+    first = errors[0]
+    loc = first["loc"]
+    key = _key_path(loc) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"expected one of: {', '.join(known)}"
+        message = f"unknown key ({hint})"
+    else:
+        message = first["msg"].removeprefix("Value error, ")
+        if first["type"].endswith("_parsing"):  # "…integer, unable to parse string as an integer"
+            message = message.split(",")[0]
+        value = first.get("input")
+        if first["type"] != "missing" and isinstance(value, str | int | float | bool):
+            message += f" (got {value!r})"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"`{where}`: {key}: {message}{more}"
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the model at `loc` accepts (Config, or a section, route or price inside it)."""
+    model: type[BaseModel] = Config
+    parts = list(loc)
+    while parts:
+        field = model.model_fields.get(str(parts.pop(0)))
+        sub = _submodel(field.annotation) if field else None
+        if sub is None:
+            return []
+        suffix, model = sub
+        if suffix and parts:
+            parts.pop(0)  # the list index or the dict key
+    return list(model.model_fields)
+
+
+# ---------------------------------------------------------------- documentation
+
+
+def _submodel(annotation: Any) -> tuple[str, type[BaseModel]] | None:
+    """How a field holds a model: directly (""), as a list ("[]") or as a dict ("<model>")."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "", annotation
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return "[]", args[0]
+    if origin is dict and len(args) == 2 and issubclass(args[1], BaseModel):
+        return ".<model>", args[1]
+    return None
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list | dict) and not value:
+        return "[]" if isinstance(value, list) else "{}"
+    return str(value)
+
+
+def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str]]:
+    for name, field in model.model_fields.items():
+        key = prefix + name
+        sub = _submodel(field.annotation)
+        if sub is not None and sub[0] == "":
+            yield from _rows(sub[1], key + ".")
+            continue
+        default = "required" if field.is_required() else _show(field.get_default())
+        yield key, default, " ".join((field.description or "").split())
+        if sub is not None:
+            yield from _rows(sub[1], key + sub[0] + ".")
+
+
+def config_reference() -> list[tuple[str, str, str]]:
+    """(key path, default, description) for every key, in the order the model declares them."""
+    return list(_rows(Config, ""))
