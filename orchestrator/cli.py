@@ -1,0 +1,222 @@
+"""The `sdd` command line. Thin: parse arguments, call one library function, render.
+
+Heavy modules (langgraph, anthropic, git) are imported inside the commands that need them,
+so `sdd plan` and `sdd status` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from orchestrator.errors import SddError
+
+app = typer.Typer(
+    name="sdd",
+    help="Run a spec-kit feature to completion: one verified, resumable commit per task.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+
+Feature = Annotated[
+    str | None,
+    typer.Argument(help="Feature folder, number or short name (default: as spec-kit resolves it)."),
+]
+Repo = Annotated[
+    Path | None, typer.Option("--repo", help="The repository (default: walk up to .specify/).")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _locate(repo: Path | None, feature: str | None) -> tuple[Path, Path]:
+    from orchestrator.speckit import find_root, resolve_feature
+
+    root = find_root(repo)
+    return root, resolve_feature(root, feature)
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command()
+def plan(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
+    """Dry run: the tasks, their dependencies, waves and agent routes, with reasons."""
+    from orchestrator.session import make_plan
+    from orchestrator.views import plan_data, plan_table
+
+    root, feature_dir = _locate(repo, feature)
+    data = plan_data(make_plan(root, feature_dir))
+    if as_json:
+        _print_json(data)
+        return
+    out.print(plan_table(data))
+    for w in data["warnings"]:
+        out.print(f"[yellow]warning:[/yellow] {w}")
+
+
+@app.command()
+def agents(repo: Repo = None) -> None:
+    """The agent definitions found, where they come from, and their tools."""
+    from rich.table import Table
+
+    from orchestrator.agents import agent_dirs, load_agents
+    from orchestrator.speckit import find_root
+
+    found = load_agents(agent_dirs(find_root(repo)))
+    table = Table(title="agents")
+    for col in ("name", "source", "tools", "model", "description"):
+        table.add_column(col, overflow="fold")
+    for a in found.agents.values():
+        tools = ", ".join(a.tools) if a.tools is not None else "all"
+        table.add_row(
+            a.name, f"{a.source}: {a.path}", tools, a.model or "inherit", a.description[:120]
+        )
+    out.print(table)
+    for note in found.notes:
+        out.print(f"[dim]{note}[/dim]")
+
+
+def _run(repo: Path | None, feature: str | None, options: object, quiet: bool = False) -> int:
+    from rich.markup import escape
+
+    from orchestrator.engine import run_session
+    from orchestrator.progress import Reporter
+    from orchestrator.session import open_session
+    from orchestrator.views import log_data, log_table
+
+    root, feature_dir = _locate(repo, feature)
+    session = open_session(root, feature_dir, options, Reporter(out, quiet))  # type: ignore[arg-type]
+    try:
+        run_id, model = session.run.run_id, escape(session.model.name)
+        out.print(
+            f"[bold]sdd run {session.feature}[/bold] [dim](run {run_id}, model {model})[/dim]"
+        )
+        result = run_session(session)
+        rows = log_data(session.store.tasks(session.feature), session.plan.graph.order)
+        out.print(log_table(session.feature, rows))
+        if result.status == "finished":
+            out.print(f"[green]All {len(session.plan.graph.order)} tasks landed.[/green]")
+            return 0
+        reason = escape(result.reason)
+        out.print(f"[yellow]Run paused: {reason}[/yellow]. Continue: sdd resume {session.feature}")
+        return 1
+    finally:
+        session.close()
+
+
+@app.command()
+def run(
+    feature: Feature = None,
+    repo: Repo = None,
+    model: Annotated[str | None, typer.Option(help="Model id, alias, or scripted:PATH.")] = None,
+    restart: Annotated[
+        bool, typer.Option(help="Start a new run; landed tasks stay landed.")
+    ] = False,
+    commit_dirty: Annotated[
+        bool, typer.Option(help="Commit your uncommitted changes first, as your own commit.")
+    ] = False,
+) -> None:
+    """Run (or continue) the feature's task graph, one verified commit per task."""
+    from orchestrator.session import RunOptions
+
+    raise typer.Exit(_run(repo, feature, RunOptions(model, restart, commit_dirty)))
+
+
+@app.command()
+def resume(
+    feature: Feature = None,
+    repo: Repo = None,
+    model: Annotated[str | None, typer.Option(help="Model id, alias, or scripted:PATH.")] = None,
+) -> None:
+    """Continue a paused or crashed run from its checkpoint."""
+    from orchestrator.session import RunOptions
+
+    raise typer.Exit(_run(repo, feature, RunOptions(model)))
+
+
+def _records(repo: Path | None, feature: str | None):  # type: ignore[no-untyped-def]
+    from orchestrator.session import make_plan, state_dir
+    from orchestrator.store import Store
+
+    root, feature_dir = _locate(repo, feature)
+    plan = make_plan(root, feature_dir)
+    store = Store.open_readonly(state_dir(root) / "state.sqlite")
+    return plan, store
+
+
+@app.command()
+def log(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
+    """One line per landed task: commit, agent, attempts, tokens, seconds."""
+    from orchestrator.views import log_data, log_table
+
+    plan, store = _records(repo, feature)
+    rows = log_data(store.tasks(plan.docs.name), plan.graph.order) if store else []
+    if as_json:
+        _print_json(rows)
+    else:
+        out.print(log_table(plan.docs.name, rows))
+
+
+@app.command()
+def status(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
+    """Where the run stands: per-task state, attempts, commit, tokens."""
+    from orchestrator.views import status_data, status_table
+
+    plan, store = _records(repo, feature)
+    name = plan.docs.name
+    run_rec = store.latest_run(name) if store else None
+    records = store.tasks(name) if store else {}
+    done = {t.id for t in plan.tasklist.tasks if t.done}
+    data = status_data(name, run_rec, records, plan.graph.order, done)
+    if as_json:
+        _print_json(data)
+    else:
+        out.print(status_table(data))
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Directory to create the demo repository in (default: a temp dir)."),
+    ] = None,
+) -> None:
+    """Copy the example FastAPI project to a fresh git repository and run it offline."""
+    from orchestrator.demo import prepare_demo
+
+    target, script = prepare_demo(keep)
+    out.print(f"[bold]Demo repository:[/bold] {target}")
+    code = _run(target, "001-todo-api", _demo_options(script))
+    out.print(f"\nInspect it: cd {target} && git log --oneline && sdd log 001-todo-api")
+    raise typer.Exit(code)
+
+
+def _demo_options(script: Path) -> object:
+    from orchestrator.session import RunOptions
+
+    return RunOptions(model=f"scripted:{script}")
+
+
+def main() -> None:
+    """Console entry point: user errors are one line and an exit code, never a traceback."""
+    try:
+        app()
+    except SddError as exc:
+        from rich.markup import escape
+
+        Console(stderr=True, highlight=False).print(
+            f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True
+        )
+        sys.exit(exc.code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""`sdd demo`: the example project in a fresh git repository, ready for an offline run."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from orchestrator.errors import InputError
+
+EXAMPLE = "todo-api"
+
+
+def examples_dir() -> Path:
+    """The shipped examples: inside the installed package, or the source tree's examples/."""
+    try:
+        shipped = Path(str(resources.files("orchestrator.demo_data")))
+        if (shipped / EXAMPLE).is_dir():
+            return shipped
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parents[1] / "examples"
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+
+
+def prepare_demo(target: Path | None = None) -> tuple[Path, Path]:
+    """Copy the example, commit it, and return (repository, scripted-model script)."""
+    source = examples_dir()
+    script = source / f"{EXAMPLE}.script.yaml"
+    if not (source / EXAMPLE).is_dir() or not script.is_file():
+        raise InputError(f"the demo example is missing from {source}; reinstall sdd")
+    if target is None:
+        target = Path(tempfile.mkdtemp(prefix="sdd-demo-")) / EXAMPLE
+    elif target.exists() and any(target.iterdir()):
+        raise InputError(f"{target} is not empty; choose a new directory for the demo")
+    shutil.copytree(
+        source / EXAMPLE,
+        target,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".sdd"),
+    )
+    _git(target, "init", "-q", "-b", "main")
+    _git(target, "config", "user.name", "sdd demo")
+    _git(target, "config", "user.email", "demo@sdd.invalid")
+    _git(target, "add", "-A")
+    _git(target, "commit", "-q", "-m", "Todo API: spec-kit feature 001-todo-api, before sdd")
+    return target, script

@@ -1,0 +1,142 @@
+"""LangGraph wiring: two nodes, two pure routers, a SQLite checkpointer under `.sdd/`.
+
+    START -> select_task -(a task is ready)-> run_task -(landed)-> select_task ...
+                         -(none left)-> END             -(failed)-> END (paused)
+
+Graph state is a cursor (run id, current task, counters, status); per-task records live in
+the store. A whole task runs inside `run_task`, so a crash costs at most that task, and
+resuming re-runs it from its first line, where `execute_task` finds committed work by trailer.
+"""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+from orchestrator.executor import execute_task
+from orchestrator.session import Session
+
+if TYPE_CHECKING:
+    from langgraph.graph.state import CompiledStateGraph
+    from langgraph.runtime import Runtime
+
+
+class RunState(TypedDict, total=False):
+    run_id: str
+    current: str | None
+    landed: int
+    status: str  # running | paused | finished
+    reason: str
+
+
+def select_task(state: RunState, runtime: Runtime[Session]) -> RunState:
+    s = runtime.context
+    done = s.done_ids()
+    ready = s.plan.graph.ready(done)
+    if ready:
+        return {"current": ready[0], "status": "running", "reason": ""}
+    pending = [t for t in s.plan.graph.order if t not in done]
+    if not pending:
+        return {"current": None, "status": "finished", "reason": ""}
+    return {"current": None, "status": "paused", "reason": f"no task is ready ({pending[0]} waits)"}
+
+
+def run_task(state: RunState, runtime: Runtime[Session]) -> RunState:
+    current = state.get("current")
+    assert current is not None
+    outcome = execute_task(runtime.context, current)
+    if outcome.landed:
+        return {"current": None, "landed": state.get("landed", 0) + 1}
+    return {"status": "paused", "reason": outcome.reason}
+
+
+def after_select(state: RunState) -> Literal["run_task", "__end__"]:
+    return "run_task" if state.get("current") else "__end__"
+
+
+def after_task(state: RunState) -> Literal["select_task", "__end__"]:
+    return "__end__" if state.get("status") == "paused" else "select_task"
+
+
+def build_graph() -> Any:
+    """The uncompiled graph; `langgraph.json` and tests compile it with their own saver."""
+    from langgraph.graph import START, StateGraph
+
+    builder = StateGraph(RunState, context_schema=Session)
+    builder.add_node("select_task", select_task)
+    builder.add_node("run_task", run_task)
+    builder.add_edge(START, "select_task")
+    builder.add_conditional_edges("select_task", after_select)
+    builder.add_conditional_edges("run_task", after_task)
+    return builder
+
+
+def compile_graph(db_path: str) -> CompiledStateGraph:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite3.connect(db_path, check_same_thread=False)
+    return build_graph().compile(checkpointer=SqliteSaver(conn))
+
+
+@dataclass(slots=True)
+class RunResult:
+    status: str  # finished | paused | interrupted
+    reason: str
+    landed_now: int
+
+
+class _CtrlC:
+    """First Ctrl-C: finish the current task and stop at the step boundary. Second: stop now."""
+
+    def __init__(self, control: Any, session: Session) -> None:
+        self.control, self.session, self.pressed = control, session, 0
+        self.previous: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self.previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.pressed += 1
+        if self.pressed > 1:
+            raise KeyboardInterrupt
+        self.session.reporter.note("Ctrl-C: finishing the current task, then pausing")
+        self.control.request_drain("interrupted by Ctrl-C")
+
+
+def run_session(session: Session) -> RunResult:
+    """Drive the graph for this session's run until it finishes or pauses."""
+    from langgraph.errors import GraphDrained
+    from langgraph.runtime import RunControl
+
+    graph = compile_graph(str(session.root / ".sdd" / "state.sqlite"))
+    run = session.run
+    cfg: dict[str, Any] = {
+        "configurable": {"thread_id": run.run_id},
+        "recursion_limit": 2 * len(session.plan.graph.order) + 10,
+    }
+    snapshot = graph.get_state(cfg)
+    inp: RunState | None = None if snapshot.next else {"run_id": run.run_id, "landed": 0}
+    session.store.set_run_status(run.run_id, "running")
+    control = RunControl()
+    before = len(session.landed)
+    try:
+        with _CtrlC(control, session):
+            final = graph.invoke(inp, cfg, context=session, durability="sync", control=control)
+    except GraphDrained:
+        reason = "interrupted by Ctrl-C"
+        session.store.set_run_status(run.run_id, "paused", reason)
+        return RunResult("paused", reason, len(session.landed) - before)
+    except KeyboardInterrupt:
+        reason = "stopped by a second Ctrl-C"
+        session.store.set_run_status(run.run_id, "paused", reason)
+        return RunResult("paused", reason, len(session.landed) - before)
+    status, reason = final.get("status", "finished"), final.get("reason", "")
+    session.store.set_run_status(run.run_id, status, reason)
+    return RunResult(status, reason, len(session.landed) - before)

@@ -1,0 +1,222 @@
+"""One task from base commit to landed commit (or to a clean tree and a recorded failure).
+
+This is the body of the engine's task node. LangGraph re-runs a node from its first line after
+a crash, so every step here is safe to repeat: a task already committed is found by its
+trailer and never committed again, and leftovers of an interrupted attempt are reset first.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator import prompt, verify
+from orchestrator.agent_loop import AttemptReport, Limits, run_task_loop
+from orchestrator.commitmsg import task_commit_message
+from orchestrator.model import resolve_model_id
+from orchestrator.session import Session, write_exact
+from orchestrator.store import AttemptRecord, TaskRecord
+from orchestrator.tasks import Task, set_done
+from orchestrator.tools import Toolbox
+from orchestrator.transcript import Transcript
+
+
+@dataclass(slots=True)
+class TaskOutcome:
+    landed: bool
+    reason: str = ""
+
+
+def agent_env() -> dict[str, str]:
+    """The agent's `python` is the interpreter that verifies its work, so both see one world."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def transcript_path(session: Session, task_id: str, attempt: int) -> Path:
+    return (
+        session.root
+        / ".sdd"
+        / "transcripts"
+        / session.feature
+        / task_id
+        / f"attempt-{attempt}.jsonl"
+    )
+
+
+class _Hooks:
+    """The agent loop's view of git, verification and the records for one task."""
+
+    def __init__(self, session: Session, task: Task, base: str, record: TaskRecord) -> None:
+        self.s, self.task, self.base, self.record = session, task, base, record
+        self.first_attempt = record.attempts
+        self.verdict: verify.Verdict | None = None
+        self.passing: verify.Snapshot | None = None
+
+    def changed_files(self) -> list[str]:
+        rel = self.s.rel_to_root(self.s.repo.changed_files(self.base))
+        tasks_rel = self.s.plan.docs.tasks_path.relative_to(self.s.root).as_posix()
+        return [p for p in rel if p != tasks_rel]
+
+    def verify(self, changed: list[str]) -> verify.Verdict:
+        s = self.s
+        commands = s.verify_commands()
+        timeout = s.plan.config.limits.verify_timeout
+        assert s.base_snapshot is not None
+        now = verify.snapshot(s.root, commands, changed, timeout=timeout)
+        phase_title = s.plan.tasklist.phases[self.task.phase].title
+        self.verdict = verify.judge(
+            now,
+            s.base_snapshot,
+            task_id=self.task.id,
+            changed=changed,
+            expected_red=s.store.expected_red(s.feature),
+            test_task=verify.is_test_task(self.task, phase_title),
+            phase_end=_is_phase_end(s, self.task),
+        )
+        if self.verdict.passed:
+            self.passing = now
+        return self.verdict
+
+    def transcript(self, attempt: int) -> Transcript:
+        n = self.first_attempt + attempt
+        return Transcript(transcript_path(self.s, self.task.id, n), self.s.secrets)
+
+    def attempt_done(self, report: AttemptReport) -> None:
+        s = self.s
+        n = self.first_attempt + report.attempt
+        s.store.add_attempt(
+            AttemptRecord(
+                s.feature,
+                self.task.id,
+                n,
+                s.run.run_id,
+                report.outcome,
+                report.verdict.output if report.verdict else "",
+                report.transcript,
+                report.usage.input_tokens,
+                report.usage.output_tokens,
+                report.seconds,
+            )
+        )
+        r = self.record
+        r.attempts = n
+        r.input_tokens += report.usage.input_tokens
+        r.output_tokens += report.usage.output_tokens
+        r.cache_read_tokens += report.usage.cache_read_tokens
+        r.cache_write_tokens += report.usage.cache_write_tokens
+        r.seconds = round(r.seconds + report.seconds, 3)
+        s.store.save_task(r)
+        detail = report.verdict.output.splitlines()[0] if report.verdict else ""
+        s.reporter.attempt(self.task.id, n, report.outcome, detail[:160])
+
+
+def _is_phase_end(s: Session, task: Task) -> bool:
+    """Last pending task of a phase that contains implementation (not only test writing)."""
+    done = s.done_ids()
+    phase_tasks = [t for t in s.plan.tasklist.tasks if t.phase == task.phase]
+    title = s.plan.tasklist.phases[task.phase].title
+    if all(verify.is_test_task(t, title) for t in phase_tasks):
+        return False
+    return not any(t.id != task.id and t.id not in done and t.line > task.line for t in phase_tasks)
+
+
+def _landed_list(s: Session) -> list[tuple[str, str, str]]:
+    tasks = s.plan.tasks
+    return [
+        (tid, sha[:8], tasks[tid].description if tid in tasks else "")
+        for tid, sha in s.landed.items()
+    ]
+
+
+def execute_task(s: Session, task_id: str) -> TaskOutcome:
+    task = s.plan.tasks[task_id]
+    agent = s.agent_for(task_id)
+    route = s.plan.routes[task_id]
+    record = s.store.task(s.feature, task_id) or TaskRecord(s.feature, task_id)
+    record.run_id, record.agent, record.route_reason = s.run.run_id, agent.name, route.reason
+    if task_id in s.landed:  # committed before a crash, checkpoint not yet written
+        record.status, record.commit_sha = "landed", s.landed[task_id]
+        record.kind = record.kind or "already-landed"
+        s.store.save_task(record)
+        return TaskOutcome(True)
+    base = s.repo.head()
+    s.repo.reset_to(base)  # leftovers of an interrupted attempt
+    if s.base_snapshot is None:  # what is already red at the base is not this task's fault
+        timeout = s.plan.config.limits.verify_timeout
+        s.base_snapshot = verify.snapshot(s.root, s.verify_commands(), (), timeout=timeout)
+    record.status = "running"
+    s.store.save_task(record)
+    s.reporter.task_started(task_id, task.description, agent.name, route.reason)
+    cfg = s.plan.config
+    toolbox = Toolbox(
+        s.root,
+        allowed=agent.tools,
+        bash_timeout=cfg.limits.bash_timeout,
+        bash_allow=[*cfg.bash.allow, *agent.bash_rules],
+        bash_deny=cfg.bash.deny,
+        allow_env_files=cfg.allow_env_files,
+        env=agent_env(),
+    )
+    hooks = _Hooks(s, task, base, record)
+    phase = s.plan.tasklist.phases[task.phase]
+    message = prompt.task_message(
+        task, phase, _landed_list(s), verify.describe(s.verify_commands())
+    )
+    started = time.monotonic()
+    result = run_task_loop(
+        model=s.model,
+        model_id=resolve_model_id(agent.model, s.model.name),
+        system=s.system_for(agent),
+        toolbox=toolbox,
+        task_id=task_id,
+        first_message=message,
+        limits=Limits(
+            cfg.limits.attempts, cfg.limits.turns, cfg.limits.output_tokens, cfg.limits.max_tokens
+        ),
+        check_task=verify.is_check_task(task),
+        hooks=hooks,
+        on_turn=lambda attempt, usage: s.reporter.turn(task_id, attempt, usage),
+    )
+    if not result.landed:
+        s.repo.reset_to(base)
+        last = result.attempts[-1].outcome if result.attempts else "no attempt"
+        reason = f"{task_id} failed after {len(result.attempts)} attempts (last: {last})"
+        record.status, record.message = "failed", reason
+        s.store.save_task(record)
+        s.reporter.failed(task_id, reason)
+        return TaskOutcome(False, reason)
+    sha = _land(s, task, agent.name, result.summary, record.attempts, result.kind)
+    assert hooks.verdict is not None
+    s.store.set_expected_red(s.feature, hooks.verdict.expected_red)
+    s.base_snapshot = hooks.passing
+    record.status, record.commit_sha, record.kind = "landed", sha, result.kind
+    record.message = result.summary[:500]
+    record.seconds = round(time.monotonic() - started, 3)
+    s.store.save_task(record)
+    s.reporter.landed(task_id, sha, result.kind)
+    return TaskOutcome(True)
+
+
+def _land(s: Session, task: Task, agent: str, summary: str, attempts: int, kind: str) -> str:
+    """Tick the task and commit everything as one commit; its trailer makes it findable."""
+    ticked = set_done(s.tasks_text, task, True)
+    write_exact(s.plan.docs.tasks_path, ticked)
+    trailers = {
+        "Sdd-Task": task.id,
+        "Sdd-Feature": s.feature,
+        "Sdd-Agent": agent,
+        "Sdd-Run": s.run.run_id,
+        "Sdd-Attempts": str(attempts),
+    }
+    if kind == "check":
+        trailers["Sdd-Kind"] = "check"
+    message = task_commit_message(task.id, task.description, summary, trailers)
+    sha = s.repo.commit_all(message, hooks=s.plan.config.commit_hooks)
+    s.tasks_text = ticked
+    s.landed[task.id] = sha
+    return sha

@@ -1,0 +1,200 @@
+"""Everything one `sdd run` needs, gathered and checked before anything is written.
+
+The session is the engine's runtime context: rebuilt from the repository, tasks.md and the
+records on every start, never checkpointed, so a resumed run sees the world as it is now.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from orchestrator import prompt, verify
+from orchestrator.agents import AgentDef, AgentSet, Route, agent_dirs, load_agents, route
+from orchestrator.config import Config, load_config
+from orchestrator.errors import GitStateError, SddError
+from orchestrator.gitrepo import GitRepo
+from orchestrator.model import Model, make_model
+from orchestrator.progress import Reporter
+from orchestrator.schedule import TaskGraph, build_graph
+from orchestrator.speckit import FeatureDocs, load_feature
+from orchestrator.store import RunRecord, Store
+from orchestrator.tasks import Task, TaskList, parse_tasks
+from orchestrator.transcript import secret_values
+
+
+@dataclass(slots=True)
+class RunOptions:
+    model: str | None = None
+    restart: bool = False
+    commit_dirty: bool = False
+
+
+def state_dir(root: Path) -> Path:
+    return root / ".sdd"
+
+
+@dataclass(slots=True)
+class Plan:
+    """The pure part: documents, tasks, graph and routes, without touching git or a model."""
+
+    root: Path
+    docs: FeatureDocs
+    tasklist: TaskList
+    graph: TaskGraph
+    config: Config
+    agents: AgentSet
+    routes: dict[str, Route]
+
+    @property
+    def tasks(self) -> dict[str, Task]:
+        return {t.id: t for t in self.tasklist.tasks}
+
+
+def make_plan(root: Path, feature_dir: Path) -> Plan:
+    config = load_config(root)
+    docs = load_feature(root, feature_dir)
+    tasklist = parse_tasks(docs.tasks)
+    graph = build_graph(tasklist.tasks)
+    agents = load_agents(agent_dirs(root))
+    rules = config.route_rules()
+    routes = {t.id: route(t, agents, rules, config.default_agent) for t in tasklist.tasks}
+    return Plan(root, docs, tasklist, graph, config, agents, routes)
+
+
+@dataclass
+class Session:
+    """A plan bound to a repository, a model, the records and a lock: ready to run."""
+
+    plan: Plan
+    repo: GitRepo
+    model: Model
+    store: Store
+    run: RunRecord
+    reporter: Reporter
+    landed: dict[str, str]  # task id -> commit sha, from the commit trailers
+    tasks_text: str  # tasks.md as committed at HEAD (ticks included)
+    secrets: list[str] = field(default_factory=list)
+    base_snapshot: verify.Snapshot | None = None
+    _lock: IO[str] | None = None
+    _systems: dict[str, list[dict]] = field(default_factory=dict)
+
+    @property
+    def feature(self) -> str:
+        return self.plan.docs.name
+
+    @property
+    def root(self) -> Path:
+        return self.plan.root
+
+    def done_ids(self) -> set[str]:
+        ticked = {t.id for t in self.plan.tasklist.tasks if t.done}
+        return ticked | set(self.landed)
+
+    def agent_for(self, task_id: str) -> AgentDef:
+        return self.plan.agents.agents[self.plan.routes[task_id].agent]
+
+    def system_for(self, agent: AgentDef) -> list[dict]:
+        """Built once per agent so every task of the run sends a byte-identical prefix."""
+        if agent.name not in self._systems:
+            d = self.plan.docs
+            docs = prompt.Docs(
+                d.name, d.constitution, d.spec, d.plan, d.data_model, d.research, d.contracts
+            )
+            self._systems[agent.name] = prompt.system_blocks(agent.body, docs)
+        return self._systems[agent.name]
+
+    def verify_commands(self) -> list[str]:
+        cmds = self.plan.config.verify
+        return list(cmds) if cmds is not None else verify.default_commands(self.root)
+
+    def rel_to_root(self, paths: list[str]) -> list[str]:
+        """git paths are relative to the work tree top; the workspace is the spec-kit root."""
+        prefix = self.root.resolve().relative_to(self.repo.root.resolve()).as_posix()
+        if prefix in ("", "."):
+            return paths
+        return [p[len(prefix) + 1 :] for p in paths if p.startswith(prefix + "/")]
+
+    def close(self) -> None:
+        self.store.close()
+        if self._lock:
+            self._lock.close()
+
+
+def _take_lock(sdd_dir: Path, feature: str) -> IO[str]:
+    locks = sdd_dir / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    handle = (locks / f"{feature}.lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise SddError(f"another sdd run is driving {feature} ({holder}); wait for it") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    return handle
+
+
+def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> Session:
+    """Check everything that could make the run unsafe, then open records and the lock."""
+    plan = make_plan(root, feature_dir)
+    repo = GitRepo(root)
+    repo.check_writable()
+    model = make_model(options.model or plan.config.model, root=root)
+    repo.exclude(".sdd/")
+    dirty = repo.dirty_files()
+    if dirty and not options.commit_dirty:
+        shown = ", ".join(dirty[:10]) + (
+            f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
+        )
+        raise GitStateError(
+            f"uncommitted changes in the working tree: {shown}; commit or stash them, "
+            "or pass --commit-dirty to commit them first as your own commit"
+        )
+    sdd_dir = state_dir(root)
+    lock = _take_lock(sdd_dir, plan.docs.name)
+    try:
+        if dirty:
+            sha = repo.commit_user_changes("Work in progress before sdd run")
+            reporter.note(f"committed your uncommitted changes as {sha[:10]}")
+        store = Store(sdd_dir / "state.sqlite")
+        run = store.latest_run(plan.docs.name)
+        if run is None or run.status == "finished" or options.restart:
+            run = store.new_run(plan.docs.name, model.name)
+        landed = repo.task_commits(plan.docs.name)
+        tasks_text = read_exact(plan.docs.tasks_path)
+    except BaseException:
+        lock.close()
+        raise
+    return Session(
+        plan=plan,
+        repo=repo,
+        model=model,
+        store=store,
+        run=run,
+        reporter=reporter,
+        landed=landed,
+        tasks_text=tasks_text,
+        secrets=secret_values(),
+        _lock=lock,
+    )
+
+
+def read_exact(path: Path) -> str:
+    """The file as bytes decoded, keeping a BOM and CRLF, so a tick changes one character."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return f.read()
+
+
+def write_exact(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.sdd-tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)

@@ -1,0 +1,23 @@
+"""Shared test setup: nothing reaches the internet, and no real API key is ever in reach."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # tests/support is importable as `support`
+
+# A model call that escapes a test's own loopback server lands on a closed local port.
+os.environ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9"
+os.environ.pop("ANTHROPIC_API_KEY", None)
+os.environ.pop("ANTHROPIC_AUTH_TOKEN", None)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The sdd source tree (for the shipped agents and examples)."""
+    return ROOT
