@@ -56,6 +56,8 @@ class LoopResult:
 class Hooks(Protocol):
     """What the loop needs from its caller; the engine implements it over git and the store."""
 
+    def before_call(self) -> None: ...  # may raise BudgetExceeded
+
     def changed_files(self) -> list[str]: ...
 
     def verify(self, changed: list[str]) -> Verdict: ...
@@ -146,6 +148,7 @@ def run_task_loop(
         for _turn_no in range(limits.turns):
             if usage.output_tokens >= limits.output_tokens:
                 break
+            hooks.before_call()
             request = ModelRequest(
                 model=model_id,
                 system=system,

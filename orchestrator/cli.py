@@ -135,11 +135,15 @@ def resume(
     feature: Feature = None,
     repo: Repo = None,
     model: Annotated[str | None, typer.Option(help="Model id, alias, or scripted:PATH.")] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(help="Move past this task (recorded as skipped, left unticked). Repeatable."),
+    ] = None,
 ) -> None:
     """Continue a paused or crashed run from its checkpoint."""
     from orchestrator.session import RunOptions
 
-    raise typer.Exit(_run(repo, feature, RunOptions(model)))
+    raise typer.Exit(_run(repo, feature, RunOptions(model, skip=tuple(skip or ()))))
 
 
 def _records(repo: Path | None, feature: str | None):  # type: ignore[no-untyped-def]
@@ -180,6 +184,87 @@ def status(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) 
         _print_json(data)
     else:
         out.print(status_table(data))
+
+
+FeatureName = Annotated[str, typer.Argument(help="Feature folder, number or short name.")]
+TaskId = Annotated[str, typer.Argument(help="Task id, e.g. T005 (any case).")]
+Force = Annotated[
+    bool, typer.Option("--force", help="Undo even when a later task changed the same files.")
+]
+
+
+@app.command()
+def diff(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    stat: Annotated[bool, typer.Option("--stat", help="Only the files and line counts.")] = False,
+) -> None:
+    """The change a landed task committed: its commit and patch."""
+    from orchestrator.inspection import task_diff
+
+    root, feature_dir = _locate(repo, feature)
+    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=sys.stdout.isatty()))
+
+
+@app.command()
+def show(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    attempt: Annotated[
+        int | None, typer.Option("--attempt", min=1, help="Only this attempt.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The events as JSON lines, each with its attempt.")
+    ] = False,
+) -> None:
+    """What the agent did: model text, tool calls, verification, per attempt."""
+    from orchestrator.inspection import json_lines, read_attempts, render_transcript
+
+    root, feature_dir = _locate(repo, feature)
+    task_id, attempts = read_attempts(root, feature_dir, task, attempt)
+    if as_json:
+        sys.stdout.writelines(line + "\n" for line in json_lines(attempts))
+    else:
+        out.print(render_transcript(task_id, attempts))
+
+
+def _undo(repo: Path | None, feature: str, task: str, force: bool) -> None:
+    from orchestrator.inspection import undo_task
+
+    root, feature_dir = _locate(repo, feature)
+    done = undo_task(root, feature_dir, task, force=force)
+    out.print(
+        f"Reverted {done.task_id} ({done.reverted[:10]}) as {done.revert[:10]}; "
+        f"{done.task_id} is pending again."
+    )
+
+
+@app.command()
+def undo(feature: FeatureName, task: TaskId, repo: Repo = None, force: Force = False) -> None:
+    """Take a landed task back: a new revert commit that also unticks it in tasks.md."""
+    _undo(repo, feature, task, force)
+    out.print(f"Run it again: sdd run {feature}")
+
+
+@app.command()
+def retry(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    force: Force = False,
+    model: Annotated[str | None, typer.Option(help="Model id, alias, or scripted:PATH.")] = None,
+) -> None:
+    """Undo a landed task, then continue the run, which lands it again as a new commit.
+
+    The run goes on as `sdd run` would: a pending task that is ready before this one runs
+    first, and the run continues with the tasks after it.
+    """
+    from orchestrator.session import RunOptions
+
+    _undo(repo, feature, task, force)
+    raise typer.Exit(_run(repo, feature, RunOptions(model)))
 
 
 @app.command()

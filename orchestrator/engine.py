@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
+from orchestrator.errors import SddError
 from orchestrator.executor import execute_task
 from orchestrator.session import Session
 
@@ -137,6 +138,9 @@ def run_session(session: Session) -> RunResult:
         reason = "stopped by a second Ctrl-C"
         session.store.set_run_status(run.run_id, "paused", reason)
         return RunResult("paused", reason, len(session.landed) - before)
+    except SddError as exc:  # e.g. the API refused our key: resumable once fixed
+        session.store.set_run_status(run.run_id, "paused", str(exc))
+        raise
     status, reason = final.get("status", "finished"), final.get("reason", "")
     session.store.set_run_status(run.run_id, status, reason)
     return RunResult(status, reason, len(session.landed) - before)

@@ -6,6 +6,7 @@
     ├── GitStateError        the repository is not in a state sdd may write to (exit 2)
     ├── ModelError           the model endpoint refused us for good (auth, permission) (exit 3)
     ├── ModelUnavailable     overloaded/rate limited/unreachable past retries (exit 1, resumable)
+    ├── BudgetExceeded       a token/cost budget is reached (exit 1, resumable)
     └── RunStopped           a run ended without landing every task (exit 1)
 
 Anything else escaping is a bug and keeps its traceback.
@@ -50,5 +51,11 @@ class RunStopped(SddError):
 
 class ModelUnavailable(SddError):
     """The model endpoint stayed unavailable past the SDK's own retries; the run can resume."""
+
+    code = 1
+
+
+class BudgetExceeded(SddError):
+    """A token or cost budget is reached; raising it in config and resuming continues."""
 
     code = 1

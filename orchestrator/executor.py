@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator import prompt, verify
-from orchestrator.agent_loop import AttemptReport, Limits, run_task_loop
+from orchestrator.agent_loop import AttemptReport, Limits, LoopResult, run_task_loop
+from orchestrator.agents import AgentDef
+from orchestrator.budget import Meter
 from orchestrator.commitmsg import task_commit_message
-from orchestrator.model import resolve_model_id
+from orchestrator.errors import BudgetExceeded, ModelUnavailable
+from orchestrator.model import Usage, resolve_model_id
 from orchestrator.session import Session, write_exact
 from orchestrator.store import AttemptRecord, TaskRecord
 from orchestrator.tasks import Task, set_done
@@ -51,11 +54,23 @@ def transcript_path(session: Session, task_id: str, attempt: int) -> Path:
 class _Hooks:
     """The agent loop's view of git, verification and the records for one task."""
 
-    def __init__(self, session: Session, task: Task, base: str, record: TaskRecord) -> None:
-        self.s, self.task, self.base, self.record = session, task, base, record
+    def __init__(
+        self, session: Session, task: Task, base: str, record: TaskRecord, meter: Meter
+    ) -> None:
+        self.s, self.task, self.base, self.record, self.meter = session, task, base, record, meter
         self.first_attempt = record.attempts
         self.verdict: verify.Verdict | None = None
         self.passing: verify.Snapshot | None = None
+
+    def before_call(self) -> None:
+        reason = self.meter.exceeded(self.task.id)
+        if reason:
+            raise BudgetExceeded(reason)
+
+    def on_turn(self, attempt: int, usage: Usage) -> None:
+        self.meter.add(usage)
+        self.s.run_usage = self.meter.run
+        self.s.reporter.turn(self.task.id, self.first_attempt + attempt, usage)
 
     def changed_files(self) -> list[str]:
         rel = self.s.rel_to_root(self.s.repo.changed_files(self.base))
@@ -162,26 +177,31 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         allow_env_files=cfg.allow_env_files,
         env=agent_env(),
     )
-    hooks = _Hooks(s, task, base, record)
+    model_id = resolve_model_id(agent.model, s.model.name)
+    r = record
+    task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
+    meter = Meter(cfg.budget, cfg.price(model_id), s.run_usage, task_used)
+    hooks = _Hooks(s, task, base, record, meter)
     phase = s.plan.tasklist.phases[task.phase]
     message = prompt.task_message(
         task, phase, _landed_list(s), verify.describe(s.verify_commands())
     )
     started = time.monotonic()
-    result = run_task_loop(
-        model=s.model,
-        model_id=resolve_model_id(agent.model, s.model.name),
-        system=s.system_for(agent),
-        toolbox=toolbox,
-        task_id=task_id,
-        first_message=message,
-        limits=Limits(
-            cfg.limits.attempts, cfg.limits.turns, cfg.limits.output_tokens, cfg.limits.max_tokens
-        ),
-        check_task=verify.is_check_task(task),
-        hooks=hooks,
-        on_turn=lambda attempt, usage: s.reporter.turn(task_id, attempt, usage),
-    )
+    try:
+        result = _converse(s, task, agent, toolbox, hooks, message)
+    except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
+        s.repo.reset_to(base)
+        what = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
+        reason = f"{task_id}: {what} ({exc}); the run can resume"
+        record.status, record.message = "pending", reason
+        s.store.save_task(record)
+        s.reporter.failed(task_id, reason)
+        return TaskOutcome(False, reason)
+    except BaseException:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
+        s.repo.reset_to(base)
+        record.status = "pending"
+        s.store.save_task(record)
+        raise
     if not result.landed:
         s.repo.reset_to(base)
         last = result.attempts[-1].outcome if result.attempts else "no attempt"
@@ -200,6 +220,24 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
     s.store.save_task(record)
     s.reporter.landed(task_id, sha, result.kind)
     return TaskOutcome(True)
+
+
+def _converse(
+    s: Session, task: Task, agent: AgentDef, toolbox: Toolbox, hooks: _Hooks, message: str
+) -> LoopResult:
+    limits = s.plan.config.limits
+    return run_task_loop(
+        model=s.model,
+        model_id=resolve_model_id(agent.model, s.model.name),
+        system=s.system_for(agent),
+        toolbox=toolbox,
+        task_id=task.id,
+        first_message=message,
+        limits=Limits(limits.attempts, limits.turns, limits.output_tokens, limits.max_tokens),
+        check_task=verify.is_check_task(task),
+        hooks=hooks,
+        on_turn=hooks.on_turn,
+    )
 
 
 def _land(s: Session, task: Task, agent: str, summary: str, attempts: int, kind: str) -> str:

@@ -15,13 +15,13 @@ from typing import IO
 from orchestrator import prompt, verify
 from orchestrator.agents import AgentDef, AgentSet, Route, agent_dirs, load_agents, route
 from orchestrator.config import Config, load_config
-from orchestrator.errors import GitStateError, SddError
+from orchestrator.errors import GitStateError, InputError, SddError
 from orchestrator.gitrepo import GitRepo
-from orchestrator.model import Model, make_model
+from orchestrator.model import Model, Usage, make_model
 from orchestrator.progress import Reporter
 from orchestrator.schedule import TaskGraph, build_graph
 from orchestrator.speckit import FeatureDocs, load_feature
-from orchestrator.store import RunRecord, Store
+from orchestrator.store import RunRecord, Store, TaskRecord
 from orchestrator.tasks import Task, TaskList, parse_tasks
 from orchestrator.transcript import secret_values
 
@@ -31,6 +31,7 @@ class RunOptions:
     model: str | None = None
     restart: bool = False
     commit_dirty: bool = False
+    skip: tuple[str, ...] = ()  # task ids to move past, recorded as skipped, left unticked
 
 
 def state_dir(root: Path) -> Path:
@@ -76,9 +77,11 @@ class Session:
     run: RunRecord
     reporter: Reporter
     landed: dict[str, str]  # task id -> commit sha, from the commit trailers
+    skipped: set[str]  # moved past by `sdd resume --skip`; count as done for scheduling
     tasks_text: str  # tasks.md as committed at HEAD (ticks included)
     secrets: list[str] = field(default_factory=list)
     base_snapshot: verify.Snapshot | None = None
+    run_usage: Usage = field(default_factory=Usage)  # this run's tokens so far, for budgets
     _lock: IO[str] | None = None
     _systems: dict[str, list[dict]] = field(default_factory=dict)
 
@@ -92,7 +95,7 @@ class Session:
 
     def done_ids(self) -> set[str]:
         ticked = {t.id for t in self.plan.tasklist.tasks if t.done}
-        return ticked | set(self.landed)
+        return ticked | set(self.landed) | self.skipped
 
     def agent_for(self, task_id: str) -> AgentDef:
         return self.plan.agents.agents[self.plan.routes[task_id].agent]
@@ -147,7 +150,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     plan = make_plan(root, feature_dir)
     repo = GitRepo(root)
     repo.check_writable()
-    model = make_model(options.model or plan.config.model, root=root)
+    model = make_model(options.model or plan.config.model, root=root, stream=plan.config.stream)
     repo.exclude(".sdd/")
     dirty = repo.dirty_files()
     if dirty and not options.commit_dirty:
@@ -170,10 +173,19 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
             run = store.new_run(plan.docs.name, model.name)
         landed = repo.task_commits(plan.docs.name)
         tasks_text = read_exact(plan.docs.tasks_path)
+        skipped = _apply_skips(store, plan, landed, options)
     except BaseException:
         lock.close()
         raise
+    used = [r for r in store.tasks(plan.docs.name).values() if r.run_id == run.run_id]
+    run_usage = Usage(
+        sum(r.input_tokens for r in used),
+        sum(r.output_tokens for r in used),
+        sum(r.cache_write_tokens for r in used),
+        sum(r.cache_read_tokens for r in used),
+    )
     return Session(
+        run_usage=run_usage,
         plan=plan,
         repo=repo,
         model=model,
@@ -181,10 +193,40 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         run=run,
         reporter=reporter,
         landed=landed,
+        skipped=skipped,
         tasks_text=tasks_text,
         secrets=secret_values(),
         _lock=lock,
     )
+
+
+def _apply_skips(store: Store, plan: Plan, landed: dict[str, str], options: RunOptions) -> set[str]:
+    """Record `--skip` choices; `--restart` forgets earlier ones."""
+    feature = plan.docs.name
+    records = store.tasks(feature)
+    tasks = plan.tasks
+    for raw in options.skip:
+        task_id = _task_id(raw, tasks)
+        if task_id in landed:
+            raise InputError(f"{task_id} has already landed; `sdd undo` reverts it")
+        record = records.get(task_id) or TaskRecord(feature, task_id)
+        record.status, record.message = "skipped", "skipped by --skip"
+        store.save_task(record)
+        records[task_id] = record
+    skipped = {tid for tid, r in records.items() if r.status == "skipped"}
+    if options.restart and not options.skip:
+        for tid in skipped:
+            records[tid].status = "pending"
+            store.save_task(records[tid])
+        return set()
+    return skipped
+
+
+def _task_id(raw: str, tasks: dict[str, Task]) -> str:
+    for tid in tasks:
+        if tid.casefold() == raw.strip().casefold():
+            return tid
+    raise InputError(f"no task {raw} in tasks.md")
 
 
 def read_exact(path: Path) -> str:

@@ -78,12 +78,15 @@ def write_script(root: Path, tasks: dict[str, list[dict]]) -> Path:
     return path
 
 
-def run(root: Path, script: Path, **options: object) -> tuple[str, str, Console]:
+def run(
+    root: Path, script: Path, model_override: str | None = None, **options: object
+) -> tuple[str, str, Console]:
     console = Console(record=True, width=200)
+    model = model_override or f"scripted:{script}"
     session = open_session(
         root,
         root / "specs" / "001-calc",
-        RunOptions(model=f"scripted:{script}", **options),  # type: ignore[arg-type]
+        RunOptions(model=model, **options),  # type: ignore[arg-type]
         Reporter(console),
     )
     try:

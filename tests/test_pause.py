@@ -1,0 +1,93 @@
+"""Pauses that are not crashes: budgets, API trouble past retries, and moving past a failed task."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from support.messages_server import MessagesServer, StreamError, http_error
+from test_run_e2e import GOOD, git, make_project, run, store, subjects, write_script
+
+
+def config(root: Path, data: dict) -> None:
+    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump(data))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "config")
+
+
+def test_task_token_budget_pauses_before_the_next_call_and_resume_continues(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    config(root, {"budget": {"task_tokens": 50}})
+    script = write_script(root, GOOD)
+    head = git(root, "rev-parse", "HEAD")
+    status, reason, _ = run(root, script)
+    assert status == "paused"
+    assert reason.startswith("T001: budget reached (budget: T001 used ")
+    assert "limit 50" in reason
+    assert git(root, "rev-parse", "HEAD") == head  # nothing landed
+    assert git(root, "status", "--porcelain") == ""  # the half-done attempt was reset
+    config(root, {"budget": {"task_tokens": 10_000_000}})
+    status, _, _ = run(root, script)
+    assert status == "finished"
+    assert len([s for s in subjects(root) if s.startswith("T00")]) == 4
+
+
+def test_run_token_budget_counts_every_task_of_the_run(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    script = write_script(root, GOOD)
+    config(root, {"budget": {"run_tokens": 4000}})
+    status, reason, _ = run(root, script)
+    assert status == "paused" and "budget: run used" in reason
+    landed = store(root).tasks("001-calc")
+    assert 0 < sum(r.status == "landed" for r in landed.values()) < 4
+
+
+def test_skip_moves_past_a_failed_task_and_leaves_it_unticked(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    broken = {"Write": {"file_path": "tests/test_base.py", "content": "def test_base():\n    assert 0\n"}}
+    script = write_script(root, GOOD | {"T001": [{"tools": [broken]}, {"text": "done"}] * 3})
+    status, reason, _ = run(root, script)
+    assert status == "paused" and "T001 failed" in reason
+    status, _, _ = run(root, script, skip=("t001",))
+    assert status == "finished"
+    tasks_md = (root / "specs/001-calc/tasks.md").read_text()
+    assert "- [ ] T001" in tasks_md and "- [X] T004" in tasks_md
+    assert store(root).task("001-calc", "T001").status == "skipped"  # type: ignore[union-attr]
+    assert not any(s.startswith("T001") for s in subjects(root))
+
+
+@pytest.mark.parametrize(
+    "reply", [http_error(529, "overloaded_error", headers={"retry-after-ms": "1"}), StreamError()]
+)
+def test_api_trouble_past_retries_pauses_with_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: object
+) -> None:
+    root = make_project(tmp_path)
+    with MessagesServer(reply) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-key-for-pause-tests")
+        status, reason, _ = run(root, Path("unused"), model_override="claude-haiku-5-5")
+    assert status == "paused"
+    assert reason.startswith("T001: model unavailable (")
+    assert "overloaded" in reason.lower()
+    assert git(root, "status", "--porcelain") == ""
+    assert store(root).latest_run("001-calc").status == "paused"  # type: ignore[union-attr]
+    assert "sk-test-key" not in reason
+
+
+def test_cli_resume_after_pause_says_how(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    config(root, {"budget": {"task_tokens": 50}})
+    script = write_script(root, GOOD)
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", "run", "001", "--model", f"scripted:{script}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "sdd resume 001-calc" in done.stdout
