@@ -84,7 +84,13 @@ def agents(repo: Repo = None) -> None:
         out.print(f"[dim]{note}[/dim]")
 
 
-def _run(repo: Path | None, feature: str | None, options: object, quiet: bool = False) -> int:
+def _run(
+    repo: Path | None,
+    feature: str | None,
+    options: object,
+    quiet: bool = False,
+    decision: object = None,
+) -> int:
     from rich.markup import escape
 
     from orchestrator.engine import run_session
@@ -99,7 +105,7 @@ def _run(repo: Path | None, feature: str | None, options: object, quiet: bool = 
         out.print(
             f"[bold]sdd run {session.feature}[/bold] [dim](run {run_id}, model {model})[/dim]"
         )
-        result = run_session(session)
+        result = run_session(session, decision)  # type: ignore[arg-type]
         rows = log_data(session.store.tasks(session.feature), session.plan.graph.order)
         out.print(log_table(session.feature, rows))
         if result.status == "finished":
@@ -123,11 +129,18 @@ def run(
     commit_dirty: Annotated[
         bool, typer.Option(help="Commit your uncommitted changes first, as your own commit.")
     ] = False,
+    approve: Annotated[
+        str | None,
+        typer.Option(help="'each': hold every verified task for approval before it lands."),
+    ] = None,
 ) -> None:
     """Run (or continue) the feature's task graph, one verified commit per task."""
     from orchestrator.session import RunOptions
 
-    raise typer.Exit(_run(repo, feature, RunOptions(model, restart, commit_dirty)))
+    if approve not in (None, "each", "never"):
+        raise typer.BadParameter("--approve takes 'each' or 'never'")
+    options = RunOptions(model, restart, commit_dirty, approve=approve)
+    raise typer.Exit(_run(repo, feature, options))
 
 
 @app.command()
@@ -139,11 +152,23 @@ def resume(
         list[str] | None,
         typer.Option(help="Move past this task (recorded as skipped, left unticked). Repeatable."),
     ] = None,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Land the task held for approval.")
+    ] = False,
+    reject: Annotated[
+        bool, typer.Option("--reject", help="Send the held task back to its agent (see --note).")
+    ] = False,
+    note: Annotated[str | None, typer.Option(help="Feedback for the agent with --reject.")] = None,
 ) -> None:
-    """Continue a paused or crashed run from its checkpoint."""
+    """Continue a paused or crashed run from its checkpoint (and answer an approval gate)."""
+    from orchestrator.engine import Decision
     from orchestrator.session import RunOptions
 
-    raise typer.Exit(_run(repo, feature, RunOptions(model, skip=tuple(skip or ()))))
+    if approve and reject:
+        raise typer.BadParameter("--approve and --reject exclude each other")
+    decision = Decision(approve=approve, note=note or "") if approve or reject else None
+    options = RunOptions(model, skip=tuple(skip or ()))
+    raise typer.Exit(_run(repo, feature, options, decision=decision))
 
 
 def _records(repo: Path | None, feature: str | None):  # type: ignore[no-untyped-def]

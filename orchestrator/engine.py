@@ -2,6 +2,7 @@
 
     START -> select_task -(a task is ready)-> run_task -(landed)-> select_task ...
                          -(none left)-> END             -(failed)-> END (paused)
+                                                        -(held)--> approve_task -> select_task
 
 Graph state is a cursor (run id, current task, counters, status); per-task records live in
 the store. A whole task runs inside `run_task`, so a crash costs at most that task, and
@@ -16,8 +17,10 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
-from orchestrator.errors import SddError
-from orchestrator.executor import execute_task
+from pydantic import BaseModel
+
+from orchestrator.errors import InputError, SddError
+from orchestrator.executor import decide, execute_task
 from orchestrator.session import Session
 
 if TYPE_CHECKING:
@@ -31,6 +34,7 @@ class RunState(TypedDict, total=False):
     landed: int
     status: str  # running | paused | finished
     reason: str
+    awaiting: str | None  # a verified task held for approval
 
 
 def select_task(state: RunState, runtime: Runtime[Session]) -> RunState:
@@ -51,15 +55,43 @@ def run_task(state: RunState, runtime: Runtime[Session]) -> RunState:
     outcome = execute_task(runtime.context, current)
     if outcome.landed:
         return {"current": None, "landed": state.get("landed", 0) + 1}
+    if outcome.awaiting:
+        return {"current": None, "awaiting": current}
     return {"status": "paused", "reason": outcome.reason}
+
+
+class Decision(BaseModel):
+    """The answer to an approval gate, given by `sdd resume --approve/--reject --note`."""
+
+    approve: bool
+    note: str = ""
+
+
+def approve_task(state: RunState, runtime: Runtime[Session]) -> RunState:
+    """Stop before the commit lands. Re-executed from here on resume, so effects come after."""
+    from langgraph.types import interrupt
+
+    s, task_id = runtime.context, state.get("awaiting")
+    assert task_id is not None
+    record = s.store.task(s.feature, task_id)
+    answer = interrupt(
+        {"task": task_id, "commit": record.commit_sha if record else "", "question": "land it?"},
+        response_schema=Decision,
+    )
+    decision = answer if isinstance(answer, Decision) else Decision.model_validate(answer)
+    outcome = decide(s, task_id, decision.approve, decision.note)
+    landed = state.get("landed", 0) + (1 if outcome.landed else 0)
+    return {"awaiting": None, "landed": landed}
 
 
 def after_select(state: RunState) -> Literal["run_task", "__end__"]:
     return "run_task" if state.get("current") else "__end__"
 
 
-def after_task(state: RunState) -> Literal["select_task", "__end__"]:
-    return "__end__" if state.get("status") == "paused" else "select_task"
+def after_task(state: RunState) -> Literal["select_task", "approve_task", "__end__"]:
+    if state.get("status") == "paused":
+        return "__end__"
+    return "approve_task" if state.get("awaiting") else "select_task"
 
 
 def build_graph() -> Any:
@@ -69,9 +101,11 @@ def build_graph() -> Any:
     builder = StateGraph(RunState, context_schema=Session)
     builder.add_node("select_task", select_task)
     builder.add_node("run_task", run_task)
+    builder.add_node("approve_task", approve_task)
     builder.add_edge(START, "select_task")
     builder.add_conditional_edges("select_task", after_select)
     builder.add_conditional_edges("run_task", after_task)
+    builder.add_edge("approve_task", "select_task")
     return builder
 
 
@@ -111,19 +145,29 @@ class _CtrlC:
         self.control.request_drain("interrupted by Ctrl-C")
 
 
-def run_session(session: Session) -> RunResult:
+def run_session(session: Session, decision: Decision | None = None) -> RunResult:
     """Drive the graph for this session's run until it finishes or pauses."""
     from langgraph.errors import GraphDrained
     from langgraph.runtime import RunControl
+    from langgraph.types import Command
 
     graph = compile_graph(str(session.root / ".sdd" / "state.sqlite"))
     run = session.run
     cfg: dict[str, Any] = {
         "configurable": {"thread_id": run.run_id},
-        "recursion_limit": 2 * len(session.plan.graph.order) + 10,
+        "recursion_limit": 3 * len(session.plan.graph.order) + 10,
     }
     snapshot = graph.get_state(cfg)
-    inp: RunState | None = None if snapshot.next else {"run_id": run.run_id, "landed": 0}
+    inp: Any = None if snapshot.next else {"run_id": run.run_id, "landed": 0}
+    if "approve_task" in snapshot.next:
+        waiting = snapshot.values.get("awaiting")
+        if decision is None:
+            reason = f"{waiting} awaits approval: sdd resume {session.feature} --approve|--reject"
+            session.store.set_run_status(run.run_id, "paused", reason)
+            return RunResult("paused", reason, 0)
+        inp = Command(resume=decision.model_dump())
+    elif decision is not None:
+        raise InputError(f"no task of {session.feature} is awaiting approval")
     session.store.set_run_status(run.run_id, "running")
     control = RunControl()
     before = len(session.landed)
@@ -141,6 +185,12 @@ def run_session(session: Session) -> RunResult:
     except SddError as exc:  # e.g. the API refused our key: resumable once fixed
         session.store.set_run_status(run.run_id, "paused", str(exc))
         raise
-    status, reason = final.get("status", "finished"), final.get("reason", "")
+    after = graph.get_state(cfg)
+    if "approve_task" in after.next:
+        waiting = after.values.get("awaiting")
+        status = "paused"
+        reason = f"{waiting} awaits approval: sdd resume {session.feature} --approve|--reject"
+    else:
+        status, reason = final.get("status", "finished"), final.get("reason", "")
     session.store.set_run_status(run.run_id, status, reason)
     return RunResult(status, reason, len(session.landed) - before)

@@ -20,9 +20,10 @@ from orchestrator.budget import Meter
 from orchestrator.commitmsg import task_commit_message
 from orchestrator.errors import BudgetExceeded, ModelUnavailable
 from orchestrator.model import Usage, resolve_model_id
-from orchestrator.session import Session, write_exact
+from orchestrator.session import Session, read_exact, write_exact
 from orchestrator.store import AttemptRecord, TaskRecord
-from orchestrator.tasks import Task, set_done
+from orchestrator.tasks import Task
+from orchestrator.ticks import set_done
 from orchestrator.tools import Toolbox
 from orchestrator.transcript import Transcript
 
@@ -31,6 +32,7 @@ from orchestrator.transcript import Transcript
 class TaskOutcome:
     landed: bool
     reason: str = ""
+    awaiting: bool = False  # verified and held for `sdd resume --approve/--reject`
 
 
 def agent_env() -> dict[str, str]:
@@ -164,6 +166,7 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
     if s.base_snapshot is None:  # what is already red at the base is not this task's fault
         timeout = s.plan.config.limits.verify_timeout
         s.base_snapshot = verify.snapshot(s.root, s.verify_commands(), (), timeout=timeout)
+    rejected = record.message if record.status == "rejected" else ""
     record.status = "running"
     s.store.save_task(record)
     s.reporter.task_started(task_id, task.description, agent.name, route.reason)
@@ -186,6 +189,8 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
     message = prompt.task_message(
         task, phase, _landed_list(s), verify.describe(s.verify_commands())
     )
+    if rejected:
+        message += f"\n\nA reviewer rejected your previous change for this task: {rejected}"
     started = time.monotonic()
     try:
         result = _converse(s, task, agent, toolbox, hooks, message)
@@ -210,16 +215,55 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         s.store.save_task(record)
         s.reporter.failed(task_id, reason)
         return TaskOutcome(False, reason)
-    sha = _land(s, task, agent.name, result.summary, record.attempts, result.kind)
     assert hooks.verdict is not None
     s.store.set_expected_red(s.feature, hooks.verdict.expected_red)
-    s.base_snapshot = hooks.passing
-    record.status, record.commit_sha, record.kind = "landed", sha, result.kind
-    record.message = result.summary[:500]
+    message = _commit_message(s, task, agent.name, result.summary, record.attempts, result.kind)
+    record.kind, record.message = result.kind, result.summary[:500]
     record.seconds = round(time.monotonic() - started, 3)
+    ticked = set_done(s.tasks_text, task, True)
+    write_exact(s.plan.docs.tasks_path, ticked)
+    if s.approve_each:  # hold the verified commit aside; the approval node lands it
+        sha = s.repo.park(message, pending_ref(s, task_id), base, hooks=s.plan.config.commit_hooks)
+        record.status, record.commit_sha = "awaiting approval", sha
+        s.store.save_task(record)
+        s.reporter.note(f"{task_id} verified as {sha[:10]}; awaiting approval")
+        return TaskOutcome(False, f"{task_id} awaits approval", awaiting=True)
+    sha = s.repo.commit_all(message, hooks=s.plan.config.commit_hooks)
+    s.tasks_text, s.landed[task_id] = ticked, sha
+    s.base_snapshot = hooks.passing
+    record.status, record.commit_sha = "landed", sha
     s.store.save_task(record)
     s.reporter.landed(task_id, sha, result.kind)
     return TaskOutcome(True)
+
+
+def pending_ref(s: Session, task_id: str) -> str:
+    return f"refs/sdd/pending/{s.feature}/{task_id}"
+
+
+def decide(s: Session, task_id: str, approve: bool, note: str) -> TaskOutcome:
+    """The approval gate's answer: land the held commit, or send the note back as feedback."""
+    record = s.store.task(s.feature, task_id) or TaskRecord(s.feature, task_id)
+    ref = pending_ref(s, task_id)
+    if task_id in s.landed:  # landed before a crash; the answer was already carried out
+        s.repo.drop_ref(ref)
+        return TaskOutcome(True)
+    held = s.repo.resolve(ref)
+    if approve and held:
+        s.repo.fast_forward(held)
+        s.repo.drop_ref(ref)
+        s.landed[task_id] = held
+        s.tasks_text = read_exact(s.plan.docs.tasks_path)
+        record.status, record.commit_sha = "landed", held
+        s.store.save_task(record)
+        s.reporter.landed(task_id, held, record.kind)
+        return TaskOutcome(True)
+    s.repo.drop_ref(ref)
+    record.status, record.commit_sha = "rejected", ""
+    record.message = note or "rejected without a note"
+    s.store.save_task(record)
+    s.reporter.note(f"{task_id} rejected: it runs again with the note as feedback")
+    return TaskOutcome(False, f"{task_id} rejected")
 
 
 def _converse(
@@ -240,10 +284,9 @@ def _converse(
     )
 
 
-def _land(s: Session, task: Task, agent: str, summary: str, attempts: int, kind: str) -> str:
-    """Tick the task and commit everything as one commit; its trailer makes it findable."""
-    ticked = set_done(s.tasks_text, task, True)
-    write_exact(s.plan.docs.tasks_path, ticked)
+def _commit_message(
+    s: Session, task: Task, agent: str, summary: str, attempts: int, kind: str
+) -> str:
     trailers = {
         "Sdd-Task": task.id,
         "Sdd-Feature": s.feature,
@@ -253,8 +296,4 @@ def _land(s: Session, task: Task, agent: str, summary: str, attempts: int, kind:
     }
     if kind == "check":
         trailers["Sdd-Kind"] = "check"
-    message = task_commit_message(task.id, task.description, summary, trailers)
-    sha = s.repo.commit_all(message, hooks=s.plan.config.commit_hooks)
-    s.tasks_text = ticked
-    s.landed[task.id] = sha
-    return sha
+    return task_commit_message(task.id, task.description, summary, trailers)

@@ -137,6 +137,33 @@ class GitRepo:
         self._out("add", "-A")
         return self._commit(message, hooks=hooks, env=self._identity_env())
 
+    def park(self, message: str, ref: str, base: str, *, hooks: bool = False) -> str:
+        """Commit the work tree, keep the commit under `ref`, and put the branch back at `base`.
+
+        An approval gate holds a verified task this way: the tree is clean while the run waits,
+        and landing it later is a fast-forward to exactly what was verified.
+        """
+        sha = self.commit_all(message, hooks=hooks)
+        self._out("update-ref", ref, sha)
+        self.reset_to(base)
+        return sha
+
+    def fast_forward(self, sha: str) -> None:
+        """Move the branch to `sha`, which must have the current HEAD as its parent."""
+        parent = self._resolve(f"{sha}^")
+        if parent != self.head():
+            raise GitStateError(
+                f"the branch moved since {sha[:10]} was verified; reject it to redo it on top"
+            )
+        self._out("merge", "-q", "--ff-only", sha)
+
+    def drop_ref(self, ref: str) -> None:
+        self._run("update-ref", "-d", ref, check=False)
+
+    def resolve(self, rev: str) -> str | None:
+        """The commit `rev` names, or None (unknown, or history rewritten)."""
+        return self._resolve(rev)
+
     def commit_user_changes(self, message: str, *, hooks: bool = False) -> str:
         """The user's uncommitted work as a commit of their own, under their identity."""
         if self._identity_env():

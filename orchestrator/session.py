@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import IO
 
 from orchestrator import prompt, verify
-from orchestrator.agents import AgentDef, AgentSet, Route, agent_dirs, load_agents, route
+from orchestrator.agents import AgentDef, AgentSet, agent_dirs, load_agents
 from orchestrator.config import Config, load_config
 from orchestrator.errors import GitStateError, InputError, SddError
 from orchestrator.gitrepo import GitRepo
 from orchestrator.model import Model, Usage, make_model
 from orchestrator.progress import Reporter
+from orchestrator.routing import Route, route
 from orchestrator.schedule import TaskGraph, build_graph
 from orchestrator.speckit import FeatureDocs, load_feature
 from orchestrator.store import RunRecord, Store, TaskRecord
@@ -32,6 +33,7 @@ class RunOptions:
     restart: bool = False
     commit_dirty: bool = False
     skip: tuple[str, ...] = ()  # task ids to move past, recorded as skipped, left unticked
+    approve: str | None = None  # "each" holds every verified task for approval; None: config
 
 
 def state_dir(root: Path) -> Path:
@@ -82,6 +84,7 @@ class Session:
     secrets: list[str] = field(default_factory=list)
     base_snapshot: verify.Snapshot | None = None
     run_usage: Usage = field(default_factory=Usage)  # this run's tokens so far, for budgets
+    approve_each: bool = False
     _lock: IO[str] | None = None
     _systems: dict[str, list[dict]] = field(default_factory=dict)
 
@@ -186,6 +189,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     )
     return Session(
         run_usage=run_usage,
+        approve_each=(options.approve or plan.config.approve) == "each",
         plan=plan,
         repo=repo,
         model=model,

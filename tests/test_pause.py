@@ -46,7 +46,9 @@ def test_run_token_budget_counts_every_task_of_the_run(tmp_path: Path) -> None:
 
 def test_skip_moves_past_a_failed_task_and_leaves_it_unticked(tmp_path: Path) -> None:
     root = make_project(tmp_path)
-    broken = {"Write": {"file_path": "tests/test_base.py", "content": "def test_base():\n    assert 0\n"}}
+    broken = {
+        "Write": {"file_path": "tests/test_base.py", "content": "def test_base():\n    assert 0\n"}
+    }
     script = write_script(root, GOOD | {"T001": [{"tools": [broken]}, {"text": "done"}] * 3})
     status, reason, _ = run(root, script)
     assert status == "paused" and "T001 failed" in reason
@@ -91,3 +93,61 @@ def test_cli_resume_after_pause_says_how(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert "sdd resume 001-calc" in done.stdout
+
+
+def run_decided(root: Path, script: Path, approve: bool, note: str = "") -> tuple[str, str]:
+    from orchestrator.engine import Decision, run_session
+    from orchestrator.progress import Reporter
+    from orchestrator.session import RunOptions, open_session
+
+    options = RunOptions(model=f"scripted:{script}", approve="each")
+    session = open_session(root, root / "specs/001-calc", options, Reporter(quiet=True))
+    try:
+        result = run_session(session, Decision(approve=approve, note=note))
+    finally:
+        session.close()
+    return result.status, result.reason
+
+
+def test_approval_gate_holds_each_task_then_lands_or_sends_the_note_back(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    t001 = GOOD["T001"]
+    retry = [
+        {
+            "tools": [
+                {
+                    "Write": {
+                        "file_path": "calc/add.py",
+                        "content": "def add(a, b):\n    return b + a\n",
+                    }
+                }
+            ]
+        },
+        {"text": "Reordered as asked."},
+    ]
+    script = write_script(root, GOOD | {"T001": t001 + retry})
+    head = git(root, "rev-parse", "HEAD")
+    status, reason, _ = run(root, script, approve="each")
+    assert status == "paused" and reason.startswith("T001 awaits approval")
+    assert git(root, "rev-parse", "HEAD") == head  # held aside, not landed
+    assert git(root, "status", "--porcelain") == ""  # and the tree is clean while waiting
+    held = store(root).task("001-calc", "T001")
+    assert held is not None and held.status == "awaiting approval"
+    assert "calc/add.py" in git(root, "show", "--stat", held.commit_sha)
+    # a plain resume without an answer keeps waiting
+    status, reason, _ = run(root, script, approve="each")
+    assert status == "paused" and "awaits approval" in reason
+    # reject with a note: the agent gets it and tries again; the new change is held again
+    status, reason = run_decided(root, script, approve=False, note="use b + a")
+    assert status == "paused" and reason.startswith("T001 awaits approval")
+    transcripts = sorted((root / ".sdd/transcripts/001-calc/T001").glob("attempt-*.jsonl"))
+    assert "use b + a" in transcripts[-1].read_text()
+    status, reason = run_decided(root, script, approve=True)
+    assert reason.startswith("T002 awaits approval")
+    assert subjects(root)[0] == "T001: Create calc/add.py with add(a, b)"
+    assert "- [X] T001" in (root / "specs/001-calc/tasks.md").read_text()
+    for _ in range(3):
+        status, reason = run_decided(root, script, approve=True)
+    assert status == "finished"
+    assert len([s for s in subjects(root) if s.startswith("T00")]) == 4
+    assert git(root, "for-each-ref", "refs/sdd") == ""
