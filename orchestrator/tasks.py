@@ -6,11 +6,12 @@ paragraph line or table row. Task forms: `- [ ] T001 …` checkboxes (spec-kit's
 `### T001: …` headings, bare `T001. …` and bold `**T001 [P] [X]**: …` paragraph lines, and table
 rows with an ID column. Files without task IDs are refused rather than given invented IDs: IDs
 that shift when the file is edited would silently re-point landed commits and resumed runs.
+This module decides which lines belong to which task; orchestrator.task_text reads those lines
+and orchestrator.ticks edits a task's done mark.
 """
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -18,6 +19,18 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from orchestrator.errors import TaskParseError
+from orchestrator.task_text import (
+    TASK_ID,
+    Expander,
+    Ref,
+    bare_head,
+    description,
+    paths,
+    prose_edge,
+    refs,
+    row_notes,
+    task_head,
+)
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -60,72 +73,13 @@ class TaskList:
 
 
 GRAMMAR = "`- [ ] T001 [P] [US1] Description with path/to/file.py`"
-_ID = r"T\d{3,}[A-Za-z]?"
 _NEWLINE = re.compile(r"\r\n?|\n")
-_LEAD_ID = re.compile(rf"(\*\*)?\[?({_ID})\]?(?![\w\-–—])")
-_LABEL = re.compile(r"\[(P|US\d+|[xX](?:,[^\]]*)?)\]")
-_LEAD_LABEL = re.compile(r"[\s:.]*\[(P|US\d+|[xX](?:,[^\]]*)?)\]")
-_LEAD_PUNCT = re.compile(r"\s*(?:[:：]|[.)\-–—](?=\s))?\s*")
-_TRAIL_P = re.compile(r"\s*\[P\]\s*$")
-_ONLY_NOTES = re.compile(r"(\([^)]*\)\s*|\[[^\]]*\]\s*)*")
 _CHECKBOX = re.compile(r"\[([ xX~])\]\s")
-_BARE = re.compile(rf"\[?{_ID}\]?(?:[.:)]\s|\s*\[(?:P|US\d+|[xX])\])")
 _COMMENT = re.compile(r"<!--.*?-->")
-_FIELD_LINE = re.compile(
-    r"\*\*[^*]{1,40}\*\*\s*[:：]|\*\*[^*]{1,40}[:：]\*\*"  # **Field**: or **Field:**
-    r"|[A-Z][A-Za-z]*(?:[ -][A-Za-z]+){0,2}[:：]\s"  # Deps: / Accept: / Depends on:
-)
 _PHASE = re.compile(r"\W*phase\s+(\d+(?:\.\d+)*|N)\b\s*(?:[:：.\-–—]\s*)?(.*)", re.I | re.S)
 _PHASE_ZH = re.compile(r"\W*第([一二三四五六七八九十\d]+)阶段\s*[:：]?\s*(.*)", re.S)
 _TASKLIKE_HEADING = re.compile(r"\W*(?:task|任务)\s*\d", re.I)
 
-# Dependency notations (speckit.md §4.8). An ID list: IDs and ranges joined by , & / and.
-_REF = re.compile(rf"(?<!\w)({_ID})(?:\s*[-–—]\s*({_ID}))?(?!\w)")
-_IDS = rf"{_ID}(?:\s*(?:[-–—,&/]|\band\b)?\s*{_ID})*"
-_DEP_HINT = re.compile(r"dep|requir|need|block|prereq")
-_DEP_INLINE = re.compile(
-    rf"\b(?:depends?(?:\s+on)?|deps|requires?|blocked\s+by|needs)\s*:?\s*({_IDS})", re.I
-)
-_DEP_BRACKET = re.compile(r"\[\s*(?:depends?(?:\s+on)?|deps)\s*:\s*([^\]]*)\]", re.I)
-_DEP_FIELD = re.compile(
-    r"[\W_]*(?:deps|depends(?:\s+on)?|dependenc(?:y|ies)|blocked\s+by|prerequisites?)[*_\s]*[:：]"
-    r"\s*(.*)",
-    re.I,
-)
-_PAR_FIELD = re.compile(r"[\W_]*parallel(?:izable)?[*_\s]*[:：]\s*(?:yes|true|y\b|\[P\])", re.I)
-_FILES_FIELD = re.compile(r"[\W_]*files?[*_\s]*[:：]\s*(.*)", re.I)
-# Prose in a Dependencies section: "X blocks Y", "X before Y", "X depends on Y" (one per line).
-_REL = re.compile(
-    r"\b(blocks|before|must\s+precede|precedes?|depends?\s+on|requires?|needs|after)\b", re.I
-)
-_PAREN = re.compile(r"\([^()]*\)")
-_BOLD_LABEL = re.compile(r"\*\*(.+?)\*\*\s*[:：]?\s*")
-_OPEN_RANGE = re.compile(rf"{_ID}\+")
-
-# File paths named in a description.
-_EXT_WORDS = (
-    "py pyi ts tsx js jsx mjs cjs json jsonc jsonl yaml yml toml md mdx txt ini cfg conf go mod "
-    "sum rs java kt kts scala gradle sql sh bash zsh ps1 bat html htm css scss sass less vue "
-    "svelte xml csv ipynb rb php c h cc cpp hpp cs swift dart proto graphql lock env properties "
-    "rst tf hcl mk j2 tmpl zip gz tar whl mp4 png jpg jpeg gif svg pdf parquet pkl npz npy lua"
-)
-_ROOT_WORDS = (
-    "src tests test app lib docs api backend frontend internal cmd pkg scripts specs config "
-    "migrations alembic public components pages packages services server client examples"
-)
-_NAME_WORDS = "Dockerfile Makefile Justfile Procfile Gemfile Rakefile"
-_LIBRARY_WORDS = "next node vue nuxt react express chart three ember d3 deno angular"
-_EXTS, _ROOTS, _NAMES, _LIBRARIES = (
-    frozenset(words.split()) for words in (_EXT_WORDS, _ROOT_WORDS, _NAME_WORDS, _LIBRARY_WORDS)
-)
-_CODE = re.compile(r"`([^`]+)`")
-_WORD_SPLIT = re.compile(r"[,;\"'“”‘’]")
-_NOT_PATH = re.compile(r"[\s\"'<>=|$^:()]")
-_SEGMENT = re.compile(r"[\w.\-@\[\]{},*]+")
-_DOTFILE = re.compile(r"\.[a-z][\w.\-]*")
-
-_BOX_EDIT = re.compile(r"^([ \t]*(?:>[ \t]*)*(?:[-*+]|\d{1,9}[.)])[ \t]+\[)[ xX~](\])")
-_UNDONE_EDIT = re.compile(r"[ \t]?\[[xX]\]|(?<=\[)[xX],\s*")
 _RANK = {"checkbox": 0, "heading": 0, "table": 1, "bare": 2, "bold": 2}
 _FORM_NOTE = {
     "heading": "tasks written as headings (`### T001: …`)",
@@ -161,12 +115,12 @@ class _Draft:
     story: str | None
     description: str
     files: list[str]
-    refs: list[tuple[str, str | None]] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
     level: int = 0  # a heading task's level: its body ends at a heading this high
-    status_col: int = -1  # a table row's Status column, for set_done
+    status_col: int = -1  # a table row's Status column, for ticking
 
-    def add_files(self, text: str) -> None:
-        self.files += [p for p in _paths(text) if p not in self.files]
+    def add_files(self, found: list[str]) -> None:
+        self.files += [p for p in found if p not in self.files]
 
     def task(self, shift: int, deps: list[str]) -> Task:
         return Task(
@@ -189,41 +143,18 @@ def parse_tasks(text: str) -> TaskList:
     return _Reader(text).run()[0]
 
 
-def set_done(text: str, task: Task, done: bool) -> str:
-    """Tick or untick one task in place; every other byte (line endings too) stays as it was.
+@dataclass(frozen=True, slots=True)
+class TaskForm:
+    """How a task is written, which decides what ticking it edits (see orchestrator.ticks)."""
 
-    Checkboxes get the mark the file's done tasks already use (`X` when undecided). Heading,
-    bare and bold tasks gain or lose an `[X]` after the ID, which the parser reads back as done;
-    table rows change their Status cell. A table without a Status column cannot be ticked.
-    """
+    kind: str  # checkbox | heading | bare | bold | table
+    status_col: int = -1  # a table row's Status column; -1 when it has none
+
+
+def parse_forms(text: str) -> tuple[TaskList, dict[str, TaskForm]]:
+    """parse_tasks, and how each task (by ID) is written."""
     tasklist, drafts = _Reader(text).run()
-    cur = drafts.get(task.id)
-    if cur is None:
-        raise TaskParseError(f"task {task.id} is no longer in tasks.md")
-    if cur.done == done:
-        return text
-    start, end = _line_span(text, cur.line)
-    line = text[start:end]
-    marks = [t.mark for t in tasklist.tasks if t.done and t.mark in ("x", "X")]
-    style = "x" if marks.count("x") > marks.count("X") else "X"
-    if cur.form == "checkbox":
-        new, found = _BOX_EDIT.subn(rf"\g<1>{style if done else ' '}\g<2>", line, count=1)
-        if not found:
-            raise TaskParseError(f"cannot find the checkbox of {cur.id}", cur.line)
-    elif cur.form == "table":
-        new = _set_cell(line, cur, "Done" if done else "Not started")
-    else:
-        at = re.search(rf"(?<!\w){re.escape(cur.id)}(?!\w)\]?", line)
-        if at is None:
-            raise TaskParseError(f"cannot find {cur.id} on its line", cur.line)
-        pos = at.end()
-        if not done:
-            new = line[:pos] + _UNDONE_EDIT.sub("", line[pos:], count=1)
-        else:
-            close = line.find("**", pos) if cur.form == "bold" else -1
-            pos = close if close >= 0 else pos
-            new = f"{line[:pos]} [{style}]{line[pos:]}"
-    return text[:start] + new + text[end:]
+    return tasklist, {tid: TaskForm(d.form, d.status_col) for tid, d in drafts.items()}
 
 
 class _Reader:
@@ -288,7 +219,7 @@ class _Reader:
         while self.headings and self.headings[-1][0] >= level:
             self.headings.pop()
         self.section = next((t for lvl, t in reversed(self.headings) if t and lvl > 1), "")
-        head = _head(text, strict=False) if level > 1 else None
+        head = task_head(text, strict=False) if level > 1 else None
         if head:
             self.body = self._add(head, line, "heading", "", [text])
             self.body.level = level
@@ -308,7 +239,7 @@ class _Reader:
         if not box:
             return None
         rows = content.split("\n")
-        head = _head(rows[0][box.end() :], strict=False)
+        head = task_head(rows[0][box.end() :], strict=False)
         if not head:
             self.tasklike = self.tasklike or line
             return None
@@ -323,7 +254,7 @@ class _Reader:
             elif self.prose:
                 self._prose(rows)
             return
-        heads = [None if self.prose else _bare_head(row.strip()) for row in rows]
+        heads = [None if self.prose else bare_head(row.strip()) for row in rows]
         starts = [k for k, head in enumerate(heads) if head] + [len(rows)]
         for k in range(starts[0]):
             if self.body:
@@ -353,47 +284,39 @@ class _Reader:
         status = _column(header, r"status|state|done")
         for line, cells in rows[1:]:
             tid = _cell(cells, id_col).strip("*` ")
-            if not re.fullmatch(_ID, tid):
+            if not re.fullmatch(TASK_ID, tid):
                 continue
             par = _cell(cells, parallel).lower()
             is_done = _cell(cells, status).lower().startswith(("done", "complete", "✅", "[x]"))
             head = (tid, "[p]" in par or par in ("p", "yes", "y", "true", "✓", "✔"), None, is_done)
             draft = self._add((*head, _cell(cells, task_col)), line, "table", "", [])
-            draft.add_files(_cell(cells, details))
-            draft.refs += _refs(_cell(cells, depends))
+            draft.add_files(paths(_cell(cells, details)))
+            draft.refs += refs(_cell(cells, depends))
             draft.status_col = status
         return i + 1
 
     def _add(self, head: tuple, line: int, form: str, mark: str, rows: list[str]) -> _Draft:
         """A new task; `rows` are its own lines, read for wrapped text and dependency notes."""
-        tid, parallel, story, done, desc = head
-        for extra in rows[1:]:  # a hard-wrapped description ends at the first `Field:` line
-            extra = extra.strip()
-            if not extra or _FIELD_LINE.match(extra):
-                break
-            desc = f"{desc} {extra}"
-        desc = " ".join(_COMMENT.sub("", desc).split())
+        tid, parallel, story, done, first = head
+        desc = description(first, rows[1:])
         section = self.section
         if form == "checkbox":
             done = mark in "xX"
         draft = _Draft(tid, line, len(self.phases) - 1, section, form, mark, done, parallel, story,
-                       desc, _paths(desc))  # fmt: skip
+                       desc, paths(desc))  # fmt: skip
         self.drafts.append(draft)
         self._own(draft, rows)
         return draft
 
     def _own(self, draft: _Draft, rows: list[str]) -> None:
         for row in rows:
-            low = row.lower()
-            if _DEP_HINT.search(low):
-                draft.refs += _dep_refs(row)
-            if "parallel" in low and _PAR_FIELD.match(row):
-                draft.parallel = True
-            if "file" in low and (files := _FILES_FIELD.match(row)):
-                draft.add_files(files.group(1))
+            deps, parallel, files = row_notes(row)
+            draft.refs += deps
+            draft.parallel = draft.parallel or parallel
+            draft.add_files(files)
 
     def _prose(self, rows: list[str]) -> None:
-        self.edges += [edge for row in rows if (edge := _prose_edge(row))]
+        self.edges += [edge for row in rows if (edge := prose_edge(row))]
 
     def _finish(self) -> tuple[TaskList, dict[str, _Draft]]:
         if self.drafts:  # beside checkbox or heading tasks, ID tables and `T001: …` lines recap
@@ -415,7 +338,7 @@ class _Reader:
                 lines = f"{by_id[d.id].line} and {d.line}"
                 raise TaskParseError(f"duplicate task ID {d.id} on lines {lines}", d.line)
             by_id[d.id] = d
-        expand = _Expander([d.id for d in self.drafts])
+        expand = Expander([d.id for d in self.drafts])
         deps = {d.id: expand(d.refs) for d in self.drafts}
         for later, earlier in self.edges:
             before = expand(earlier)
@@ -432,152 +355,6 @@ class _Reader:
             for f in forms
         ]
         return TaskList(tasks, phases, warnings), by_id
-
-
-def _head(s: str, strict: bool) -> tuple[str, bool, str | None, bool, str] | None:
-    """(id, parallel, story, done, description) of text that starts with a task ID."""
-    m = _LEAD_ID.match(s)
-    if not m:
-        return None
-    rest, inside = s[m.end() :], ""
-    if m.group(1) and (close := rest.find("**")) >= 0:
-        inside, rest = rest[:close], rest[close + 2 :]
-    labels = _LABEL.findall(inside)
-    inside = _LABEL.sub("", inside).strip()
-    if strict and m.group(1) and not _ONLY_NOTES.fullmatch(inside):
-        return None  # `**T022 blocks all of Phase 6**:` is prose, not a task
-    while lead := _LEAD_LABEL.match(rest):
-        labels.append(lead.group(1))
-        rest = rest[lead.end() :]
-    rest = rest[_LEAD_PUNCT.match(rest).end() :]
-    desc = f"{inside} {rest}".strip()
-    trailing = _TRAIL_P.search(desc)
-    if trailing:
-        desc = desc[: trailing.start()]
-    story = next((x for x in labels if x.startswith("US")), None)
-    done = any(x[0] in "xX" for x in labels)
-    return m.group(2), "P" in labels or bool(trailing), story, done, desc
-
-
-def _bare_head(row: str) -> tuple[str, bool, str | None, bool, str] | None:
-    """A paragraph line that is a task: `T001. …`, `T001 [P] …` or `**T001 [P] [X]**: …`."""
-    if row.startswith("**"):
-        return _head(row, strict=True)
-    return _head(row, strict=False) if _BARE.match(row) else None
-
-
-def _refs(text: str) -> list[tuple[str, str | None]]:
-    return [(m.group(1), m.group(2)) for m in _REF.finditer(text)]
-
-
-def _dep_refs(row: str) -> list[tuple[str, str | None]]:
-    found = [m.group(1) for m in _DEP_INLINE.finditer(row)]
-    found += [m.group(1) for m in _DEP_BRACKET.finditer(row)]
-    if dep_field := _DEP_FIELD.match(row):
-        found.append(dep_field.group(1))
-    return [ref for chunk in found for ref in _refs(chunk)]
-
-
-def _prose_edge(row: str) -> tuple[list, list] | None:
-    """(dependents, prerequisites) from one Dependencies-section line, or None when unsure."""
-    s = row.strip()
-    if _OPEN_RANGE.search(s):
-        return None  # "before T030+" names no definite set of tasks
-    if label := _BOLD_LABEL.match(s):
-        inner = label.group(1)
-        s = inner if _REL.search(inner) and _REF.search(inner) else s[label.end() :]
-    s = _PAREN.sub(lambda m: m.group(0) if _REF.search(m.group(0)) else " ", s)
-    rels = list(_REL.finditer(s))
-    if len(rels) != 1:
-        return None
-    left, right = _refs(s[: rels[0].start()]), _refs(s[rels[0].end() :])
-    if not left or not right:
-        return None
-    forward = rels[0].group(1).lower().startswith(("block", "before", "must", "preced"))
-    return (right, left) if forward else (left, right)
-
-
-class _Expander:
-    """Refs to IDs; a range covers the IDs that exist between its ends, in file order."""
-
-    def __init__(self, ids: list[str]) -> None:
-        self.order = {tid: k for k, tid in enumerate(ids)}
-        self.keys = sorted((_key(tid), tid) for tid in ids)
-
-    def __call__(self, refs: list[tuple[str, str | None]]) -> list[str]:
-        out: list[str] = []
-        for lo, hi in refs:
-            if hi is None:
-                out.append(lo)  # unknown IDs stay: the scheduler reports them
-                continue
-            a = bisect.bisect_left(self.keys, (_key(lo), ""))
-            b = bisect.bisect_right(self.keys, (_key(hi), "\uffff"))
-            out += sorted((tid for _, tid in self.keys[a:b]), key=self.order.__getitem__)
-        return out
-
-
-def _key(tid: str) -> tuple[int, str]:
-    suffix = tid[-1] if tid[-1].isalpha() else ""
-    return int(tid[1 : len(tid) - len(suffix)]), suffix.lower()
-
-
-def _paths(text: str) -> list[str]:
-    """Repository paths named in text: backticked or bare, with an extension, a known root or a
-    trailing `/`. URLs, API routes without an extension and `[y/N]`-style labels are not paths."""
-    found: list[str | None] = []
-    for code in _CODE.findall(text):
-        if " " in code.strip():
-            found += _words(code)
-        else:
-            found.append(_path(code.split("::")[0], quoted=True))
-    found += _words(_CODE.sub(" ", text))
-    return list(dict.fromkeys(p for p in found if p))
-
-
-def _words(text: str) -> list[str | None]:
-    out: list[str | None] = []
-    for word in text.split():
-        if "/" in word or "." in word or word in _NAMES:
-            parts = [word] if "{" in word else _WORD_SPLIT.split(word)
-            out += [_path(part, quoted=False) for part in parts]
-    return out
-
-
-def _path(tok: str, quoted: bool) -> str | None:
-    prev = None
-    while tok != prev:  # peel punctuation and unbalanced brackets: "(see src/a.py)."
-        prev = tok
-        tok = tok.strip().rstrip(".:!?")
-        for a, b in ("()", "[]"):
-            if tok[:1] == a and tok[-1:] == b and tok.count(a) == 1:
-                return None if a == "[" else _path(tok[1:-1], quoted)  # [y/N], [OK]: labels
-            if tok[:1] == a and tok.count(a) > tok.count(b):
-                tok = tok[1:]
-            if tok[-1:] == b and tok.count(b) > tok.count(a):
-                tok = tok[:-1]
-    if not tok or _NOT_PATH.search(tok) or tok.startswith(("-", "@", "~", "#")):
-        return None
-    tok = tok.removeprefix("./")
-    last = tok.rsplit("/", 1)[-1]
-    if tok.startswith("/"):
-        return tok if _has_ext(last) else None  # /api/tasks is a route, /x/route.ts a file
-    if "/" not in tok:
-        dotfile = _DOTFILE.fullmatch(tok) and (tok == ".env" or tok[1:] not in _EXTS)
-        return tok if _has_ext(tok, quoted) or tok in _NAMES or dotfile else None
-    parts = tok.split("/")
-    if not all(_SEGMENT.fullmatch(p) for p in parts if p) or "" in parts[1:-1]:
-        return None
-    if not last or _has_ext(last) or quoted or parts[0] in _ROOTS or last in _NAMES:
-        return tok
-    return None
-
-
-def _has_ext(name: str, quoted: bool = True) -> bool:
-    stem, dot, ext = name.rpartition(".")
-    if not dot or not stem.strip("*"):
-        return False
-    library = ext == "js" and (stem.lower() in _LIBRARIES or (stem[0].isupper() and not quoted))
-    return ext.lower() in _EXTS and not library  # "Next.js", "Dexie.js" name libraries
 
 
 def _column(header: list[str], pattern: str, default: int = -1) -> int:
@@ -603,31 +380,3 @@ def _blank_front_matter(lines: list[str]) -> None:
     end = next((k for k in range(1, len(lines)) if lines[k].strip() in ("---", "...")), 0)
     for k in range(end + 1 if end else 0):
         lines[k] = ""
-
-
-def _line_span(text: str, line: int) -> tuple[int, int]:
-    """Offsets of a 1-based line's content, its terminator (\\r\\n, \\r or \\n) excluded."""
-    start = 1 if text.startswith("\ufeff") else 0
-    for k, m in enumerate(_NEWLINE.finditer(text), start=2):
-        if k > line:
-            return start, m.start()
-        start = m.end()
-    return start, len(text)
-
-
-def _set_cell(line: str, draft: _Draft, word: str) -> str:
-    if draft.status_col < 0:
-        raise TaskParseError(f"{draft.id} is a table row without a Status column", draft.line)
-    bars = [m.start() for m in re.finditer(r"(?<!\\)\|", line)]
-    if not line.lstrip().startswith("|"):
-        bars.insert(0, -1)
-    if not line.rstrip().endswith("|"):
-        bars.append(len(line))
-    if draft.status_col + 1 >= len(bars):
-        raise TaskParseError(f"the table row of {draft.id} has no Status cell", draft.line)
-    a, b = bars[draft.status_col] + 1, bars[draft.status_col + 1]
-    cell = line[a:b]
-    if not cell.strip():
-        return f"{line[:a]} {word} {line[b:]}"
-    lead = len(cell) - len(cell.lstrip())
-    return line[: a + lead] + word + line[a + len(cell.rstrip()) :]

@@ -9,17 +9,14 @@ import pytest
 from orchestrator.agents import (
     SDD_TOOLS,
     AgentSet,
-    RouteRule,
     agent_dirs,
     builtin_agents_dir,
-    glob_match,
     load_agent,
     load_agents,
-    route,
-    validate_rules,
 )
 from orchestrator.bashtool import Rule
 from orchestrator.errors import InputError
+from orchestrator.routing import RouteRule, glob_match, route, validate_rules
 from orchestrator.tasks import Task
 
 

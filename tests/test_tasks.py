@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from textwrap import dedent
 
 import pytest
 
 from orchestrator.errors import TaskParseError
-from orchestrator.tasks import Phase, Task, parse_tasks, set_done
+from orchestrator.tasks import Phase, Task, parse_tasks
+from orchestrator.ticks import set_done
 
 ANCHOR = "- [ ] T900 Anchor task\n\n"
 
@@ -571,7 +571,7 @@ def test_set_done_unticks_a_superseded_bold_mark() -> None:
     assert not parse_tasks(undone).tasks[0].done
 
 
-# --- performance ------------------------------------------------------------------------------
+# --- scale ------------------------------------------------------------------------------------
 
 
 def big_tasks_md(n: int) -> str:
@@ -591,13 +591,8 @@ def big_tasks_md(n: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def test_ten_thousand_tasks_parse_quickly() -> None:
-    """CPU time, not wall time: other processes on a shared runner must not fail this test."""
-    text = big_tasks_md(10_000)
-    parse_tasks(text)  # builds the markdown-it parser once
-    started = time.process_time()
-    tl = parse_tasks(text)
-    elapsed = time.process_time() - started
+def test_ten_thousand_tasks_parse_whole() -> None:
+    """Scale without losing tasks, phases or dependency notes (speed is bench/bench_plan.py's)."""
+    tl = parse_tasks(big_tasks_md(10_000))
     assert len(tl.tasks) == 10_000 and len(tl.phases) == 100
     assert tl.tasks[-1].depends_on == ("T09999", "T09997", "T09998", "T09995")
-    assert elapsed < 3.0, f"10,000 tasks took {elapsed:.2f}s of CPU"
