@@ -8,11 +8,9 @@ base by sdd. When in doubt (unparseable quoting, odd constructs) a command is re
 from __future__ import annotations
 
 import codecs
-import contextlib
 import os
 import re
 import shlex
-import signal
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from orchestrator.errors import InputError
+from orchestrator.procs import kill_group, spawn
 
 _SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
@@ -261,11 +260,6 @@ class _Capture:
         return f"{self.head}\n[... {cut} characters cut ...]\n{self.tail}"
 
 
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
 def run_command(
     command: str, cwd: Path, env: Mapping[str, str], timeout: float, max_output: int
 ) -> tuple[str, bool]:
@@ -274,15 +268,7 @@ def run_command(
     The command gets its own process group, and that whole group is killed when the command ends
     or times out, so background jobs cannot outlive the call or hold its output open.
     """
-    proc = subprocess.Popen(
-        ["bash", "-c", command],
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    proc = spawn(["bash", "-c", command], cwd, env)
     capture = _Capture(max_output)
     reader = threading.Thread(target=capture.drain, args=(proc.stdout,), daemon=True)
     reader.start()
@@ -291,7 +277,8 @@ def run_command(
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-    _kill_group(proc.pid)
+    finally:  # also on Ctrl-C: nothing the agent started survives the call
+        kill_group(proc.pid)
     proc.wait()
     reader.join(timeout=5)  # a process that left the group may still hold the pipe: stop waiting
     body = capture.text().rstrip("\n") or "(no output)"

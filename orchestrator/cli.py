@@ -49,7 +49,7 @@ def _print_json(data: object) -> None:
 @app.command()
 def plan(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
     """Dry run: the tasks, their dependencies, waves and agent routes, with reasons."""
-    from orchestrator.session import make_plan
+    from orchestrator.planning import make_plan
     from orchestrator.views import plan_data, plan_table
 
     root, feature_dir = _locate(repo, feature)
@@ -172,7 +172,7 @@ def resume(
 
 
 def _records(repo: Path | None, feature: str | None):  # type: ignore[no-untyped-def]
-    from orchestrator.session import make_plan, state_dir
+    from orchestrator.planning import make_plan, state_dir
     from orchestrator.store import Store
 
     root, feature_dir = _locate(repo, feature)
@@ -283,8 +283,7 @@ def retry(
 ) -> None:
     """Undo a landed task, then continue the run, which lands it again as a new commit.
 
-    The run goes on as `sdd run` would: a pending task that is ready before this one runs
-    first, and the run continues with the tasks after it.
+    The run goes on as `sdd run` does: ready tasks before this one run first, later ones after.
     """
     from orchestrator.session import RunOptions
 
@@ -315,17 +314,21 @@ def _demo_options(script: Path) -> object:
     return RunOptions(model=f"scripted:{script}")
 
 
+def _fail(text: str, code: int) -> None:
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(text)}", soft_wrap=True)
+    sys.exit(code)
+
+
 def main() -> None:
     """Console entry point: user errors are one line and an exit code, never a traceback."""
     try:
         app()
+    except OSError as exc:  # disk full, permissions, a file where a folder should be
+        _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 2)
     except SddError as exc:
-        from rich.markup import escape
-
-        Console(stderr=True, highlight=False).print(
-            f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True
-        )
-        sys.exit(exc.code)
+        _fail(str(exc), exc.code)
 
 
 if __name__ == "__main__":

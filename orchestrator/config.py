@@ -21,7 +21,7 @@ from orchestrator.errors import InputError
 from orchestrator.speckit import read_text
 
 if TYPE_CHECKING:
-    from orchestrator.agents import RouteRule
+    from orchestrator.routing import RouteRule
 
 CONFIG_PATH = ".specify/sdd.yaml"
 _BASH_RULE = re.compile(r"Bash\((.+)\)")
@@ -143,6 +143,9 @@ class Config(_Section):
     """Tasks run at once (parallel waves in worktrees)."""
     allow_env_files: bool = False
     """Let agents read and write `.env` files."""
+    stream: bool = True
+    """Stream model responses (recommended; an in-stream overload then pauses the run instead
+    of hanging)."""
 
     @field_validator("limits", "bash", "budget", mode="before")
     @classmethod
@@ -158,7 +161,7 @@ class Config(_Section):
         return commands
 
     def route_rules(self) -> list[RouteRule]:
-        from orchestrator.agents import RouteRule
+        from orchestrator.routing import RouteRule
 
         return [RouteRule(r.agent, glob=r.glob, keyword=r.keyword) for r in self.routes]
 

@@ -100,8 +100,17 @@ class _Hooks:
         return self.verdict
 
     def transcript(self, attempt: int) -> Transcript:
+        """Counted when it starts, so a killed attempt's transcript is never overwritten."""
         n = self.first_attempt + attempt
+        self.record.attempts = n
+        self.s.store.save_task(self.record)
         return Transcript(transcript_path(self.s, self.task.id, n), self.s.secrets)
+
+    def keep_usage(self) -> None:
+        """Tokens of an attempt cut short (API error, budget, Ctrl-C) still count."""
+        u, r = self.meter.task, self.record
+        r.input_tokens, r.output_tokens = u.input_tokens, u.output_tokens
+        r.cache_write_tokens, r.cache_read_tokens = u.cache_write_tokens, u.cache_read_tokens
 
     def attempt_done(self, report: AttemptReport) -> None:
         s = self.s
@@ -167,7 +176,7 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         timeout = s.plan.config.limits.verify_timeout
         s.base_snapshot = verify.snapshot(s.root, s.verify_commands(), (), timeout=timeout)
     rejected = record.message if record.status == "rejected" else ""
-    record.status = "running"
+    record.status, record.base = "running", base
     s.store.save_task(record)
     s.reporter.task_started(task_id, task.description, agent.name, route.reason)
     cfg = s.plan.config
@@ -196,6 +205,7 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         result = _converse(s, task, agent, toolbox, hooks, message)
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
         s.repo.reset_to(base)
+        hooks.keep_usage()
         what = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
         reason = f"{task_id}: {what} ({exc}); the run can resume"
         record.status, record.message = "pending", reason
@@ -204,6 +214,7 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         return TaskOutcome(False, reason)
     except BaseException:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
         s.repo.reset_to(base)
+        hooks.keep_usage()
         record.status = "pending"
         s.store.save_task(record)
         raise

@@ -148,6 +148,12 @@ class GitRepo:
         self.reset_to(base)
         return sha
 
+    def stash_leftovers(self, message: str) -> str:
+        """Put aside an interrupted attempt's changes (untracked files too), recoverable
+        with `git stash pop`, so nothing is lost if some of them were the user's."""
+        self._out("stash", "push", "--include-untracked", "-q", "-m", message)
+        return self._out("rev-parse", "-q", "--verify", "refs/stash").strip()
+
     def fast_forward(self, sha: str) -> None:
         """Move the branch to `sha`, which must have the current HEAD as its parent."""
         parent = self._resolve(f"{sha}^")

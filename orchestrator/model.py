@@ -70,7 +70,9 @@ def resolve_model_id(agent_model: str | None, run_default: str) -> str:
     return MODEL_ALIASES.get(agent_model, agent_model)
 
 
-def make_model(spec: str, *, root: Path, env: Mapping[str, str] | None = None) -> Model:
+def make_model(
+    spec: str, *, root: Path, env: Mapping[str, str] | None = None, stream: bool = True
+) -> Model:
     """The model a run talks to: `scripted:PATH` (relative to root) or an API model id/alias.
 
     Credentials and base URL are read from `env` (default: the process environment) here, so
@@ -98,5 +100,8 @@ def make_model(spec: str, *, root: Path, env: Mapping[str, str] | None = None) -
     from orchestrator.anthropic_model import AnthropicModel
 
     return AnthropicModel(
-        MODEL_ALIASES.get(spec, spec), api_key=key, base_url=env.get("ANTHROPIC_BASE_URL") or None
+        MODEL_ALIASES.get(spec, spec),
+        api_key=key,
+        base_url=env.get("ANTHROPIC_BASE_URL") or None,
+        stream=stream,
     )

@@ -13,17 +13,14 @@ from pathlib import Path
 from typing import IO
 
 from orchestrator import prompt, verify
-from orchestrator.agents import AgentDef, AgentSet, agent_dirs, load_agents
-from orchestrator.config import Config, load_config
+from orchestrator.agents import AgentDef
 from orchestrator.errors import GitStateError, InputError, SddError
 from orchestrator.gitrepo import GitRepo
 from orchestrator.model import Model, Usage, make_model
+from orchestrator.planning import Plan, make_plan, state_dir
 from orchestrator.progress import Reporter
-from orchestrator.routing import Route, route
-from orchestrator.schedule import TaskGraph, build_graph
-from orchestrator.speckit import FeatureDocs, load_feature
 from orchestrator.store import RunRecord, Store, TaskRecord
-from orchestrator.tasks import Task, TaskList, parse_tasks
+from orchestrator.tasks import Task
 from orchestrator.transcript import secret_values
 
 
@@ -34,38 +31,6 @@ class RunOptions:
     commit_dirty: bool = False
     skip: tuple[str, ...] = ()  # task ids to move past, recorded as skipped, left unticked
     approve: str | None = None  # "each" holds every verified task for approval; None: config
-
-
-def state_dir(root: Path) -> Path:
-    return root / ".sdd"
-
-
-@dataclass(slots=True)
-class Plan:
-    """The pure part: documents, tasks, graph and routes, without touching git or a model."""
-
-    root: Path
-    docs: FeatureDocs
-    tasklist: TaskList
-    graph: TaskGraph
-    config: Config
-    agents: AgentSet
-    routes: dict[str, Route]
-
-    @property
-    def tasks(self) -> dict[str, Task]:
-        return {t.id: t for t in self.tasklist.tasks}
-
-
-def make_plan(root: Path, feature_dir: Path) -> Plan:
-    config = load_config(root)
-    docs = load_feature(root, feature_dir)
-    tasklist = parse_tasks(docs.tasks)
-    graph = build_graph(tasklist.tasks)
-    agents = load_agents(agent_dirs(root))
-    rules = config.route_rules()
-    routes = {t.id: route(t, agents, rules, config.default_agent) for t in tasklist.tasks}
-    return Plan(root, docs, tasklist, graph, config, agents, routes)
 
 
 @dataclass
@@ -130,7 +95,7 @@ class Session:
             self._lock.close()
 
 
-def _take_lock(sdd_dir: Path, feature: str) -> IO[str]:
+def take_lock(sdd_dir: Path, feature: str) -> IO[str]:
     locks = sdd_dir / "locks"
     locks.mkdir(parents=True, exist_ok=True)
     handle = (locks / f"{feature}.lock").open("a+")
@@ -154,9 +119,11 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     repo = GitRepo(root)
     repo.check_writable()
     model = make_model(options.model or plan.config.model, root=root, stream=plan.config.stream)
-    repo.exclude(".sdd/")
-    dirty = repo.dirty_files()
-    if dirty and not options.commit_dirty:
+    prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
+    ours = ".sdd/" if prefix == "." else f"{prefix}/.sdd/"
+    dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
+    interrupted = _interrupted_task(root, plan.docs.name, repo.head()) if dirty else None
+    if dirty and not interrupted and not options.commit_dirty:
         shown = ", ".join(dirty[:10]) + (
             f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
         )
@@ -165,9 +132,23 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
             "or pass --commit-dirty to commit them first as your own commit"
         )
     sdd_dir = state_dir(root)
-    lock = _take_lock(sdd_dir, plan.docs.name)
+    if sdd_dir.exists() and not sdd_dir.is_dir():
+        raise InputError(f"{sdd_dir} is not a directory; sdd keeps its state there")
     try:
-        if dirty:
+        repo.exclude(ours)  # the first write, after every refusal
+    except OSError as exc:
+        raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    lock = take_lock(sdd_dir, plan.docs.name)
+    try:
+        if interrupted:  # a crash mid-task left these; under the lock, nothing else writes
+            sha = repo.stash_leftovers(
+                f"sdd: leftovers of the interrupted attempt of {interrupted}"
+            )
+            reporter.note(
+                f"put aside what the interrupted attempt of {interrupted} left "
+                f"({', '.join(dirty[:5])}) as stash {sha[:10]}; it will be redone"
+            )
+        elif dirty:
             sha = repo.commit_user_changes("Work in progress before sdd run")
             reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         store = Store(sdd_dir / "state.sqlite")
@@ -175,6 +156,8 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         if run is None or run.status == "finished" or options.restart:
             run = store.new_run(plan.docs.name, model.name)
         landed = repo.task_commits(plan.docs.name)
+        for gone in sorted(set(landed) - set(plan.tasks)):
+            reporter.note(f"{gone} landed as {landed[gone][:10]} but is no longer in tasks.md")
         tasks_text = read_exact(plan.docs.tasks_path)
         skipped = _apply_skips(store, plan, landed, options)
     except BaseException:
@@ -202,6 +185,18 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         secrets=secret_values(),
         _lock=lock,
     )
+
+
+def _interrupted_task(root: Path, feature: str, head: str) -> str | None:
+    """The task a crash interrupted, if its attempt started from the current HEAD."""
+    store = Store.open_readonly(state_dir(root) / "state.sqlite")
+    if store is None:
+        return None
+    try:
+        running = [r for r in store.tasks(feature).values() if r.status == "running"]
+    finally:
+        store.close()
+    return next((r.task_id for r in running if r.base == head), None)
 
 
 def _apply_skips(store: Store, plan: Plan, landed: dict[str, str], options: RunOptions) -> set[str]:

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from orchestrator.errors import InputError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sdd_runs (
     run_id TEXT PRIMARY KEY,
@@ -44,6 +46,7 @@ CREATE TABLE IF NOT EXISTS sdd_tasks (
     seconds REAL NOT NULL DEFAULT 0,
     message TEXT NOT NULL DEFAULT '',
     updated REAL NOT NULL DEFAULT 0,
+    base TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (feature, task_id)
 );
 CREATE TABLE IF NOT EXISTS sdd_attempts (
@@ -97,6 +100,7 @@ class TaskRecord:
     seconds: float = 0.0
     message: str = ""
     updated: float = 0.0
+    base: str = ""  # HEAD when the task started: what an interrupted attempt is reset to
 
 
 @dataclass(slots=True)
@@ -121,19 +125,29 @@ class Store:
     """One SQLite file under `.sdd/`; the checkpointer shares it through its own connection."""
 
     path: Path
+    readonly: bool = False
     _conn: sqlite3.Connection = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.executescript(_SCHEMA)
+        try:
+            if self.readonly:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                self._conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                self._conn.execute("PRAGMA busy_timeout=5000")
+                self._conn.execute("SELECT count(*) FROM sdd_runs").fetchone()
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"{self.path} is not a usable sdd state database ({exc})") from None
 
     @classmethod
     def open_readonly(cls, path: Path) -> Store | None:
-        """For inspection commands: no file means no run yet, and nothing is created."""
-        return cls(path) if path.exists() else None
+        """For inspection commands: no file means no run yet; nothing is created or changed."""
+        return cls(path, readonly=True) if path.exists() else None
 
     def close(self) -> None:
         self._conn.close()

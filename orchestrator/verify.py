@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestrator.procs import kill_group, spawn
 from orchestrator.tasks import Task
 
 _SKIP_DIRS = {
@@ -153,23 +153,17 @@ def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]
             " --continue-on-collection-errors -p no:cacheprovider"
         ).strip()
         run_env["PYTHONDONTWRITEBYTECODE"] = "1"
-        proc = subprocess.Popen(
-            ["bash", "-c", command],
-            cwd=root,
-            env=run_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        proc = spawn(["bash", "-c", command], root, run_env)
         try:
             out, _ = proc.communicate(timeout=timeout)
             code = proc.returncode
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            kill_group(proc.pid)
             out, _ = proc.communicate()
             code = 124
             out += f"\n[timed out after {timeout:g} s]\n".encode()
+        finally:
+            kill_group(proc.pid)
         failing = _parse_junit(junit) if junit.exists() else None
     text = out.decode("utf-8", errors="replace")
     return CommandResult(command, code, _cap(text), failing or set(), failing is not None)

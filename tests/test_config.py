@@ -205,7 +205,8 @@ def test_prices_own_over_built_in() -> None:
         (
             "jobs: many\nturns: 3\n",
             "turns: unknown key (expected one of: model, default_agent, verify, routes, limits, "
-            "bash, commit_hooks, approve, budget, prices, jobs, allow_env_files) (and 1 more)",
+            "bash, commit_hooks, approve, budget, prices, jobs, allow_env_files, stream) "
+            "(and 1 more)",
         ),
     ],
 )
@@ -290,7 +291,7 @@ def test_config_reference_defaults_match_the_model() -> None:
 
 
 def test_route_rules() -> None:
-    agents = pytest.importorskip("orchestrator.agents")
+    agents = pytest.importorskip("orchestrator.routing")
     config = Config(
         routes=[RouteConfig(agent="api", glob="app/**"), RouteConfig(agent="docs", keyword="doc")]
     )

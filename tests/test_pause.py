@@ -151,3 +151,46 @@ def test_approval_gate_holds_each_task_then_lands_or_sends_the_note_back(tmp_pat
     assert status == "finished"
     assert len([s for s in subjects(root) if s.startswith("T00")]) == 4
     assert git(root, "for-each-ref", "refs/sdd") == ""
+
+
+def test_tasks_md_edited_while_paused_is_reconciled_by_id(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    script = write_script(
+        root,
+        GOOD
+        | {
+            "T005": [
+                {"tools": [{"Write": {"file_path": "NOTES.md", "content": "n\n"}}]},
+                {"text": "Notes."},
+            ]
+        },
+    )
+    config(root, {"budget": {"run_tokens": 4000}})
+    status, _, _ = run(root, script)
+    assert status == "paused"
+    landed_before = {s.split(":")[0] for s in subjects(root) if s.startswith("T00")}
+    assert landed_before == {"T001"}
+    tasks_md = root / "specs/001-calc/tasks.md"
+    text = tasks_md.read_text()
+    text = text.replace(
+        "- [X] T001 Create calc/add.py with add(a, b)\n", ""
+    )  # a landed task removed
+    text = text.replace(
+        "Implement multiply in calc/mul.py", "Implement mul() in calc/mul.py"
+    )  # reworded
+    text += "- [ ] T005 Write NOTES.md\n"  # added
+    tasks_md.write_text(text)
+    (root / "notes-untracked.txt").write_text("mine")
+    with pytest.raises(Exception, match="notes-untracked"):
+        run(root, script)
+    (root / "notes-untracked.txt").unlink()
+    config(root, {"budget": {}})  # commits the tasks.md edit with the config
+    status, _, console = run(root, script)
+    assert status == "finished"
+    out = console.export_text()
+    assert "T001 landed as" in out and "no longer in tasks.md" in out
+    subs = subjects(root)
+    assert "T003: Implement mul() in calc/mul.py" in subs
+    assert subs[0] == "T005: Write NOTES.md"
+    assert sum(s.startswith("T001") for s in subs) == 1  # reported, not reverted or redone
+    assert (root / "calc/add.py").exists()
