@@ -131,6 +131,8 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
             f"uncommitted changes in the working tree: {shown}; commit or stash them, "
             "or pass --commit-dirty to commit them first as your own commit"
         )
+    if plan.config.jobs > 1:
+        reporter.note(f"jobs: {plan.config.jobs} is not supported yet; tasks run one at a time")
     sdd_dir = state_dir(root)
     if sdd_dir.exists() and not sdd_dir.is_dir():
         raise InputError(f"{sdd_dir} is not a directory; sdd keeps its state there")

@@ -205,26 +205,20 @@ class Store:
 
     def save_task(self, record: TaskRecord) -> None:
         record.updated = time.time()
-        values = asdict(record)
+        self._upsert("sdd_tasks", asdict(record))
+
+    def _upsert(self, table: str, values: dict[str, object]) -> None:
         cols = ", ".join(values)
         marks = ", ".join("?" for _ in values)
         with self._tx() as c:
             c.execute(
-                f"INSERT OR REPLACE INTO sdd_tasks ({cols}) VALUES ({marks})",
-                tuple(values.values()),
+                f"INSERT OR REPLACE INTO {table} ({cols}) VALUES ({marks})", tuple(values.values())
             )
 
     # attempts -----------------------------------------------------------------------------
 
     def add_attempt(self, record: AttemptRecord) -> None:
-        values = asdict(record)
-        cols = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        with self._tx() as c:
-            c.execute(
-                f"INSERT OR REPLACE INTO sdd_attempts ({cols}) VALUES ({marks})",
-                tuple(values.values()),
-            )
+        self._upsert("sdd_attempts", asdict(record))
 
     def attempts(self, feature: str, task_id: str) -> list[AttemptRecord]:
         cols = ", ".join(f.name for f in fields(AttemptRecord))

@@ -194,3 +194,19 @@ def test_tasks_md_edited_while_paused_is_reconciled_by_id(tmp_path: Path) -> Non
     assert subs[0] == "T005: Write NOTES.md"
     assert sum(s.startswith("T001") for s in subs) == 1  # reported, not reverted or redone
     assert (root / "calc/add.py").exists()
+
+
+def test_commits_the_user_made_while_paused_are_kept_and_built_upon(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    script = write_script(root, GOOD)
+    config(root, {"budget": {"run_tokens": 4000}})
+    assert run(root, script)[0] == "paused"
+    (root / "USER.md").write_text("my own work\n")
+    git(root, "add", "USER.md")
+    git(root, "commit", "-q", "-m", "user: my own work")
+    mine = git(root, "rev-parse", "HEAD").strip()
+    config(root, {})
+    assert run(root, script)[0] == "finished"
+    assert git(root, "merge-base", "--is-ancestor", mine, "HEAD") == ""  # exit 0: still there
+    assert (root / "USER.md").read_text() == "my own work\n"
+    assert subjects(root).count("user: my own work") == 1
