@@ -1,10 +1,14 @@
 """Synthetic spec-kit projects for the benchmarks: N tasks with phases, [P] groups, shared
-files and explicit dependencies, plus a zero-latency script (one Write per task)."""
+files and explicit dependencies, plus a zero-latency script (one Write per task).
+
+    .venv/bin/python bench/gen.py DIR [N]   # a plan-only project (no git) with N tasks
+"""
 
 from __future__ import annotations
 
 import random
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -28,6 +32,16 @@ def tasks_md(n: int, seed: int = 7) -> str:
             dep = f" (depends on T{rng.randrange(max(1, i - 15), i):04d})"
         lines.append(f"- [ ] T{i:04d}{p} Implement part {i} in {f}{dep}")
     return "\n".join(lines) + "\n"
+
+
+def plan_project(root: Path, n: int) -> None:
+    """Just enough of a spec-kit project for `sdd plan`: no git, no config, no script."""
+    feature = root / "specs" / "001-synthetic"
+    feature.mkdir(parents=True)
+    (root / ".specify" / "memory").mkdir(parents=True)
+    for name in ("spec.md", "plan.md"):
+        (feature / name).write_text("# doc\n")
+    (feature / "tasks.md").write_text(tasks_md(n))
 
 
 def project(root: Path, n: int, verify: list[str] | None = None) -> Path:
@@ -66,3 +80,7 @@ def project(root: Path, n: int, verify: list[str] | None = None) -> Path:
             },
         )
     return path
+
+
+if __name__ == "__main__":
+    plan_project(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1000)

@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from orchestrator.config import Price
     from orchestrator.session import Plan
     from orchestrator.store import RunRecord, TaskRecord
 
@@ -64,8 +65,23 @@ def plan_table(data: dict[str, Any]) -> Table:
     return table
 
 
-def log_data(records: dict[str, TaskRecord], order: list[str]) -> list[dict[str, Any]]:
-    """`sdd log --json`: one entry per landed task, in task order."""
+def saving_usd(cache_read_tokens: int, price: Price | None) -> float:
+    """What reading these tokens from the prompt cache saved over sending them as input."""
+    if price is None:
+        return 0.0
+    read = price.cache_read if price.cache_read is not None else 0.1 * price.input
+    return round(cache_read_tokens * (price.input - read) / 1_000_000, 8)
+
+
+def _saved(rows: list[dict[str, Any]]) -> str:
+    cached = sum(r["cache_read_tokens"] for r in rows)
+    return f"{cached} tokens read from cache, ${sum(r['saving_usd'] for r in rows):.4f} saved"
+
+
+def log_data(
+    records: dict[str, TaskRecord], order: list[str], price: Price | None = None
+) -> list[dict[str, Any]]:
+    """`sdd log --json`: one entry per landed task, in task order; `price` is the run model's."""
     rank = {tid: i for i, tid in enumerate(order)}
     landed = [r for r in records.values() if r.status == "landed"]
     landed.sort(key=lambda r: rank.get(r.task_id, len(rank)))
@@ -78,6 +94,7 @@ def log_data(records: dict[str, TaskRecord], order: list[str]) -> list[dict[str,
             "input_tokens": r.input_tokens,
             "output_tokens": r.output_tokens,
             "cache_read_tokens": r.cache_read_tokens,
+            "saving_usd": saving_usd(r.cache_read_tokens, price),
             "seconds": r.seconds,
             "kind": r.kind,
         }
@@ -86,8 +103,9 @@ def log_data(records: dict[str, TaskRecord], order: list[str]) -> list[dict[str,
 
 
 def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"{feature}: {len(rows)} landed")
-    for col in ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "seconds"):
+    table = Table(title=f"{feature}: {len(rows)} landed", caption=_saved(rows) if rows else None)
+    cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $", "seconds")
+    for col in cols:
         table.add_column(col)
     for r in rows:
         kind = " [dim](check)[/dim]" if r["kind"] == "check" else ""
@@ -97,6 +115,7 @@ def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
             r["agent"],
             str(r["attempts"]),
             f"{r['input_tokens']}/{r['output_tokens']} ({r['cache_read_tokens']})",
+            f"{r.get('saving_usd', 0.0):.4f}",
             f"{r['seconds']:.1f}",
         )
     return table
@@ -108,7 +127,9 @@ def status_data(
     records: dict[str, TaskRecord],
     order: list[str],
     done: set[str],
+    price: Price | None = None,
 ) -> dict[str, Any]:
+    """`sdd status --json`; `price` is the run model's, for the cache saving estimate."""
     tasks = []
     for tid in order:
         r = records.get(tid)
@@ -125,6 +146,7 @@ def status_data(
                 "input_tokens": r.input_tokens if r else 0,
                 "output_tokens": r.output_tokens if r else 0,
                 "cache_read_tokens": r.cache_read_tokens if r else 0,
+                "saving_usd": saving_usd(r.cache_read_tokens, price) if r else 0.0,
                 "seconds": r.seconds if r else 0.0,
             }
         )
@@ -142,8 +164,10 @@ def status_table(data: dict[str, Any]) -> Table:
     head = "no run yet" if run is None else f"run {run['id']}: {run['status']}"
     if run and run["reason"]:
         head += f" ({run['reason']})"
-    table = Table(title=f"{data['feature']}: {escape(head)}")
-    for col in ("task", "state", "agent", "attempts", "commit", "tokens in/out"):
+    used = [t for t in data["tasks"] if t["attempts"]]
+    caption = _saved(used) if used else None
+    table = Table(title=f"{data['feature']}: {escape(head)}", caption=caption)
+    for col in ("task", "state", "agent", "attempts", "commit", "tokens in/out (cached)"):
         table.add_column(col)
     colours = {"landed": "green", "failed": "red", "running": "yellow"}
     for t in data["tasks"]:
@@ -154,6 +178,8 @@ def status_table(data: dict[str, Any]) -> Table:
             t["agent"],
             str(t["attempts"] or ""),
             t["commit"][:10],
-            f"{t['input_tokens']}/{t['output_tokens']}" if t["attempts"] else "",
+            f"{t['input_tokens']}/{t['output_tokens']} ({t['cache_read_tokens']})"
+            if t["attempts"]
+            else "",
         )
     return table
