@@ -167,8 +167,12 @@ def run_task_loop(
                 stop_reason=turn.stop_reason,
                 usage=usage_dict(turn.usage),
             )
-            messages.append({"role": "assistant", "content": turn.content})
-            results = _tool_results(turn, toolbox, log, on_tool)
+            # An empty turn would make the next request invalid (non-final messages must have
+            # content), and a refused turn kept in the history makes the model refuse again.
+            kept = bool(turn.content) and turn.stop_reason != "refusal"
+            if kept:
+                messages.append({"role": "assistant", "content": turn.content})
+            results = _tool_results(turn, toolbox, log, on_tool) if kept else []
             if results:
                 _append_user(messages, results)
                 continue

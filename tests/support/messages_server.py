@@ -20,14 +20,23 @@ Reply kinds (add new fault kinds as another small dataclass plus a branch in ``_
   Drop           close the connection without answering
   CutStream      start a stream, send its first N events, optionally stall, then close
 
+Malformed model output is a MessageReply too: ``refusal()``, ``empty_reply()``,
+``cut_tool_call()`` (max_tokens inside a tool call's input), or a ``tool_use_block`` naming an
+unknown tool or carrying bad input. ``strict=True`` answers requests the real API would refuse
+(``api_problem``) with its 400, and ``FaultInjector`` wraps a handler to replace a seeded share
+of requests with faults of chosen kinds.
+
 Streams use chunked transfer encoding, as the API does.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -42,8 +51,12 @@ DEFAULT_USAGE = {
 
 @dataclass(frozen=True)
 class MessageReply:
+    """``raw_inputs`` maps a tool_use block's index to the JSON text its stream carries
+    (for inputs cut off mid-way); other blocks stream ``json.dumps`` of their input."""
+
     message: dict[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
+    raw_inputs: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -128,6 +141,30 @@ def message(
     return MessageReply(body, dict(headers or {}))
 
 
+def refusal(text: str = "I can't help with that.") -> MessageReply:
+    """A streaming classifier's refusal: the text so far, then stop_reason refusal."""
+    return message([text_block(text)] if text else [], "refusal")
+
+
+def empty_reply(stop_reason: str = "end_turn") -> MessageReply:
+    return message([], stop_reason)
+
+
+def cut_tool_call(id: str, name: str, input: dict[str, Any], keep: float = 0.5) -> MessageReply:
+    """max_tokens reached inside a tool call: its input JSON stops after ``keep`` of its text.
+
+    The stream carries the cut JSON; the block's ``input`` is what the SDK's own partial
+    parser makes of it, which is also what a non-streaming reply holds.
+    """
+    from jiter import from_json  # the anthropic SDK's JSON parser
+
+    raw = json.dumps(input)
+    partial = raw[: max(1, int(len(raw) * keep))]
+    parsed = from_json(partial.encode(), partial_mode=True)
+    reply = message([tool_use_block(id, name, parsed)], "max_tokens")
+    return MessageReply(reply.message, reply.headers, {0: partial})
+
+
 def http_error(
     status: int, type: str, message: str | None = None, headers: Mapping[str, str] | None = None
 ) -> ErrorReply:
@@ -143,7 +180,9 @@ def _halves(text: str) -> list[str]:
     return [part for part in (text[:cut], text[cut:]) if part]
 
 
-def _block_events(index: int, block: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _block_events(
+    index: int, block: dict[str, Any], raw_input: str | None = None
+) -> Iterator[dict[str, Any]]:
     kind = block.get("type")
     if kind == "text":
         yield {"type": "content_block_start", "index": index, "content_block": text_block("")}
@@ -153,7 +192,7 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[dict[str, Any]]
     elif kind == "tool_use":
         start = {**block, "input": {}}
         yield {"type": "content_block_start", "index": index, "content_block": start}
-        for chunk in _halves(json.dumps(block["input"])):
+        for chunk in _halves(json.dumps(block["input"]) if raw_input is None else raw_input):
             delta = {"type": "input_json_delta", "partial_json": chunk}
             yield {"type": "content_block_delta", "index": index, "delta": delta}
     elif kind == "thinking":
@@ -169,7 +208,9 @@ def _block_events(index: int, block: dict[str, Any]) -> Iterator[dict[str, Any]]
     yield {"type": "content_block_stop", "index": index}
 
 
-def sse_events(msg: dict[str, Any]) -> list[dict[str, Any]]:
+def sse_events(
+    msg: dict[str, Any], raw_inputs: Mapping[int, str] | None = None
+) -> list[dict[str, Any]]:
     """The stream the API sends for ``msg`` (tech.md §3.7): start, ping, blocks, delta, stop."""
     usage = msg["usage"]
     start = {
@@ -181,7 +222,7 @@ def sse_events(msg: dict[str, Any]) -> list[dict[str, Any]]:
     }
     events = [{"type": "message_start", "message": start}, {"type": "ping"}]
     for index, block in enumerate(msg["content"]):
-        events.extend(_block_events(index, block))
+        events.extend(_block_events(index, block, (raw_inputs or {}).get(index)))
     events.append(
         {
             "type": "message_delta",
@@ -193,19 +234,174 @@ def sse_events(msg: dict[str, Any]) -> list[dict[str, Any]]:
     return events
 
 
+# -- what the real API refuses, and faults ---------------------------------------------------
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else []
+
+
+def api_problem(body: dict[str, Any]) -> ErrorReply | None:
+    """The 400 the Messages API gives a malformed conversation (its own wording), or None."""
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        return None
+    for i, msg in enumerate(messages):
+        final_assistant = i == len(messages) - 1 and msg.get("role") == "assistant"
+        if not msg.get("content") and not final_assistant:
+            return http_error(
+                400,
+                "invalid_request_error",
+                f"messages.{i}: all messages must have non-empty content except for the "
+                "optional final assistant message",
+            )
+        asked = [b["id"] for b in _blocks(msg.get("content")) if b.get("type") == "tool_use"]
+        after = messages[i + 1]["content"] if i + 1 < len(messages) else []
+        answered = {b.get("tool_use_id") for b in _blocks(after) if b.get("type") == "tool_result"}
+        missing = [tool_id for tool_id in asked if tool_id not in answered]
+        if msg.get("role") == "assistant" and missing and i + 1 < len(messages):
+            return http_error(
+                400,
+                "invalid_request_error",
+                f"messages.{i + 1}: `tool_use` ids were found without `tool_result` blocks "
+                f"immediately after: {', '.join(missing)}",
+            )
+    return None
+
+
+SERVER_FAULTS = ("rate_limit", "overloaded", "server_error", "unavailable", "hang", "drop")
+STREAM_FAULTS = ("stream_overloaded", "cut_stream")  # only for streaming requests
+MALFORMED = ("max_tokens_tool", "refusal", "empty", "unknown_tool", "bad_input")
+FAULT_KINDS = (*SERVER_FAULTS, *STREAM_FAULTS, *MALFORMED)
+TOOL_FAULTS = frozenset({"max_tokens_tool", "unknown_tool", "bad_input"})
+# Inputs the tools must refuse; the stray/ paths must never appear in the workspace.
+BAD_INPUTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("Write", {"file_path": "stray/missing-content.txt"}),
+    ("Write", {"file_path": "stray/wrong-type.txt", "content": 42}),
+    ("Edit", {"file_path": "stray/x.txt", "new_string": "y"}),
+    ("Read", {"file_path": ["stray/list.txt"]}),
+    ("Bash", {"command": None}),
+    ("Glob", {"pattern": "*", "path": 7}),
+)
+CUT_WRITE = ("Write", {"file_path": "stray/cut.txt", "content": "never written " * 20})
+
+
+@dataclass(frozen=True)
+class Injected:
+    index: int  # request index on the server
+    kind: str
+    tool_use_id: str = ""  # for tool faults: the id whose tool_result must come back as error
+
+
+class FaultInjector:
+    """A handler that answers a seeded share of requests with a fault, the rest via ``handler``.
+
+    The draw happens under a lock in request order, so one seed gives one fault sequence.
+    Server errors carry ``retry-after-ms`` so the SDK's retries cost milliseconds; ``hang``
+    outlasts a client timeout shorter than ``hang_seconds`` (and is a slow answer otherwise).
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        rng: random.Random,
+        rate: float = 0.3,
+        kinds: Sequence[str] = FAULT_KINDS,
+        *,
+        hang_seconds: float = 2.0,
+        retry_after_ms: int = 1,
+    ) -> None:
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
+        self.handler, self.rng, self.rate, self.kinds = handler, rng, rate, tuple(kinds)
+        self.hang_seconds, self.retry_after_ms = hang_seconds, retry_after_ms
+        self.counts: Counter[str] = Counter()
+        self.injected: list[Injected] = []
+        self._bag: list[str] = []
+        self._lock = threading.Lock()
+
+    def _draw(self, streaming: bool) -> str | None:
+        """Kinds come from a shuffled bag, so every kind turns up once per len(kinds) faults."""
+        for _ in range(2):
+            usable = [k for k in self._bag if streaming or k not in STREAM_FAULTS]
+            if usable:
+                self._bag.remove(usable[0])
+                return usable[0]
+            self._bag = list(self.kinds)
+            self.rng.shuffle(self._bag)
+        return None
+
+    def __call__(self, body: dict[str, Any], index: int) -> Reply:
+        streaming = bool(body.get("stream"))
+        with self._lock:
+            kind = self._draw(streaming) if self.rng.random() < self.rate else None
+            if kind is not None:
+                variant = self.rng.randrange(len(BAD_INPUTS))
+                tool_id = f"toolu_fault_{index:04d}" if kind in TOOL_FAULTS else ""
+                self.counts[kind] += 1
+                self.injected.append(Injected(index, kind, tool_id))
+        if kind is None:
+            return self.handler(body, index)
+        return self._fault(kind, body, index, variant, tool_id)
+
+    def _fault(
+        self, kind: str, body: dict[str, Any], index: int, variant: int, tool_id: str
+    ) -> Reply:
+        wait = {"retry-after-ms": str(self.retry_after_ms)}
+        if kind in ("rate_limit", "overloaded", "server_error", "unavailable"):
+            status, error = {
+                "rate_limit": (429, "rate_limit_error"),
+                "overloaded": (529, "overloaded_error"),
+                "server_error": (500, "api_error"),
+                "unavailable": (503, "api_error"),
+            }[kind]
+            return http_error(status, error, headers=wait)
+        if kind == "hang":
+            return Hang(self.hang_seconds, self.handler(body, index))
+        if kind == "drop":
+            return Drop()
+        if kind == "stream_overloaded":
+            return StreamError()
+        if kind == "cut_stream":
+            return CutStream(message([text_block("Let me look at the task first.")]).message, 4)
+        if kind == "max_tokens_tool":
+            return cut_tool_call(tool_id, *CUT_WRITE)
+        if kind == "refusal":
+            return refusal()
+        if kind == "empty":
+            return empty_reply()
+        if kind == "unknown_tool":
+            return message([tool_use_block(tool_id, "Delete", {"path": "stray"})], "tool_use")
+        name, tool_input = BAD_INPUTS[variant]
+        return message([tool_use_block(tool_id, name, tool_input)], "tool_use")
+
+
 # -- the server ----------------------------------------------------------------------------
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that gave up (timeout, drop) resets its connection; that is not a server bug."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class MessagesServer:
     """Messages API on 127.0.0.1:<free port>; a context manager, every request recorded."""
 
-    def __init__(self, *replies: Reply, handler: Handler | None = None) -> None:
+    def __init__(
+        self, *replies: Reply, handler: Handler | None = None, strict: bool = False
+    ) -> None:
         self.requests: list[Recorded] = []
+        self.rejected: list[tuple[int, str]] = []  # (request index, 400 message) when strict
         self.handler = handler
+        self.strict = strict
         self._queue: list[Reply] = list(replies)
         self._lock = threading.Lock()
         self._closed = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         # A short poll interval keeps shutdown (and so every test using the server) fast.
         self._thread = threading.Thread(
@@ -229,6 +425,10 @@ class MessagesServer:
         with self._lock:
             self.requests.append(recorded)
             index = len(self.requests) - 1
+            problem = api_problem(body) if self.strict and body else None
+            if problem is not None:
+                self.rejected.append((index, problem.message))
+                return index, problem
             if self._queue and (len(self._queue) > 1 or self.handler is not None):
                 return index, self._queue.pop(0)
             if self._queue:
@@ -316,7 +516,8 @@ class MessagesServer:
                     reply = reply.then
                 if isinstance(reply, MessageReply):
                     if streaming:
-                        self._stream(sse_events(reply.message), index, reply.headers)
+                        events = sse_events(reply.message, reply.raw_inputs)
+                        self._stream(events, index, reply.headers)
                     else:
                         self._json(200, reply.message, index, reply.headers)
                 elif isinstance(reply, ErrorReply):
