@@ -46,15 +46,54 @@ def _print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+PlanFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="table, json, mermaid (renders on GitHub) or dot (Graphviz).",
+        case_sensitive=False,
+    ),
+]
+
+
+def _graph_states(root: Path, feature: str) -> dict[str, str] | None:
+    """Each task's state in the latest run, for colouring the graph; None before any run."""
+    from orchestrator.planning import state_dir
+    from orchestrator.store import Store
+
+    store = Store.open_readonly(state_dir(root) / "state.sqlite")
+    if store is None:
+        return None
+    try:
+        if store.latest_run(feature) is None:
+            return None
+        return {tid: r.status for tid, r in store.tasks(feature).items()}
+    finally:
+        store.close()
+
+
 @app.command()
-def plan(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
+def plan(
+    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, fmt: PlanFormat = "table"
+) -> None:
     """Dry run: the tasks, their dependencies, waves and agent routes, with reasons."""
     from orchestrator.planning import make_plan
     from orchestrator.views import plan_data, plan_table
 
+    fmt = "json" if as_json else fmt.lower()
+    if fmt not in ("table", "json", "mermaid", "dot"):
+        raise typer.BadParameter("--format takes table, json, mermaid or dot")
     root, feature_dir = _locate(repo, feature)
-    data = plan_data(make_plan(root, feature_dir))
-    if as_json:
+    made = make_plan(root, feature_dir)
+    if fmt in ("mermaid", "dot"):
+        from orchestrator import graphview
+
+        graph = graphview.build(made, _graph_states(root, made.docs.name))
+        render = graphview.to_mermaid if fmt == "mermaid" else graphview.to_dot
+        sys.stdout.write(render(graph))
+        return
+    data = plan_data(made)
+    if fmt == "json":
         _print_json(data)
         return
     out.print(plan_table(data))
@@ -106,7 +145,8 @@ def _run(
             f"[bold]sdd run {session.feature}[/bold] [dim](run {run_id}, model {model})[/dim]"
         )
         result = run_session(session, decision)  # type: ignore[arg-type]
-        rows = log_data(session.store.tasks(session.feature), session.plan.graph.order)
+        price = session.plan.config.price(session.run.model)
+        rows = log_data(session.store.tasks(session.feature), session.plan.graph.order, price)
         out.print(log_table(session.feature, rows))
         if result.status == "finished":
             out.print(f"[green]All {len(session.plan.graph.order)} tasks landed.[/green]")
@@ -187,7 +227,9 @@ def log(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> 
     from orchestrator.views import log_data, log_table
 
     plan, store = _records(repo, feature)
-    rows = log_data(store.tasks(plan.docs.name), plan.graph.order) if store else []
+    run_rec = store.latest_run(plan.docs.name) if store else None
+    price = plan.config.price(run_rec.model) if run_rec else None
+    rows = log_data(store.tasks(plan.docs.name), plan.graph.order, price) if store else []
     if as_json:
         _print_json(rows)
     else:
@@ -204,7 +246,8 @@ def status(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) 
     run_rec = store.latest_run(name) if store else None
     records = store.tasks(name) if store else {}
     done = {t.id for t in plan.tasklist.tasks if t.done}
-    data = status_data(name, run_rec, records, plan.graph.order, done)
+    price = plan.config.price(run_rec.model) if run_rec else None
+    data = status_data(name, run_rec, records, plan.graph.order, done, price)
     if as_json:
         _print_json(data)
     else:
@@ -292,6 +335,25 @@ def retry(
 
 
 @app.command()
+def report(
+    feature: FeatureName,
+    repo: Repo = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Where to write (default: .sdd/report-FEATURE.html)."),
+    ] = None,
+) -> None:
+    """One self-contained HTML page: summary, task graph, and each task's diff and transcript."""
+    from orchestrator.report import write_report
+
+    root, feature_dir = _locate(repo, feature)
+    # .sdd/ is excluded from git, so the report never makes the tree dirty for the next run
+    default = root / ".sdd" / f"report-{feature_dir.name}.html"
+    path = write_report(root, feature_dir, output or default)
+    out.print(f"Report written to {path}")
+
+
+@app.command()
 def demo(
     keep: Annotated[
         Path | None,
@@ -304,7 +366,8 @@ def demo(
     target, script = prepare_demo(keep)
     out.print(f"[bold]Demo repository:[/bold] {target}")
     code = _run(target, "001-todo-api", _demo_options(script))
-    out.print(f"\nInspect it: cd {target} && git log --oneline && sdd log 001-todo-api")
+    sdd = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "sdd" else "sdd"
+    out.print(f"\nInspect it: cd {target} && git log --oneline && {sdd} log 001-todo-api")
     raise typer.Exit(code)
 
 

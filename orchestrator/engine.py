@@ -109,11 +109,19 @@ def build_graph() -> Any:
     return builder
 
 
-def compile_graph(db_path: str) -> CompiledStateGraph:
+def compile_graph(conn: sqlite3.Connection) -> CompiledStateGraph:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    conn = sqlite3.connect(db_path, check_same_thread=False)
     return build_graph().compile(checkpointer=SqliteSaver(conn))
+
+
+def checkpoint_db(path: str) -> sqlite3.Connection:
+    """WAL with synchronous=NORMAL survives kill -9 (only power loss can drop the last step)
+    and makes a checkpoint cost ~0.1 ms instead of ~3 ms of fsync."""
+    conn = sqlite3.connect(path, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
 
 
 @dataclass(slots=True)
@@ -147,11 +155,18 @@ class _CtrlC:
 
 def run_session(session: Session, decision: Decision | None = None) -> RunResult:
     """Drive the graph for this session's run until it finishes or pauses."""
+    conn = checkpoint_db(str(session.root / ".sdd" / "state.sqlite"))
+    try:
+        return _drive(session, compile_graph(conn), decision)
+    finally:
+        conn.close()  # the last connection to close folds the WAL back into the database
+
+
+def _drive(session: Session, graph: Any, decision: Decision | None) -> RunResult:
     from langgraph.errors import GraphDrained
     from langgraph.runtime import RunControl
     from langgraph.types import Command
 
-    graph = compile_graph(str(session.root / ".sdd" / "state.sqlite"))
     run = session.run
     cfg: dict[str, Any] = {
         "configurable": {"thread_id": run.run_id},

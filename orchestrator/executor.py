@@ -170,8 +170,12 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         record.kind = record.kind or "already-landed"
         s.store.save_task(record)
         return TaskOutcome(True)
-    base = s.repo.head()
-    s.repo.reset_to(base)  # leftovers of an interrupted attempt
+    if s.clean_head is not None:  # the previous task landed in this process: tree == commit
+        base = s.clean_head
+    else:
+        base = s.repo.head()
+        s.repo.reset_to(base)  # leftovers of an interrupted attempt
+    s.clean_head = None
     if s.base_snapshot is None:  # what is already red at the base is not this task's fault
         timeout = s.plan.config.limits.verify_timeout
         s.base_snapshot = verify.snapshot(s.root, s.verify_commands(), (), timeout=timeout)
@@ -240,7 +244,7 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         s.reporter.note(f"{task_id} verified as {sha[:10]}; awaiting approval")
         return TaskOutcome(False, f"{task_id} awaits approval", awaiting=True)
     sha = s.repo.commit_all(message, hooks=s.plan.config.commit_hooks)
-    s.tasks_text, s.landed[task_id] = ticked, sha
+    s.tasks_text, s.landed[task_id], s.clean_head = ticked, sha, sha
     s.base_snapshot = hooks.passing
     record.status, record.commit_sha = "landed", sha
     s.store.save_task(record)

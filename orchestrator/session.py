@@ -50,6 +50,7 @@ class Session:
     base_snapshot: verify.Snapshot | None = None
     run_usage: Usage = field(default_factory=Usage)  # this run's tokens so far, for budgets
     approve_each: bool = False
+    clean_head: str | None = None  # HEAD just landed by this process, so no reset is needed
     _lock: IO[str] | None = None
     _systems: dict[str, list[dict]] = field(default_factory=dict)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -596,3 +597,27 @@ def test_ten_thousand_tasks_parse_whole() -> None:
     tl = parse_tasks(big_tasks_md(10_000))
     assert len(tl.tasks) == 10_000 and len(tl.phases) == 100
     assert tl.tasks[-1].depends_on == ("T09999", "T09997", "T09998", "T09995")
+
+
+def test_set_done_quick_path_equals_the_careful_path_on_every_corpus_checkbox() -> None:
+    """Landing ticks a task without re-parsing; it must edit exactly what a full parse would."""
+    from orchestrator import ticks
+
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+    files = sorted(corpus.glob("*/*/tasks.md"))
+    if not files:
+        pytest.skip("the spec-kit corpus is not beside the repository")
+    checked = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        try:
+            tasks = parse_tasks(text).tasks
+        except TaskParseError:
+            continue
+        for task in tasks[:40]:
+            quick = ticks._quick_tick(text, task, not task.done)
+            if quick is None:
+                continue
+            assert quick == ticks._reparse_and_set(text, task, not task.done)
+            checked += 1
+    assert checked > 300
