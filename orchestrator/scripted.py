@@ -97,7 +97,8 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None]:
             return json.loads(text), None
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from None
-    loader = yaml.SafeLoader(text)
+    # libyaml's loader when present: a 1,000-task script loads in ~0.1 s instead of ~0.5 s
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node
