@@ -14,13 +14,10 @@ EXAMPLE = "todo-api"
 
 
 def examples_dir() -> Path:
-    """The shipped examples: inside the installed package, or the source tree's examples/."""
-    try:
-        shipped = Path(str(resources.files("orchestrator.demo_data")))
-        if (shipped / EXAMPLE).is_dir():
-            return shipped
-    except (ModuleNotFoundError, TypeError):
-        pass
+    """The shipped examples: inside the installed package, else the source tree's examples/."""
+    installed = resources.files("orchestrator") / "demo_data"
+    if isinstance(installed, Path) and (installed / EXAMPLE).is_dir():
+        return installed
     return Path(__file__).resolve().parents[1] / "examples"
 
 

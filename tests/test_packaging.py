@@ -1,0 +1,48 @@
+"""An installed sdd (not the source tree) must carry its agents and the whole demo project."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_agents_and_the_demo_with_its_hidden_files(tmp_path: Path) -> None:
+    pytest.importorskip("setuptools")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 and "setuptools" in done.stderr:
+        pytest.skip(f"cannot build a wheel here: {done.stderr.strip().splitlines()[-1]}")
+    assert done.returncode == 0, done.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for agent in (ROOT / "agents").glob("*.md"):
+        assert f"orchestrator/builtin_agents/{agent.name}" in names
+    example = ROOT / "examples"
+    shipped = {
+        f"orchestrator/demo_data/{p.relative_to(example).as_posix()}"
+        for p in example.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert shipped - names == set()
+    assert "orchestrator/demo_data/todo-api/.specify/memory/constitution.md" in names
