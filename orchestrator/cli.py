@@ -33,6 +33,18 @@ Repo = Annotated[
     Path | None, typer.Option("--repo", help="The repository (default: walk up to .specify/).")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Records and checkpoints: sqlite:///PATH or postgresql://... "
+        "(default: $SDD_STORE, config `store`, .sdd/state.sqlite).",
+    ),
+]
+Push = Annotated[
+    str | None,
+    typer.Option("--push", help="Push each landed commit to this git remote as it lands."),
+]
 
 
 def _locate(repo: Path | None, feature: str | None) -> tuple[Path, Path]:
@@ -56,12 +68,11 @@ PlanFormat = Annotated[
 ]
 
 
-def _graph_states(root: Path, feature: str) -> dict[str, str] | None:
+def _graph_states(root: Path, feature: str, records: tuple) -> dict[str, str] | None:
     """Each task's state in the latest run, for colouring the graph; None before any run."""
-    from orchestrator.planning import state_dir
-    from orchestrator.store import Store
+    from orchestrator.stores import open_records
 
-    store = Store.open_readonly(state_dir(root) / "state.sqlite")
+    store = open_records(root, *records)
     if store is None:
         return None
     try:
@@ -74,7 +85,11 @@ def _graph_states(root: Path, feature: str) -> dict[str, str] | None:
 
 @app.command()
 def plan(
-    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, fmt: PlanFormat = "table"
+    feature: Feature = None,
+    repo: Repo = None,
+    as_json: AsJson = False,
+    fmt: PlanFormat = "table",
+    store: StoreOpt = None,
 ) -> None:
     """Dry run: the tasks, their dependencies, waves and agent routes, with reasons."""
     from orchestrator.planning import make_plan
@@ -88,7 +103,8 @@ def plan(
     if fmt in ("mermaid", "dot"):
         from orchestrator import graphview
 
-        graph = graphview.build(made, _graph_states(root, made.docs.name))
+        states = _graph_states(root, made.docs.name, (store, made.config.store))
+        graph = graphview.build(made, states)
         render = graphview.to_mermaid if fmt == "mermaid" else graphview.to_dot
         sys.stdout.write(render(graph))
         return
@@ -173,13 +189,15 @@ def run(
         str | None,
         typer.Option(help="'each': hold every verified task for approval before it lands."),
     ] = None,
+    store: StoreOpt = None,
+    push: Push = None,
 ) -> None:
     """Run (or continue) the feature's task graph, one verified commit per task."""
     from orchestrator.session import RunOptions
 
     if approve not in (None, "each", "never"):
         raise typer.BadParameter("--approve takes 'each' or 'never'")
-    options = RunOptions(model, restart, commit_dirty, approve=approve)
+    options = RunOptions(model, restart, commit_dirty, approve=approve, store=store, push=push)
     raise typer.Exit(_run(repo, feature, options))
 
 
@@ -199,6 +217,8 @@ def resume(
         bool, typer.Option("--reject", help="Send the held task back to its agent (see --note).")
     ] = False,
     note: Annotated[str | None, typer.Option(help="Feedback for the agent with --reject.")] = None,
+    store: StoreOpt = None,
+    push: Push = None,
 ) -> None:
     """Continue a paused or crashed run from its checkpoint (and answer an approval gate)."""
     from orchestrator.engine import Decision
@@ -207,29 +227,30 @@ def resume(
     if approve and reject:
         raise typer.BadParameter("--approve and --reject exclude each other")
     decision = Decision(approve=approve, note=note or "") if approve or reject else None
-    options = RunOptions(model, skip=tuple(skip or ()))
+    options = RunOptions(model, skip=tuple(skip or ()), store=store, push=push)
     raise typer.Exit(_run(repo, feature, options, decision=decision))
 
 
-def _records(repo: Path | None, feature: str | None):  # type: ignore[no-untyped-def]
-    from orchestrator.planning import make_plan, state_dir
-    from orchestrator.store import Store
+def _records(repo: Path | None, feature: str | None, store: str | None):  # type: ignore[no-untyped-def]
+    from orchestrator.planning import make_plan
+    from orchestrator.stores import open_records
 
     root, feature_dir = _locate(repo, feature)
     plan = make_plan(root, feature_dir)
-    store = Store.open_readonly(state_dir(root) / "state.sqlite")
-    return plan, store
+    return plan, open_records(root, store, plan.config.store)
 
 
 @app.command()
-def log(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
+def log(
+    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
+) -> None:
     """One line per landed task: commit, agent, attempts, tokens, seconds."""
     from orchestrator.views import log_data, log_table
 
-    plan, store = _records(repo, feature)
-    run_rec = store.latest_run(plan.docs.name) if store else None
+    plan, records = _records(repo, feature, store)
+    run_rec = records.latest_run(plan.docs.name) if records else None
     price = plan.config.price(run_rec.model) if run_rec else None
-    rows = log_data(store.tasks(plan.docs.name), plan.graph.order, price) if store else []
+    rows = log_data(records.tasks(plan.docs.name), plan.graph.order, price) if records else []
     if as_json:
         _print_json(rows)
     else:
@@ -237,14 +258,16 @@ def log(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> 
 
 
 @app.command()
-def status(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
+def status(
+    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
+) -> None:
     """Where the run stands: per-task state, attempts, commit, tokens."""
     from orchestrator.views import status_data, status_table
 
-    plan, store = _records(repo, feature)
+    plan, kept = _records(repo, feature, store)
     name = plan.docs.name
-    run_rec = store.latest_run(name) if store else None
-    records = store.tasks(name) if store else {}
+    run_rec = kept.latest_run(name) if kept else None
+    records = kept.tasks(name) if kept else {}
     done = {t.id for t in plan.tasklist.tasks if t.done}
     price = plan.config.price(run_rec.model) if run_rec else None
     data = status_data(name, run_rec, records, plan.graph.order, done, price)
@@ -267,12 +290,14 @@ def diff(
     task: TaskId,
     repo: Repo = None,
     stat: Annotated[bool, typer.Option("--stat", help="Only the files and line counts.")] = False,
+    store: StoreOpt = None,
 ) -> None:
     """The change a landed task committed: its commit and patch."""
     from orchestrator.inspection import task_diff
 
     root, feature_dir = _locate(repo, feature)
-    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=color, store=store))
 
 
 @app.command()
@@ -298,11 +323,11 @@ def show(
         out.print(render_transcript(task_id, attempts))
 
 
-def _undo(repo: Path | None, feature: str, task: str, force: bool) -> None:
+def _undo(repo: Path | None, feature: str, task: str, force: bool, store: str | None) -> None:
     from orchestrator.inspection import undo_task
 
     root, feature_dir = _locate(repo, feature)
-    done = undo_task(root, feature_dir, task, force=force)
+    done = undo_task(root, feature_dir, task, force=force, store=store)
     out.print(
         f"Reverted {done.task_id} ({done.reverted[:10]}) as {done.revert[:10]}; "
         f"{done.task_id} is pending again."
@@ -310,9 +335,15 @@ def _undo(repo: Path | None, feature: str, task: str, force: bool) -> None:
 
 
 @app.command()
-def undo(feature: FeatureName, task: TaskId, repo: Repo = None, force: Force = False) -> None:
+def undo(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    force: Force = False,
+    store: StoreOpt = None,
+) -> None:
     """Take a landed task back: a new revert commit that also unticks it in tasks.md."""
-    _undo(repo, feature, task, force)
+    _undo(repo, feature, task, force, store)
     out.print(f"Run it again: sdd run {feature}")
 
 
@@ -323,6 +354,8 @@ def retry(
     repo: Repo = None,
     force: Force = False,
     model: Annotated[str | None, typer.Option(help="Model id, alias, or scripted:PATH.")] = None,
+    store: StoreOpt = None,
+    push: Push = None,
 ) -> None:
     """Undo a landed task, then continue the run, which lands it again as a new commit.
 
@@ -330,8 +363,8 @@ def retry(
     """
     from orchestrator.session import RunOptions
 
-    _undo(repo, feature, task, force)
-    raise typer.Exit(_run(repo, feature, RunOptions(model)))
+    _undo(repo, feature, task, force, store)
+    raise typer.Exit(_run(repo, feature, RunOptions(model, store=store, push=push)))
 
 
 @app.command()
@@ -342,6 +375,7 @@ def report(
         Path | None,
         typer.Option("-o", "--output", help="Where to write (default: .sdd/report-FEATURE.html)."),
     ] = None,
+    store: StoreOpt = None,
 ) -> None:
     """One self-contained HTML page: summary, task graph, and each task's diff and transcript."""
     from orchestrator.report import write_report
@@ -349,7 +383,7 @@ def report(
     root, feature_dir = _locate(repo, feature)
     # .sdd/ is excluded from git, so the report never makes the tree dirty for the next run
     default = root / ".sdd" / f"report-{feature_dir.name}.html"
-    path = write_report(root, feature_dir, output or default)
+    path = write_report(root, feature_dir, output or default, store)
     out.print(f"Report written to {path}")
 
 

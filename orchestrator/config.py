@@ -146,6 +146,12 @@ class Config(_Section):
     stream: bool = True
     """Stream model responses (recommended; an in-stream overload then pauses the run instead
     of hanging)."""
+    store: str | None = None
+    """Where records and checkpoints live: `sqlite:///PATH` (null = `.sdd/state.sqlite`) or
+    `postgresql://USER:PASSWORD@HOST/DB`, shared between machines; `SDD_STORE` and `--store`
+    override it."""
+    push: str | None = None
+    """A git remote each landed commit is pushed to as it lands (as `--push REMOTE`)."""
 
     @field_validator("limits", "bash", "budget", mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from orchestrator.budget import Meter
 from orchestrator.commitmsg import task_commit_message
 from orchestrator.errors import BudgetExceeded, ModelUnavailable
 from orchestrator.model import Usage, resolve_model_id
+from orchestrator.remote import push_landed
 from orchestrator.session import Session, read_exact, write_exact
 from orchestrator.store import AttemptRecord, TaskRecord
 from orchestrator.tasks import Task
@@ -249,6 +250,7 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
     record.status, record.commit_sha = "landed", sha
     s.store.save_task(record)
     s.reporter.landed(task_id, sha, result.kind)
+    push_landed(s, task_id, sha)
     return TaskOutcome(True)
 
 
@@ -272,6 +274,7 @@ def decide(s: Session, task_id: str, approve: bool, note: str) -> TaskOutcome:
         record.status, record.commit_sha = "landed", held
         s.store.save_task(record)
         s.reporter.landed(task_id, held, record.kind)
+        push_landed(s, task_id, held)
         return TaskOutcome(True)
     s.repo.drop_ref(ref)
     record.status, record.commit_sha = "rejected", ""

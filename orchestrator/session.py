@@ -10,7 +10,7 @@ import fcntl
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from orchestrator import prompt, verify
 from orchestrator.agents import AgentDef
@@ -19,7 +19,10 @@ from orchestrator.gitrepo import GitRepo
 from orchestrator.model import Model, Usage, make_model
 from orchestrator.planning import Plan, make_plan, state_dir
 from orchestrator.progress import Reporter
+from orchestrator.remote import catch_up
 from orchestrator.store import RunRecord, Store, TaskRecord
+from orchestrator.stores import lock_run, open_store, store_url
+from orchestrator.storeurl import StoreUrl
 from orchestrator.tasks import Task
 from orchestrator.transcript import secret_values
 
@@ -31,6 +34,8 @@ class RunOptions:
     commit_dirty: bool = False
     skip: tuple[str, ...] = ()  # task ids to move past, recorded as skipped, left unticked
     approve: str | None = None  # "each" holds every verified task for approval; None: config
+    store: str | None = None  # the store URL (--store); None: SDD_STORE, config, .sdd/
+    push: str | None = None  # a git remote to push each landed commit to; None: config, run
 
 
 @dataclass
@@ -51,7 +56,9 @@ class Session:
     run_usage: Usage = field(default_factory=Usage)  # this run's tokens so far, for budgets
     approve_each: bool = False
     clean_head: str | None = None  # HEAD just landed by this process, so no reset is needed
+    remote: str = ""  # where each landed commit is pushed ("" = nowhere)
     _lock: IO[str] | None = None
+    _run_lock: Any = None  # a shared store's database lock on this run
     _systems: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
@@ -92,6 +99,8 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+        if self._run_lock is not None:
+            self._run_lock.close()
         if self._lock:
             self._lock.close()
 
@@ -123,7 +132,8 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
     ours = ".sdd/" if prefix == "." else f"{prefix}/.sdd/"
     dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
-    interrupted = _interrupted_task(root, plan.docs.name, repo.head()) if dirty else None
+    url = store_url(root, options.store, plan.config.store)
+    interrupted = _interrupted_task(root, url, plan.docs.name, repo.head()) if dirty else None
     if dirty and not interrupted and not options.commit_dirty:
         shown = ", ".join(dirty[:10]) + (
             f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
@@ -142,6 +152,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     except OSError as exc:
         raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
     lock = take_lock(sdd_dir, plan.docs.name)
+    store, run_lock = None, None
     try:
         if interrupted:  # a crash mid-task left these; under the lock, nothing else writes
             sha = repo.stash_leftovers(
@@ -154,17 +165,25 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         elif dirty:
             sha = repo.commit_user_changes("Work in progress before sdd run")
             reporter.note(f"committed your uncommitted changes as {sha[:10]}")
-        store = Store(sdd_dir / "state.sqlite")
+        store = open_store(root, url)
+        assert store is not None
+        run_lock = lock_run(store, plan.docs.name)
         run = store.latest_run(plan.docs.name)
+        remote = options.push or plan.config.push or (run.remote if run else "")
+        catch_up(repo, store, plan.docs.name, remote)
         if run is None or run.status == "finished" or options.restart:
-            run = store.new_run(plan.docs.name, model.name)
+            run = store.new_run(plan.docs.name, model.name, remote)
+        elif remote != run.remote:
+            store.set_run_remote(run.run_id, remote)
         landed = repo.task_commits(plan.docs.name)
         for gone in sorted(set(landed) - set(plan.tasks)):
             reporter.note(f"{gone} landed as {landed[gone][:10]} but is no longer in tasks.md")
         tasks_text = read_exact(plan.docs.tasks_path)
         skipped = _apply_skips(store, plan, landed, options)
     except BaseException:
-        lock.close()
+        for held in (run_lock, store, lock):
+            if held is not None:
+                held.close()
         raise
     used = [r for r in store.tasks(plan.docs.name).values() if r.run_id == run.run_id]
     run_usage = Usage(
@@ -186,13 +205,15 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         skipped=skipped,
         tasks_text=tasks_text,
         secrets=secret_values(),
+        remote=remote,
         _lock=lock,
+        _run_lock=run_lock,
     )
 
 
-def _interrupted_task(root: Path, feature: str, head: str) -> str | None:
+def _interrupted_task(root: Path, url: StoreUrl, feature: str, head: str) -> str | None:
     """The task a crash interrupted, if its attempt started from the current HEAD."""
-    store = Store.open_readonly(state_dir(root) / "state.sqlite")
+    store = open_store(root, url, readonly=True)
     if store is None:
         return None
     try:
