@@ -159,6 +159,16 @@ class Config(_Section):
         """`limits:` with every sub-key commented out is YAML null: keep the defaults."""
         return {} if value is None else value
 
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, url: str | None) -> str | None:
+        from orchestrator.storeurl import url_problem
+
+        problem = url_problem(url) if url is not None else None
+        if problem:
+            raise ValueError(problem)
+        return url
+
     @field_validator("verify")
     @classmethod
     def _commands(cls, commands: list[str] | None) -> list[str] | None:

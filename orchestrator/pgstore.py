@@ -82,8 +82,14 @@ _SCHEMA_LOCK = 0x5DD0_5C4E  # serialises CREATE TABLE IF NOT EXISTS across first
 
 def connect(url: StoreUrl, purpose: str = "records") -> Any:
     """An autocommit connection, or an InputError naming the URL (password masked)."""
-    import psycopg
-
+    try:
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver  # noqa: F401
+    except ImportError:
+        raise InputError(
+            f"the store {url.shown} needs Postgres support: "
+            "pip install 'sdd-orchestrator[postgres]'"
+        ) from None
     try:
         return psycopg.connect(
             url.url,

@@ -126,13 +126,13 @@ def take_lock(sdd_dir: Path, feature: str) -> IO[str]:
 def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> Session:
     """Check everything that could make the run unsafe, then open records and the lock."""
     plan = make_plan(root, feature_dir)
+    url = store_url(root, options.store, plan.config.store)
     repo = GitRepo(root)
     repo.check_writable()
     model = make_model(options.model or plan.config.model, root=root, stream=plan.config.stream)
     prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
     ours = ".sdd/" if prefix == "." else f"{prefix}/.sdd/"
     dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
-    url = store_url(root, options.store, plan.config.store)
     interrupted = _interrupted_task(root, url, plan.docs.name, repo.head()) if dirty else None
     if dirty and not interrupted and not options.commit_dirty:
         shown = ", ".join(dirty[:10]) + (

@@ -45,30 +45,39 @@ def mask(url: str) -> str:
 
 def parse_store_url(text: str, root: Path, where: str = "--store") -> StoreUrl:
     """A StoreUrl, or an InputError naming `where` the URL came from (password masked)."""
+    problem = url_problem(text)
+    if problem:
+        raise InputError(f"{where}: {problem}")
     url = text.strip()
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        raise InputError(
-            f"{where}: `{mask(url)}` is not a store URL "
-            "(expected sqlite:///PATH or postgresql://USER@HOST/DB)"
-        )
-    scheme = scheme.lower()
-    if scheme == "sqlite":
-        if not rest.startswith("/") or rest in ("/", ""):
-            raise InputError(
-                f"{where}: `{mask(url)}` names no file (expected sqlite:///relative/path "
-                "or sqlite:////absolute/path)"
-            )
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() == "sqlite":
         path = Path(rest[1:])
         return StoreUrl("sqlite", url, path if path.is_absolute() else root / path)
+    return StoreUrl("postgresql", url)
+
+
+def url_problem(text: str) -> str | None:
+    """What is wrong with a store URL, or None; the config checks its `store:` key with it."""
+    url = text.strip()
+    scheme, sep, rest = url.partition("://")
+    scheme = scheme.lower()
+    if not sep:
+        return (
+            f"`{mask(url)}` is not a store URL "
+            "(expected sqlite:///PATH or postgresql://USER@HOST/DB)"
+        )
+    if scheme == "sqlite":
+        if not rest.startswith("/") or rest == "/":
+            return (
+                f"`{mask(url)}` names no file "
+                "(expected sqlite:///relative/path or sqlite:////absolute/path)"
+            )
+        return None
     if scheme in ("postgresql", "postgres"):
         if not rest or rest.startswith("?"):
-            raise InputError(f"{where}: `{mask(url)}` names no database host or name")
-        return StoreUrl("postgresql", url)
-    raise InputError(
-        f"{where}: unknown store scheme `{scheme}` in `{mask(url)}` "
-        "(sqlite:///PATH or postgresql://...)"
-    )
+            return f"`{mask(url)}` names no database host or name"
+        return None
+    return f"unknown store scheme `{scheme}` in `{mask(url)}` (sqlite:///PATH or postgresql://...)"
 
 
 def choose_store_url(
