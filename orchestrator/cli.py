@@ -29,6 +29,10 @@ Feature = Annotated[
     str | None,
     typer.Argument(help="Feature folder, number or short name (default: as spec-kit resolves it)."),
 ]
+Jobs = Annotated[
+    int | None,
+    typer.Option(min=1, help="Tasks of a wave that work at once, each in its own git worktree."),
+]
 Repo = Annotated[
     Path | None, typer.Option("--repo", help="The repository (default: walk up to .specify/).")
 ]
@@ -173,13 +177,14 @@ def run(
         str | None,
         typer.Option(help="'each': hold every verified task for approval before it lands."),
     ] = None,
+    jobs: Jobs = None,
 ) -> None:
     """Run (or continue) the feature's task graph, one verified commit per task."""
     from orchestrator.session import RunOptions
 
     if approve not in (None, "each", "never"):
         raise typer.BadParameter("--approve takes 'each' or 'never'")
-    options = RunOptions(model, restart, commit_dirty, approve=approve)
+    options = RunOptions(model, restart, commit_dirty, approve=approve, jobs=jobs)
     raise typer.Exit(_run(repo, feature, options))
 
 
@@ -199,6 +204,7 @@ def resume(
         bool, typer.Option("--reject", help="Send the held task back to its agent (see --note).")
     ] = False,
     note: Annotated[str | None, typer.Option(help="Feedback for the agent with --reject.")] = None,
+    jobs: Jobs = None,
 ) -> None:
     """Continue a paused or crashed run from its checkpoint (and answer an approval gate)."""
     from orchestrator.engine import Decision
@@ -207,7 +213,7 @@ def resume(
     if approve and reject:
         raise typer.BadParameter("--approve and --reject exclude each other")
     decision = Decision(approve=approve, note=note or "") if approve or reject else None
-    options = RunOptions(model, skip=tuple(skip or ()))
+    options = RunOptions(model, skip=tuple(skip or ()), jobs=jobs)
     raise typer.Exit(_run(repo, feature, options, decision=decision))
 
 

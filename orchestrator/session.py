@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -17,7 +18,7 @@ from orchestrator.agents import AgentDef
 from orchestrator.errors import GitStateError, InputError, SddError
 from orchestrator.gitrepo import GitRepo
 from orchestrator.model import Model, Usage, make_model
-from orchestrator.planning import Plan, make_plan, state_dir
+from orchestrator.planning import Plan, make_plan, state_dir, worktrees_dir
 from orchestrator.progress import Reporter
 from orchestrator.store import RunRecord, Store, TaskRecord
 from orchestrator.tasks import Task
@@ -31,6 +32,7 @@ class RunOptions:
     commit_dirty: bool = False
     skip: tuple[str, ...] = ()  # task ids to move past, recorded as skipped, left unticked
     approve: str | None = None  # "each" holds every verified task for approval; None: config
+    jobs: int | None = None  # tasks of a wave that work at once; None: config
 
 
 @dataclass
@@ -51,7 +53,10 @@ class Session:
     run_usage: Usage = field(default_factory=Usage)  # this run's tokens so far, for budgets
     approve_each: bool = False
     clean_head: str | None = None  # HEAD just landed by this process, so no reset is needed
+    jobs: int = 1  # tasks of one wave that work at once, each in a worktree of its own
+    cancel: threading.Event = field(default_factory=threading.Event)  # a second Ctrl-C
     _lock: IO[str] | None = None
+    _usage_lock: threading.Lock = field(default_factory=threading.Lock)
     _systems: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
@@ -65,6 +70,11 @@ class Session:
     def done_ids(self) -> set[str]:
         ticked = {t.id for t in self.plan.tasklist.tasks if t.done}
         return ticked | set(self.landed) | self.skipped
+
+    def add_run_usage(self, usage: Usage) -> None:
+        """The run's tokens, added to by every task of a wave at once."""
+        with self._usage_lock:
+            self.run_usage = self.run_usage + usage
 
     def agent_for(self, task_id: str) -> AgentDef:
         return self.plan.agents.agents[self.plan.routes[task_id].agent]
@@ -132,8 +142,6 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
             f"uncommitted changes in the working tree: {shown}; commit or stash them, "
             "or pass --commit-dirty to commit them first as your own commit"
         )
-    if plan.config.jobs > 1:
-        reporter.note(f"jobs: {plan.config.jobs} is not supported yet; tasks run one at a time")
     sdd_dir = state_dir(root)
     if sdd_dir.exists() and not sdd_dir.is_dir():
         raise InputError(f"{sdd_dir} is not a directory; sdd keeps its state there")
@@ -154,6 +162,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         elif dirty:
             sha = repo.commit_user_changes("Work in progress before sdd run")
             reporter.note(f"committed your uncommitted changes as {sha[:10]}")
+        repo.clear_worktrees(worktrees_dir(root, plan.docs.name))  # a killed wave's
         store = Store(sdd_dir / "state.sqlite")
         run = store.latest_run(plan.docs.name)
         if run is None or run.status == "finished" or options.restart:
@@ -176,6 +185,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     return Session(
         run_usage=run_usage,
         approve_each=(options.approve or plan.config.approve) == "each",
+        jobs=options.jobs or plan.config.jobs,
         plan=plan,
         repo=repo,
         model=model,
