@@ -140,7 +140,7 @@ class Config(_Section):
     prices: dict[str, Price] = {}
     """Prices by model id, over the built-in ones, for cost estimates."""
     jobs: int = Field(1, ge=1)
-    """Tasks run at once (parallel waves in worktrees)."""
+    """Tasks of a wave that work at once, each in its own git worktree (`--jobs`)."""
     allow_env_files: bool = False
     """Let agents read and write `.env` files."""
     stream: bool = True
