@@ -32,11 +32,14 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout
 
 
-def make_project(tmp_path: Path, tasks: str, files: dict[str, str] | None = None) -> Path:
+def make_project(
+    tmp_path: Path, tasks: str, files: dict[str, str] | None = None, **config: object
+) -> Path:
     root = tmp_path / "proj"
     (root / ".specify" / "memory").mkdir(parents=True)
     (root / ".specify" / "memory" / "constitution.md").write_text("# Constitution\n\nSmall.\n")
-    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump({"limits": {"attempts": 2}}))
+    config = {"limits": {"attempts": 2}, **config}
+    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump(config))
     feature = root / "specs" / FEATURE
     feature.mkdir(parents=True)
     (feature / "spec.md").write_text("# Feature: calc\n")
@@ -117,7 +120,7 @@ def assert_no_worktrees(root: Path) -> None:
 
 def test_a_wave_works_at_once_and_lands_in_plan_order(tmp_path: Path) -> None:
     wave = ["T002 [P] Create out/a.txt", "T003 [P] Create out/b.txt", "T004 [P] Create out/c.txt"]
-    root = make_project(tmp_path, tasks_md(*wave, after="T005 Create out/d.txt"))
+    root = make_project(tmp_path, tasks_md(*wave, after="T005 Create out/d.txt"), verify=["true"])
     log = tmp_path / "barrier.log"
     script = {
         "tasks": {
@@ -252,7 +255,8 @@ def procs(tmp_path: Path) -> Iterator[Procs]:
 @pytest.mark.slow
 def test_kill_9_mid_wave_then_resume_lands_each_task_once(tmp_path: Path, procs: Procs) -> None:
     ids = [f"T00{k}" for k in range(2, 6)]
-    root = make_project(tmp_path, tasks_md(*[f"{t} [P] Create out/{t}.txt" for t in ids]))
+    tasks = tasks_md(*[f"{t} [P] Create out/{t}.txt" for t in ids])
+    root = make_project(tmp_path, tasks, verify=["true"])
     log = tmp_path / "barrier.log"
     calls = tmp_path / "calls.log"
 
@@ -284,3 +288,53 @@ def test_kill_9_mid_wave_then_resume_lands_each_task_once(tmp_path: Path, procs:
     assert_no_worktrees(root)
     started = Counter(calls.read_text().split())
     assert started == Counter({t: 2 for t in ids})  # the wave was redone once, nothing else
+
+
+def wave_project(tmp_path: Path, hold: int) -> tuple[Path, Path, Path]:
+    """T001, then a wave T002..T004 that meets at a barrier of `hold`, then T005."""
+    wave = [f"T00{k} [P] Create out/T00{k}.txt" for k in (2, 3, 4)]
+    tasks = tasks_md(*wave, after="T005 Create out/T005.txt")
+    root = make_project(tmp_path, tasks, verify=["true"])
+    log = tmp_path / "barrier.log"
+    tasks = {"T001": [{"tools": [write("out/T001.txt", "1")]}, {"text": "done"}]}
+    for t in ("T002", "T003", "T004"):
+        tasks[t] = [{"tools": [barrier(log, t, hold), write(f"out/{t}.txt", t)]}, {"text": "ok"}]
+    tasks["T005"] = [{"tools": [write("out/T005.txt", "5")]}, {"text": "done"}]
+    script = tmp_path / "script.yaml"
+    script.write_text(yaml.safe_dump({"latency": 0.1, "tasks": tasks}))
+    return root, log, script
+
+
+@pytest.mark.slow
+def test_ctrl_c_once_mid_wave_lands_the_wave_then_pauses(tmp_path: Path, procs: Procs) -> None:
+    root, log, script = wave_project(tmp_path, hold=3)
+    proc = procs.sdd(root, "run", "001", "--jobs", "3", "--model", f"scripted:{script}")
+    wait_until(lambda: log.exists() and len(log.read_text().split()) == 3, "the wave", proc=proc)
+    proc.interrupt()
+    assert proc.wait(timeout=60) == 1, proc.output()
+    assert "Traceback" not in proc.stderr(), proc.output()
+    assert landed(root) == Counter({t: 1 for t in ("T001", "T002", "T003", "T004")})
+    assert "T005" not in proc.stdout(), "no task starts after Ctrl-C"
+    assert_no_worktrees(root)
+    again = procs.sdd(root, "resume", "001", "--jobs", "3", "--model", f"scripted:{script}")
+    assert again.wait() == 0, again.output()
+    assert landed(root) == Counter({f"T00{k}": 1 for k in range(1, 6)})
+
+
+@pytest.mark.slow
+def test_ctrl_c_twice_mid_wave_abandons_it_cleanly(tmp_path: Path, procs: Procs) -> None:
+    root, log, script = wave_project(tmp_path, hold=99)  # held until the barrier gives up
+    proc = procs.sdd(root, "run", "001", "--jobs", "3", "--model", f"scripted:{script}")
+    wait_until(lambda: log.exists() and len(log.read_text().split()) == 3, "the wave", proc=proc)
+    proc.interrupt()
+    wait_until(lambda: "Ctrl-C" in proc.stdout(), "the first Ctrl-C noted", proc=proc)
+    proc.interrupt()
+    assert proc.wait(timeout=60) == 1, proc.output()
+    assert "Traceback" not in proc.stderr(), proc.output()
+    assert landed(root) == Counter({"T001": 1}), "the wave is abandoned, nothing of it lands"
+    assert_no_worktrees(root)
+    log.unlink()
+    script.write_text(script.read_text().replace(" 99 ", " 3 "))  # meet at once this time
+    again = procs.sdd(root, "resume", "001", "--jobs", "3", "--model", f"scripted:{script}")
+    assert again.wait() == 0, again.output()
+    assert landed(root) == Counter({f"T00{k}": 1 for k in range(1, 6)})
