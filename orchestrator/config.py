@@ -89,6 +89,14 @@ class Budget(_Section):
     """Stop a task's attempts once its estimated cost reaches this many USD."""
 
 
+class Api(_Section):
+    timeout: float = Field(600, gt=0)
+    """Seconds one API request may take before the SDK gives up on it (and retries)."""
+    max_retries: int = Field(2, ge=0)
+    """Retries the SDK makes on 429/5xx/529, timeouts and dropped connections; after them
+    the run pauses, resumable."""
+
+
 class Price(_Section):
     model_config = ConfigDict(frozen=True)
 
@@ -146,8 +154,10 @@ class Config(_Section):
     stream: bool = True
     """Stream model responses (recommended; an in-stream overload then pauses the run instead
     of hanging)."""
+    api: Api = Field(default_factory=Api)
+    """The Anthropic API client."""
 
-    @field_validator("limits", "bash", "budget", mode="before")
+    @field_validator("limits", "bash", "budget", "api", mode="before")
     @classmethod
     def _empty_section(cls, value: object) -> object:
         """`limits:` with every sub-key commented out is YAML null: keep the defaults."""

@@ -129,7 +129,14 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     plan = make_plan(root, feature_dir)
     repo = GitRepo(root)
     repo.check_writable()
-    model = make_model(options.model or plan.config.model, root=root, stream=plan.config.stream)
+    cfg = plan.config
+    model = make_model(
+        options.model or cfg.model,
+        root=root,
+        stream=cfg.stream,
+        timeout=cfg.api.timeout,
+        max_retries=cfg.api.max_retries,
+    )
     prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
     ours = ".sdd/" if prefix == "." else f"{prefix}/.sdd/"
     dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
