@@ -28,10 +28,26 @@ from orchestrator.transcript import Transcript
 
 @dataclass(frozen=True, slots=True)
 class Workspace:
-    """Where an agent works: the spec-kit root inside one git work tree."""
+    """Where an agent works: the spec-kit root inside one git work tree.
+
+    `shared` are links (paths from the work tree's top) to the repository's own ignored
+    folders, such as `.venv` or `node_modules`, which a wave's worktree needs to verify:
+    never reset away, never committed.
+    """
 
     root: Path
     repo: GitRepo
+    shared: tuple[str, ...] = ()
+
+    def reset(self, sha: str) -> None:
+        self.repo.reset_to(sha, keep=self.shared)
+
+    def commit(self, message: str, *, hooks: bool = False) -> str:
+        return self.repo.commit_all(message, hooks=hooks, leave=self.shared)
+
+    def changed(self, base: str) -> list[str]:
+        """Changed paths against `base`, relative to the workspace root."""
+        return self.rel([p for p in self.repo.changed_files(base) if p not in self.shared])
 
     def rel(self, paths: list[str]) -> list[str]:
         """git paths are relative to the work tree top; the workspace is the spec-kit root."""
@@ -88,7 +104,7 @@ def is_phase_end(s: Session, task: Task, running: frozenset[str] = frozenset()) 
 def changed_in(s: Session, ws: Workspace, base: str) -> list[str]:
     """The task's changed files, tasks.md aside (sdd ticks it, the agent does not)."""
     tasks_rel = s.plan.docs.tasks_path.relative_to(s.root).as_posix()
-    return [p for p in ws.rel(ws.repo.changed_files(base)) if p != tasks_rel]
+    return [p for p in ws.changed(base) if p != tasks_rel]
 
 
 def judge_in(
@@ -252,7 +268,7 @@ def work(s: Session, task_id: str, ws: Workspace, base: str, *, phase_end: bool)
             on_turn=hooks.on_turn,
         )
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
-        ws.repo.reset_to(base)
+        ws.reset(base)
         hooks.keep_usage()
         what = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
         reason = f"{task_id}: {what} ({exc}); the run can resume"
@@ -261,13 +277,13 @@ def work(s: Session, task_id: str, ws: Workspace, base: str, *, phase_end: bool)
         s.reporter.failed(task_id, reason)
         return Worked(record, reason=reason, paused=True)
     except BaseException:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
-        ws.repo.reset_to(base)
+        ws.reset(base)
         hooks.keep_usage()
         record.status = "pending"
         s.store.save_task(record)
         raise
     if not result.landed:
-        ws.repo.reset_to(base)
+        ws.reset(base)
         last = result.attempts[-1].outcome if result.attempts else "no attempt"
         reason = f"{task_id} failed after {len(result.attempts)} attempts (last: {last})"
         record.status, record.message = "failed", reason

@@ -149,6 +149,9 @@ class Config(_Section):
     """Prices by model id, over the built-in ones, for cost estimates."""
     jobs: int = Field(1, ge=1)
     """Tasks of a wave that work at once, each in its own git worktree (`--jobs`)."""
+    worktree_links: list[str] = [".venv", "venv", "node_modules"]
+    """Ignored folders of the project that a wave's worktrees link to, so verification finds
+    its dependencies there."""
     allow_env_files: bool = False
     """Let agents read and write `.env` files."""
     stream: bool = True
@@ -162,6 +165,15 @@ class Config(_Section):
     def _empty_section(cls, value: object) -> object:
         """`limits:` with every sub-key commented out is YAML null: keep the defaults."""
         return {} if value is None else value
+
+    @field_validator("worktree_links")
+    @classmethod
+    def _inside(cls, names: list[str]) -> list[str]:
+        for name in names:
+            parts = Path(name).parts
+            if not name.strip() or Path(name).is_absolute() or ".." in parts:
+                raise ValueError(f"{name!r} must be a path inside the project")
+        return names
 
     @field_validator("verify")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -128,15 +128,21 @@ class GitRepo:
         sep = "\n" if text and not text.endswith("\n") else ""
         path.write_text(f"{text}{sep}{pattern}\n", encoding="utf-8")
 
-    def reset_to(self, base: str) -> None:
-        """Back to `base` exactly; ignored files (.sdd/, .venv/) are never removed."""
+    def reset_to(self, base: str, *, keep: Sequence[str] = ()) -> None:
+        """Back to `base` exactly; ignored files (.sdd/, .venv/) and `keep` (paths from the
+        top) are never removed."""
         self._out("reset", "-q", "--hard", base)
-        self._out("clean", "-fdq")
+        self._out("clean", "-fdq", *[a for p in keep for a in ("-e", f"/{p}")])
 
-    def commit_all(self, message: str, *, hooks: bool = False) -> str:
-        """Everything in the work tree as one commit; sdd's identity only when git has none."""
-        self._out("add", "-A")
+    def commit_all(self, message: str, *, hooks: bool = False, leave: Sequence[str] = ()) -> str:
+        """Everything in the work tree but `leave` (paths from the top) as one commit; sdd's
+        identity only when git has none."""
+        self._out("add", "-A", "--", ":/", *[f":(top,exclude){p}" for p in leave])
         return self._commit(message, hooks=hooks, env=self._identity_env())
+
+    def is_ignored(self, path: str) -> bool:
+        """Whether git ignores `path` (from the top), as `git status` would."""
+        return self._run("check-ignore", "-q", "--", path, check=False)[0] == 0
 
     def park(self, message: str, ref: str, base: str, *, hooks: bool = False) -> str:
         """Commit the work tree, keep the commit under `ref`, and put the branch back at `base`.

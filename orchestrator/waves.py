@@ -71,15 +71,16 @@ def run_wave(s: Session, batch: list[str]) -> WaveOutcome:
     s.repo.clear_worktrees(home)
     running = frozenset(batch)
     ends = {t: is_phase_end(s, s.plan.tasks[t], running) for t in batch}
+    trees: dict[str, Workspace] = {}
     for t in batch:  # one at a time: `git worktree add` reads the others' records
-        s.repo.add_worktree(home / t, base)
+        trees[t] = _worktree(s, home / t, base)
     store, s.store = s.store, _Serialized(s.store)  # type: ignore[assignment]
     out = WaveOutcome()
     errors: list[BaseException] = []
     try:
         with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="sdd-task") as pool:
             futures: dict[str, Future[_Done]] = {
-                t: pool.submit(_work_in_tree, s, t, home / t, base, ends[t]) for t in batch
+                t: pool.submit(_work_in_tree, s, t, trees[t], base, ends[t]) for t in batch
             }
             try:
                 wait(futures.values())
@@ -101,13 +102,27 @@ def run_wave(s: Session, batch: list[str]) -> WaveOutcome:
     return out
 
 
-def _work_in_tree(s: Session, task_id: str, path: Path, base: str, phase_end: bool) -> _Done:
+def _worktree(s: Session, path: Path, base: str) -> Workspace:
+    """A detached worktree at `base`, linked to the ignored folders verification needs."""
+    s.repo.add_worktree(path, base)
     prefix = s.root.resolve().relative_to(s.repo.root.resolve())
-    ws = Workspace(path / prefix, GitRepo(path))
+    root = path / prefix
+    shared: list[str] = []
+    for name in s.plan.config.worktree_links:
+        top = (prefix / name).as_posix()
+        source = s.root / name
+        if source.exists() and not (root / name).exists() and s.repo.is_ignored(top):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).symlink_to(source.resolve(), target_is_directory=source.is_dir())
+            shared.append(top)
+    return Workspace(root, GitRepo(path), tuple(shared))
+
+
+def _work_in_tree(s: Session, task_id: str, ws: Workspace, base: str, phase_end: bool) -> _Done:
     worked = work(s, task_id, ws, base, phase_end=phase_end)
     sha = base
     if worked.landed and worked.record.kind == "change":
-        sha = ws.repo.commit_all(f"sdd: verified change of {task_id}, not landed yet")
+        sha = ws.commit(f"sdd: verified change of {task_id}, not landed yet")
     return _Done(task_id, ws, worked, sha, phase_end)
 
 
@@ -135,7 +150,7 @@ def _land(s: Session, done: _Done) -> str:
     ws, worked = done.ws, done.worked
     head = s.repo.head()
     base = worked.record.base
-    ws.repo.reset_to(head)
+    ws.reset(head)
     if done.sha != base and not ws.repo.apply_commit(done.sha):
         return "its change no longer applies on the new head"
     verdict, passing = worked.verdict, worked.passing
@@ -153,7 +168,7 @@ def _land(s: Session, done: _Done) -> str:
     message = commit_message(s, task, agent, worked.result.summary, record.attempts, record.kind)
     ticked = set_done(s.tasks_text, task, True)
     write_exact(ws.root / s.plan.docs.tasks_path.relative_to(s.root), ticked)
-    sha = ws.repo.commit_all(message, hooks=s.plan.config.commit_hooks)
+    sha = ws.commit(message, hooks=s.plan.config.commit_hooks)
     s.repo.fast_forward(sha)
     s.tasks_text, s.landed[task.id], s.clean_head = ticked, sha, sha
     s.base_snapshot = passing

@@ -338,3 +338,27 @@ def test_ctrl_c_twice_mid_wave_abandons_it_cleanly(tmp_path: Path, procs: Procs)
     again = procs.sdd(root, "resume", "001", "--jobs", "3", "--model", f"scripted:{script}")
     assert again.wait() == 0, again.output()
     assert landed(root) == Counter({f"T00{k}": 1 for k in range(1, 6)})
+
+
+def test_worktrees_link_the_ignored_folders_verification_needs(tmp_path: Path) -> None:
+    wave = ["T002 [P] Create out/a.txt", "T003 [P] Create out/b.txt"]
+    tool = "#!/bin/sh\nexit 0\n"  # green at the base; lives in an ignored folder
+    root = make_project(
+        tmp_path,
+        tasks_md(*wave, setup=False),
+        {".gitignore": "__pycache__/\ntools/\n", "tools/check": tool},
+        verify=["sh tools/check"],
+        worktree_links=["tools", "node_modules"],  # node_modules is absent: skipped
+    )
+    script = {
+        "tasks": {
+            "T002": [{"tools": [write("out/a.txt", "a"), bash("ls tools/")]}, {"text": "a"}],
+            "T003": [{"tools": [write("out/b.txt", "b")]}, {"text": "b"}],
+        }
+    }
+    assert run(root, script, jobs=2) == ("finished", "")
+    assert landed(root) == Counter({"T002": 1, "T003": 1})
+    committed = git(root, "log", "--name-only", "--format=").split()
+    assert not any(p.startswith("tools") for p in committed)
+    assert (root / "tools" / "check").read_text() == tool  # the user's own folder untouched
+    assert_no_worktrees(root)
