@@ -107,16 +107,42 @@ def changed_in(s: Session, ws: Workspace, base: str) -> list[str]:
     return [p for p in ws.changed(base) if p != tasks_rel]
 
 
-def judge_in(
-    s: Session, ws: Workspace, task: Task, changed: list[str], phase_end: bool
-) -> tuple[verify.Verdict, verify.Snapshot]:
-    """Verify the tree at `ws` against what was already red at the run's current head."""
+@dataclass(frozen=True, slots=True)
+class Start:
+    """What a task starts from, fixed when it starts, so siblings landing meanwhile (in a
+    wave) cannot move it: its base commit, what is red there, and what the prompt says."""
+
+    base: str
+    red: verify.Snapshot  # verification at `base`: failures there are not this task's fault
+    phase_end: bool
+    landed: tuple[tuple[str, str, str], ...]  # (task, short sha, description) for the prompt
+
+
+def start_at(s: Session, task: Task, base: str, running: frozenset[str] = frozenset()) -> Start:
+    """`s.base_snapshot` must be the verification of `base`."""
     assert s.base_snapshot is not None
+    tasks = s.plan.tasks
+    landed = tuple(
+        (tid, sha[:8], tasks[tid].description if tid in tasks else "")
+        for tid, sha in s.landed.items()
+    )
+    return Start(base, s.base_snapshot, is_phase_end(s, task, running), landed)
+
+
+def judge_in(
+    s: Session,
+    ws: Workspace,
+    task: Task,
+    changed: list[str],
+    phase_end: bool,
+    red: verify.Snapshot,
+) -> tuple[verify.Verdict, verify.Snapshot]:
+    """Verify the tree at `ws` against `red`, the verification of the commit it started from."""
     timeout = s.plan.config.limits.verify_timeout
     now = verify.snapshot(ws.root, s.verify_commands(), changed, timeout=timeout)
     verdict = verify.judge(
         now,
-        s.base_snapshot,
+        red,
         task_id=task.id,
         changed=changed,
         expected_red=s.store.expected_red(s.feature),
@@ -134,13 +160,12 @@ class _Hooks:
         session: Session,
         ws: Workspace,
         task: Task,
-        base: str,
+        start: Start,
         record: TaskRecord,
         meter: Meter,
-        phase_end: bool,
     ) -> None:
-        self.s, self.ws, self.task, self.base = session, ws, task, base
-        self.record, self.meter, self.phase_end = record, meter, phase_end
+        self.s, self.ws, self.task, self.start = session, ws, task, start
+        self.record, self.meter = record, meter
         self.first_attempt = record.attempts
         self.verdict: verify.Verdict | None = None
         self.passing: verify.Snapshot | None = None
@@ -159,10 +184,13 @@ class _Hooks:
         self.s.reporter.turn(self.task.id, self.first_attempt + attempt, usage)
 
     def changed_files(self) -> list[str]:
-        return changed_in(self.s, self.ws, self.base)
+        return changed_in(self.s, self.ws, self.start.base)
 
     def verify(self, changed: list[str]) -> verify.Verdict:
-        self.verdict, now = judge_in(self.s, self.ws, self.task, changed, self.phase_end)
+        start = self.start
+        self.verdict, now = judge_in(
+            self.s, self.ws, self.task, changed, start.phase_end, start.red
+        )
         if self.verdict.passed:
             self.passing = now
         return self.verdict
@@ -209,19 +237,14 @@ class _Hooks:
         s.reporter.attempt(self.task.id, n, report.outcome, detail[:160])
 
 
-def _landed_list(s: Session) -> list[tuple[str, str, str]]:
-    tasks = s.plan.tasks
-    return [
-        (tid, sha[:8], tasks[tid].description if tid in tasks else "")
-        for tid, sha in s.landed.items()
-    ]
+def work(s: Session, task_id: str, ws: Workspace, start: Start) -> Worked:
+    """Run the task's attempts in `ws` from `start.base` until one verifies or the limits end it.
 
-
-def work(s: Session, task_id: str, ws: Workspace, base: str, *, phase_end: bool) -> Worked:
-    """Run the task's attempts in `ws` from `base` until one verifies or the limits end it.
-
-    Whatever does not end verified leaves `ws` back at `base`, with the reason recorded.
+    Whatever does not end verified leaves `ws` back at its base, with the reason recorded.
+    Safe to run beside other tasks' `work` (a wave): it reads nothing of the session that
+    landing changes, only `start`.
     """
+    base = start.base
     task = s.plan.tasks[task_id]
     agent = s.agent_for(task_id)
     route = s.plan.routes[task_id]
@@ -245,10 +268,10 @@ def work(s: Session, task_id: str, ws: Workspace, base: str, *, phase_end: bool)
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
     meter = Meter(cfg.budget, cfg.price(model_id), s.run_usage, task_used)
-    hooks = _Hooks(s, ws, task, base, record, meter, phase_end)
+    hooks = _Hooks(s, ws, task, start, record, meter)
     phase = s.plan.tasklist.phases[task.phase]
     message = prompt.task_message(
-        task, phase, _landed_list(s), verify.describe(s.verify_commands())
+        task, phase, list(start.landed), verify.describe(s.verify_commands())
     )
     if rejected:
         message += f"\n\nA reviewer rejected your previous change for this task: {rejected}"

@@ -48,7 +48,7 @@ def select_task(state: RunState, runtime: Runtime[Session]) -> RunState:
     if ready:
         first = next((t for t in ready if t in solo), ready[0])
         if s.jobs > 1 and not s.approve_each and first not in solo and len(ready) > 1:
-            wave = [t for t in ready if t not in solo][: s.jobs]
+            wave = [t for t in ready if t not in solo]  # s.jobs of them work at once
             return {"current": None, "batch": wave, "solo": solo, "status": "running", "reason": ""}
         return {"current": first, "batch": [], "solo": solo, "status": "running", "reason": ""}
     pending = [t for t in s.plan.graph.order if t not in done]

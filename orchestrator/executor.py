@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestrator import verify
-from orchestrator.attempt import Workspace, is_phase_end, work
+from orchestrator.attempt import Workspace, start_at, work
 from orchestrator.commitmsg import task_commit_message
 from orchestrator.session import Session, read_exact, write_exact
 from orchestrator.store import TaskRecord
@@ -49,7 +49,7 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         s.repo.reset_to(base)  # leftovers of an interrupted attempt
     s.clean_head = None
     ensure_base_snapshot(s)
-    worked = work(s, task_id, Workspace(s.root, s.repo), base, phase_end=is_phase_end(s, task))
+    worked = work(s, task_id, Workspace(s.root, s.repo), start_at(s, task, base))
     if not worked.landed:
         return TaskOutcome(False, worked.reason)
     assert worked.verdict is not None and worked.result is not None

@@ -1,21 +1,31 @@
-"""Parallel waves: ready tasks work at once, each in a git worktree of its own, then land one by
-one in plan order on the moving branch.
+"""Parallel waves: a wave's ready tasks work at once, up to `jobs` of them, each in a git
+worktree of its own, and land one by one in plan order on the moving branch.
 
-The branch only ever fast-forwards to a commit made and verified in a worktree, so the user's
-work tree is never half-merged and a kill -9 at any point leaves it clean. A task whose change
-no longer applies on the new head, or whose verification fails there, is not landed: the
-engine redoes it alone on the new head.
+A pool keeps `jobs` tasks busy: when one ends, the finished prefix of the wave (in plan order)
+lands and the next task starts, from the new head. The branch only ever fast-forwards to a
+commit made and verified in a worktree, so the user's work tree is never half-merged and a
+kill -9 at any point leaves it clean. A task whose change no longer applies on the new head,
+or whose verification fails there, is not landed: the engine redoes it alone on the new head.
 """
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestrator.attempt import Worked, Workspace, changed_in, is_phase_end, judge_in, work
+from orchestrator.attempt import (
+    Start,
+    Worked,
+    Workspace,
+    changed_in,
+    is_phase_end,
+    judge_in,
+    start_at,
+    work,
+)
 from orchestrator.executor import commit_message, ensure_base_snapshot
 from orchestrator.gitrepo import GitRepo
 from orchestrator.planning import worktrees_dir
@@ -37,9 +47,9 @@ class _Done:
 
     task_id: str
     ws: Workspace
+    start: Start
     worked: Worked
     sha: str  # the worktree's commit of the change; the base itself for a pure check
-    phase_end: bool
 
 
 class _Serialized:
@@ -61,45 +71,69 @@ class _Serialized:
 
 
 def run_wave(s: Session, batch: list[str]) -> WaveOutcome:
-    """Work on `batch` at once, land what verifies, and say what to redo, what failed and why."""
-    base = s.repo.head()
-    if s.clean_head != base:
-        s.repo.reset_to(base)
+    """Work on `batch`, land what verifies, and say what to redo, what failed and why."""
+    done = s.done_ids()
+    batch = [t for t in batch if t not in done]  # re-run after a crash: landed stays landed
+    out = WaveOutcome()
+    if not batch:
+        return out
+    head = s.repo.head()
+    if s.clean_head != head:
+        s.repo.reset_to(head)
     s.clean_head = None
     ensure_base_snapshot(s)
     home = worktrees_dir(s.root, s.feature)
     s.repo.clear_worktrees(home)
-    running = frozenset(batch)
-    ends = {t: is_phase_end(s, s.plan.tasks[t], running) for t in batch}
-    trees: dict[str, Workspace] = {}
-    for t in batch:  # one at a time: `git worktree add` reads the others' records
-        trees[t] = _worktree(s, home / t, base)
-    store, s.store = s.store, _Serialized(s.store)  # type: ignore[assignment]
-    out = WaveOutcome()
+    queue, settled = list(batch), 0
+    futures: dict[str, Future[_Done]] = {}
     errors: list[BaseException] = []
+    store, s.store = s.store, _Serialized(s.store)  # type: ignore[assignment]
     try:
-        with ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="sdd-task") as pool:
-            futures: dict[str, Future[_Done]] = {
-                t: pool.submit(_work_in_tree, s, t, trees[t], base, ends[t]) for t in batch
-            }
+        with ThreadPoolExecutor(s.jobs, thread_name_prefix="sdd-task") as pool:
             try:
-                wait(futures.values())
+                while settled < len(batch):
+                    busy = [f for f in futures.values() if not f.done()]
+                    while queue and len(busy) < s.jobs:
+                        busy.append(_start(s, pool, queue.pop(0), home, batch[settled:], futures))
+                    wait(busy, return_when=FIRST_COMPLETED)
+                    while settled < len(batch) and _finished(futures.get(batch[settled])):
+                        task_id = batch[settled]
+                        settled += 1
+                        try:
+                            _settle(s, futures[task_id].result(), out)
+                        except BaseException as exc:  # land the siblings first, then raise
+                            errors.append(exc)
+                        s.repo.remove_worktree(home / task_id)
             except BaseException:  # a second Ctrl-C: workers stop before their next call
                 s.cancel.set()
                 raise
-        for t in batch:  # plan order, so the history reads as the tasks do
-            try:
-                done = futures[t].result()
-            except BaseException as exc:  # land the siblings first, then raise
-                errors.append(exc)
-                continue
-            _settle(s, done, out)
     finally:
         s.store = store
         s.repo.clear_worktrees(home)
     if errors:
         raise errors[0]
     return out
+
+
+def _finished(future: Future[_Done] | None) -> bool:
+    return future is not None and future.done()
+
+
+def _start(
+    s: Session,
+    pool: ThreadPoolExecutor,
+    task_id: str,
+    home: Path,
+    unlanded: list[str],
+    futures: dict[str, Future[_Done]],
+) -> Future[_Done]:
+    """Start a task from the current head, in a worktree made here, one at a time: `git
+    worktree add` reads the other worktrees' records."""
+    head = s.repo.head()
+    ws = _worktree(s, home / task_id, head)
+    start = start_at(s, s.plan.tasks[task_id], head, frozenset(unlanded))
+    futures[task_id] = pool.submit(_work_in_tree, s, task_id, ws, start)
+    return futures[task_id]
 
 
 def _worktree(s: Session, path: Path, base: str) -> Workspace:
@@ -118,12 +152,12 @@ def _worktree(s: Session, path: Path, base: str) -> Workspace:
     return Workspace(root, GitRepo(path), tuple(shared))
 
 
-def _work_in_tree(s: Session, task_id: str, ws: Workspace, base: str, phase_end: bool) -> _Done:
-    worked = work(s, task_id, ws, base, phase_end=phase_end)
-    sha = base
+def _work_in_tree(s: Session, task_id: str, ws: Workspace, start: Start) -> _Done:
+    worked = work(s, task_id, ws, start)
+    sha = start.base
     if worked.landed and worked.record.kind == "change":
         sha = ws.commit(f"sdd: verified change of {task_id}, not landed yet")
-    return _Done(task_id, ws, worked, sha, phase_end)
+    return _Done(task_id, ws, start, worked, sha)
 
 
 def _settle(s: Session, done: _Done, out: WaveOutcome) -> None:
@@ -148,16 +182,16 @@ def _land(s: Session, done: _Done) -> str:
     """Land a verified change on the current head; the reason it cannot, or ''."""
     task = s.plan.tasks[done.task_id]
     ws, worked = done.ws, done.worked
-    head = s.repo.head()
-    base = worked.record.base
+    head, base = s.repo.head(), done.start.base
     ws.reset(head)
     if done.sha != base and not ws.repo.apply_commit(done.sha):
         return "its change no longer applies on the new head"
     verdict, passing = worked.verdict, worked.passing
     phase_end = is_phase_end(s, task)
-    if head != base or phase_end != done.phase_end:  # siblings landed first: check it again
+    if head != base or phase_end != done.start.phase_end:  # siblings landed since it started
+        assert s.base_snapshot is not None  # the verification of `head`
         changed = changed_in(s, ws, head)
-        verdict, passing = judge_in(s, ws, task, changed, phase_end)
+        verdict, passing = judge_in(s, ws, task, changed, phase_end, s.base_snapshot)
         if not verdict.passed:
             first = verdict.output.splitlines()[0] if verdict.output else "failed"
             return f"verification failed on the new head ({first[:120]})"
