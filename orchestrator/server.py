@@ -10,6 +10,7 @@ model) lives exactly as long as one server run and is closed when it ends, fails
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -86,17 +87,24 @@ class Bound:
     """Hands every node the run's Session and remembers where the run stopped, for the records.
 
     The CLI reads the outcome from `graph.invoke`; under the server nobody in this process sees
-    the final state, so the last status a node reported is kept here instead.
+    the final state, so the last status a node reported is kept here instead. A cancelled run
+    leaves its sync node running in a worker thread, so closing waits for it: the lock is not
+    let go while a task may still be writing to the working tree.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.status, self.reason = "running", ""
+        self.failure: str | None = None  # why the server run failed; outranks later updates
+        self._idle = threading.Condition()
+        self._running = 0
 
     def wrap(self, node: Node) -> Node:
         from langgraph.errors import GraphInterrupt
 
         def bound(state: RunState, runtime: Runtime[Any]) -> RunState:
+            with self._idle:
+                self._running += 1
             try:
                 update = node(state, runtime.override(context=self.session))
             except SddError as exc:  # e.g. the API refused the key, or a budget ran out
@@ -105,6 +113,10 @@ class Bound:
                 waiting = state.get("awaiting")
                 self.status, self.reason = "paused", f"{waiting} awaits approval"
                 raise
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
             if "status" in update:
                 self.status, self.reason = update["status"], update.get("reason", "")
             return update
@@ -113,17 +125,21 @@ class Bound:
 
     def failed(self, exc: BaseException) -> None:
         if isinstance(exc, asyncio.CancelledError):
-            self.status, self.reason = "paused", "the server run was cancelled"
-        elif isinstance(exc, RunError):
-            self.status, self.reason = "paused", str(exc)
+            self.failure = "the server run was cancelled"
         else:
-            self.status, self.reason = "paused", f"{type(exc).__name__}: {exc}"
+            self.failure = str(exc) if isinstance(exc, RunError) else f"{type(exc).__name__}: {exc}"
 
     def close(self) -> None:
-        """Record the outcome, then let go of the records and the feature's lock."""
+        """Wait for a node still running, record the outcome, let go of records and lock."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._running == 0)
         try:
-            status = "paused" if self.status == "running" else self.status
-            reason = self.reason or ("" if status == "finished" else "the server run ended")
+            if self.failure is not None:
+                status, reason = "paused", self.failure
+            elif self.status == "running":
+                status, reason = "paused", "the server run ran no step"
+            else:
+                status, reason = self.status, self.reason
             self.session.store.set_run_status(self.session.run.run_id, status, reason)
         finally:
             self.session.close()

@@ -24,6 +24,7 @@ import yaml
 from support.messages_server import MessagesServer, http_error
 from support.runproc import SRC, sdd_env
 
+from orchestrator.errors import SddError
 from orchestrator.session import take_lock
 from orchestrator.store import Store
 
@@ -266,6 +267,36 @@ def test_a_model_error_fails_the_run_with_its_message_and_frees_the_feature(
     assert status == "paused" and "check ANTHROPIC_API_KEY" in reason
     assert task_commits(root) == [] and git(root, "status", "--porcelain") == ""
     take_lock(root / ".sdd", "001-calc").close()
+
+
+def test_cancelling_a_run_keeps_the_lock_until_the_task_in_flight_is_done(
+    server: str, tmp_path: Path
+) -> None:
+    root, _ = make_project(tmp_path)
+    slow = [{"Write": {"file_path": "calc/add.py", "content": FILES["T001"][1]}}]
+    slow.append({"Bash": {"command": "sleep 2"}})
+    script = tmp_path / "slow.yaml"
+    script.write_text(yaml.safe_dump({"tasks": {"T001": [{"tools": slow}, {"text": "Done."}]}}))
+    c = client(server)
+    thread_id = c.threads.create()["thread_id"]
+    configurable = {"repo": str(root), "feature": "001-calc", "model": f"scripted:{script}"}
+    run = c.runs.create(thread_id, "sdd", input={}, config={"configurable": configurable})
+    deadline = time.monotonic() + 20
+    while not (root / "calc" / "add.py").exists():  # T001 is half done: the tree is dirty
+        assert time.monotonic() < deadline, "T001 never started"
+        time.sleep(0.02)
+    c.runs.cancel(thread_id, run["run_id"])
+    while True:  # the first moment the feature is free again, the task in flight is finished
+        try:
+            take_lock(root / ".sdd", "001-calc").close()
+            break
+        except SddError:
+            assert time.monotonic() < deadline, "the lock was never released"
+            time.sleep(0.02)
+    assert git(root, "status", "--porcelain") == ""
+    assert task_commits(root) == ["T001"]  # it finished and landed; nothing after it started
+    status, reason = paused_record(root)
+    assert status == "paused" and "cancel" in reason
 
 
 @pytest.mark.parametrize(
