@@ -16,9 +16,10 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
+from typing_extensions import TypedDict  # pydantic reads its schema on 3.11 (LangGraph Server)
 
 from orchestrator.errors import InputError, SddError
 from orchestrator.executor import decide, execute_task

@@ -1,28 +1,22 @@
 """The run graph served by `langgraph dev` (in-memory runtime, loopback) through langgraph-sdk.
 
-One real server for the module, started from the top-level `langgraph.json`; real git repos,
-the scripted model, cheap verification. The server is killed with its process group at the end.
+One real server for the module, serving the top-level `langgraph.json`; real git repos, the
+scripted model, cheap verification (compileall), the feature's lock checked after every run.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from support.langgraph_dev import langgraph_dev, missing_modules
 from support.messages_server import MessagesServer, http_error
-from support.runproc import SRC, sdd_env
 
 from orchestrator.errors import SddError
 from orchestrator.session import take_lock
@@ -49,12 +43,6 @@ FILES = {
         "calc/square.py",
         "from calc.mul import mul\n\n\ndef square(a):\n    return mul(a, a)\n",
     ),
-}
-OFFLINE = {  # what `langgraph dev` needs to stay off the network (see docs/langgraph-server.md)
-    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-    "LANGGRAPH_NO_VERSION_CHECK": "true",
-    "LANGSMITH_TRACING": "false",
-    "LANGCHAIN_TRACING_V2": "false",
 }
 
 
@@ -91,68 +79,19 @@ def make_project(base: Path, tasks: str = TASKS) -> tuple[Path, Path]:
     return root, script
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/ok", timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`langgraph dev` on a free loopback port, serving the top-level langgraph.json."""
-    missing = [
-        m
-        for m in ("langgraph_cli", "langgraph_api", "langgraph_runtime_inmem", "langgraph_sdk")
-        if importlib.util.find_spec(m) is None
-    ]
-    if missing:
-        reason = (
-            f"langgraph dev cannot start: {', '.join(missing)} missing (pip install -e '.[server]')"
-        )
-        if os.environ.get("CI"):
+    """One `langgraph dev` for the module; API-model runs meet a Messages API refusing the key."""
+    if missing := missing_modules():
+        reason = f"langgraph dev cannot start: no {', '.join(missing)} (pip install -e '.[server]')"
+        if os.environ.get("CI"):  # .ci/run installs .[dev], which includes the server extra
             pytest.fail(reason)
         pytest.skip(reason)
-    # its own folder for the in-memory runtime's files, so nothing is written to the checkout
     work = tmp_path_factory.mktemp("langgraph-dev")
-    url = f"http://127.0.0.1:{free_port()}"
-    argv = [
-        *(sys.executable, "-m", "langgraph_cli", "dev", "--config", str(SRC / "langgraph.json")),
-        *("--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1], "--no-browser", "--no-reload"),
-        *("--n-jobs-per-worker", "4"),
-    ]
-    log = work / "server.log"
-    # runs with an API model meet a loopback Messages API that refuses the (made-up) key
-    with MessagesServer(http_error(401, "authentication_error")) as api, log.open("wb") as out:
-        env = sdd_env() | OFFLINE | {"ANTHROPIC_BASE_URL": api.url, "ANTHROPIC_API_KEY": "sk-x"}
-        proc = subprocess.Popen(
-            argv,
-            cwd=work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + 45
-            while not answers(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log.read_text(errors="replace")[-3000:]
-                    pytest.fail(f"langgraph dev did not answer on {url}:\n{tail}")
-                time.sleep(0.1)
+    with MessagesServer(http_error(401, "authentication_error")) as api:
+        env = {"ANTHROPIC_BASE_URL": api.url, "ANTHROPIC_API_KEY": "sk-made-up"}
+        with langgraph_dev(work, env) as url:
             yield url
-        finally:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def client(url: str) -> Any:
@@ -167,7 +106,7 @@ def task_commits(root: Path) -> list[str]:
     return [chunk.strip() for chunk in out.split("\0") if chunk.strip()]
 
 
-def test_two_features_run_to_completion_side_by_side(server: str, tmp_path: Path) -> None:
+def test_two_repositories_run_to_completion_side_by_side(server: str, tmp_path: Path) -> None:
     c = client(server)
     projects = [make_project(tmp_path / name) for name in ("a", "b")]
     runs = []
