@@ -263,3 +263,18 @@ def test_a_bad_config_fails_the_run_with_a_clear_message(
     assert out["__error__"]["message"].startswith(message)
     assert [r["status"] for r in c.runs.list(thread_id)] == ["error"]
     assert task_commits(root) == []
+
+
+def test_a_run_of_a_feature_another_run_drives_fails_at_once(server: str, tmp_path: Path) -> None:
+    root, script = make_project(tmp_path)
+    c = client(server)
+    thread_id = c.threads.create()["thread_id"]
+    configurable = {"repo": str(root), "feature": "001-calc", "model": f"scripted:{script}"}
+    with take_lock(root / ".sdd", "001-calc"):  # as `sdd run 001-calc` holds it
+        out = c.runs.wait(
+            thread_id, "sdd", input={}, config={"configurable": configurable}, raise_error=False
+        )
+    assert out["__error__"]["message"] == (
+        f"SddError: another sdd run is driving 001-calc (pid {os.getpid()}); wait for it"
+    )
+    assert task_commits(root) == []
