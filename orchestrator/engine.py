@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
+from typing_extensions import TypedDict  # pydantic reads its schema on 3.11 (LangGraph Server)
 
 from orchestrator.errors import InputError, SddError
 from orchestrator.executor import decide, execute_task
@@ -124,15 +126,23 @@ def after_task(state: RunState) -> Literal["select_task", "approve_task", "__end
     return "approve_task" if state.get("awaiting") else "select_task"
 
 
-def build_graph() -> Any:
-    """The uncompiled graph; `langgraph.json` and tests compile it with their own saver."""
+Node = Callable[[RunState, "Runtime[Session]"], RunState]
+
+
+def build_graph(wrap: Callable[[Node], Node] | None = None, context_schema: Any = Session) -> Any:
+    """The uncompiled graph, compiled with the CLI's SQLite saver or the server's own.
+
+    The CLI passes its Session as each run's context; LangGraph Server passes the run's JSON
+    context instead, so `orchestrator.server` wraps every node to hand it a Session.
+    """
     from langgraph.graph import START, StateGraph
 
-    builder = StateGraph(RunState, context_schema=Session)
-    builder.add_node("select_task", select_task)
-    builder.add_node("run_task", run_task)
-    builder.add_node("approve_task", approve_task)
-    builder.add_node("run_wave", run_wave)
+    w = wrap or (lambda node: node)
+    builder = StateGraph(RunState, context_schema=context_schema)
+    builder.add_node("select_task", w(select_task))
+    builder.add_node("run_task", w(run_task))
+    builder.add_node("approve_task", w(approve_task))
+    builder.add_node("run_wave", w(run_wave))
     builder.add_edge(START, "select_task")
     builder.add_conditional_edges("select_task", after_select)
     builder.add_conditional_edges("run_task", after_task)
