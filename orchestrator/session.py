@@ -107,19 +107,23 @@ class Session:
 
 
 def take_lock(sdd_dir: Path, feature: str) -> IO[str]:
+    """One sdd run per working tree, whatever the feature: runs of two features would share
+    the tree and HEAD, and one's reset would wipe the other's work."""
     locks = sdd_dir / "locks"
     locks.mkdir(parents=True, exist_ok=True)
-    handle = (locks / f"{feature}.lock").open("a+")
+    handle = (locks / "worktree.lock").open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        holder = handle.read().strip() or "another process"
+        holder = handle.read().strip() or "another feature"
         handle.close()
-        raise SddError(f"another sdd run is driving {feature} ({holder}); wait for it") from None
+        raise SddError(
+            f"another sdd run is driving {holder} in this working tree; wait for it"
+        ) from None
     handle.seek(0)
     handle.truncate()
-    handle.write(f"pid {os.getpid()}")
+    handle.write(f"{feature} (pid {os.getpid()})")
     handle.flush()
     return handle
 

@@ -282,6 +282,7 @@ def test_a_run_of_a_feature_another_run_drives_fails_at_once(server: str, tmp_pa
             thread_id, "sdd", input={}, config={"configurable": configurable}, raise_error=False
         )
     assert out["__error__"]["message"] == (
-        f"SddError: another sdd run is driving 001-calc (pid {os.getpid()}); wait for it"
+        f"SddError: another sdd run is driving 001-calc (pid {os.getpid()}) in this working "
+        "tree; wait for it"
     )
     assert task_commits(root) == []
