@@ -18,7 +18,9 @@ from orchestrator.cli_common import (
     AsJson,
     Feature,
     Jobs,
+    Push,
     Repo,
+    StoreOpt,
     app,
     locate,
     out,
@@ -37,12 +39,11 @@ PlanFormat = Annotated[
 ]
 
 
-def _graph_states(root: Path, feature: str) -> dict[str, str] | None:
+def _graph_states(root: Path, feature: str, records: tuple) -> dict[str, str] | None:
     """Each task's state in the latest run, for colouring the graph; None before any run."""
-    from orchestrator.planning import state_dir
-    from orchestrator.store import Store
+    from orchestrator.stores import open_records
 
-    store = Store.open_readonly(state_dir(root) / "state.sqlite")
+    store = open_records(root, *records)
     if store is None:
         return None
     try:
@@ -55,7 +56,11 @@ def _graph_states(root: Path, feature: str) -> dict[str, str] | None:
 
 @app.command()
 def plan(
-    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, fmt: PlanFormat = "table"
+    feature: Feature = None,
+    repo: Repo = None,
+    as_json: AsJson = False,
+    fmt: PlanFormat = "table",
+    store: StoreOpt = None,
 ) -> None:
     """Dry run: the tasks, their dependencies, waves and agent routes, with reasons."""
     from orchestrator.planning import make_plan
@@ -69,7 +74,8 @@ def plan(
     if fmt in ("mermaid", "dot"):
         from orchestrator import graphview
 
-        graph = graphview.build(made, _graph_states(root, made.docs.name))
+        states = _graph_states(root, made.docs.name, (store, made.config.store))
+        graph = graphview.build(made, states)
         render = graphview.to_mermaid if fmt == "mermaid" else graphview.to_dot
         sys.stdout.write(render(graph))
         return
@@ -120,13 +126,17 @@ def run(
         typer.Option(help="'each': hold every verified task for approval before it lands."),
     ] = None,
     jobs: Jobs = None,
+    store: StoreOpt = None,
+    push: Push = None,
 ) -> None:
     """Run (or continue) the feature's task graph, one verified commit per task."""
     from orchestrator.session import RunOptions
 
     if approve not in (None, "each", "never"):
         raise typer.BadParameter("--approve takes 'each' or 'never'")
-    options = RunOptions(model, restart, commit_dirty, approve=approve, jobs=jobs)
+    options = RunOptions(
+        model, restart, commit_dirty, approve=approve, jobs=jobs, store=store, push=push
+    )
     raise typer.Exit(run_feature(repo, feature, options))
 
 
@@ -147,6 +157,8 @@ def resume(
     ] = False,
     note: Annotated[str | None, typer.Option(help="Feedback for the agent with --reject.")] = None,
     jobs: Jobs = None,
+    store: StoreOpt = None,
+    push: Push = None,
 ) -> None:
     """Continue a paused or crashed run from its checkpoint (and answer an approval gate)."""
     from orchestrator.engine import Decision
@@ -155,7 +167,7 @@ def resume(
     if approve and reject:
         raise typer.BadParameter("--approve and --reject exclude each other")
     decision = Decision(approve=approve, note=note or "") if approve or reject else None
-    options = RunOptions(model, skip=tuple(skip or ()), jobs=jobs)
+    options = RunOptions(model, skip=tuple(skip or ()), jobs=jobs, store=store, push=push)
     raise typer.Exit(run_feature(repo, feature, options, decision=decision))
 
 

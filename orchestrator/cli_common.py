@@ -32,6 +32,18 @@ Repo = Annotated[
     Path | None, typer.Option("--repo", help="The repository (default: walk up to .specify/).")
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+StoreOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Records and checkpoints: sqlite:///PATH or postgresql://... "
+        "(default: $SDD_STORE, config `store`, .sdd/state.sqlite).",
+    ),
+]
+Push = Annotated[
+    str | None,
+    typer.Option("--push", help="Push each landed commit to this git remote as it lands."),
+]
 
 
 def locate(repo: Path | None, feature: str | None) -> tuple[Path, Path]:
@@ -52,15 +64,14 @@ Force = Annotated[
 ]
 
 
-def load_records(repo: Path | None, feature: str | None) -> tuple[Any, Any]:
+def load_records(repo: Path | None, feature: str | None, store: str | None) -> tuple[Any, Any]:
     """The plan and the records (None before any run), read-only."""
-    from orchestrator.planning import make_plan, state_dir
-    from orchestrator.store import Store
+    from orchestrator.planning import make_plan
+    from orchestrator.stores import open_records
 
     root, feature_dir = locate(repo, feature)
     plan = make_plan(root, feature_dir)
-    store = Store.open_readonly(state_dir(root) / "state.sqlite")
-    return plan, store
+    return plan, open_records(root, store, plan.config.store)
 
 
 def run_feature(

@@ -13,7 +13,9 @@ from orchestrator.cli_common import (
     Feature,
     FeatureName,
     Force,
+    Push,
     Repo,
+    StoreOpt,
     TaskId,
     load_records,
     locate,
@@ -23,28 +25,32 @@ from orchestrator.cli_common import (
 )
 
 
-def log(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
+def log(
+    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
+) -> None:
     """One line per landed task: commit, agent, attempts, tokens, seconds."""
     from orchestrator.views import log_data, log_table
 
-    plan, store = load_records(repo, feature)
-    run_rec = store.latest_run(plan.docs.name) if store else None
+    plan, kept = load_records(repo, feature, store)
+    run_rec = kept.latest_run(plan.docs.name) if kept else None
     price = plan.config.price(run_rec.model) if run_rec else None
-    rows = log_data(store.tasks(plan.docs.name), plan.graph.order, price) if store else []
+    rows = log_data(kept.tasks(plan.docs.name), plan.graph.order, price) if kept else []
     if as_json:
         print_json(rows)
     else:
         out.print(log_table(plan.docs.name, rows))
 
 
-def status(feature: Feature = None, repo: Repo = None, as_json: AsJson = False) -> None:
+def status(
+    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
+) -> None:
     """Where the run stands: per-task state, attempts, commit, tokens."""
     from orchestrator.views import status_data, status_table
 
-    plan, store = load_records(repo, feature)
+    plan, kept = load_records(repo, feature, store)
     name = plan.docs.name
-    run_rec = store.latest_run(name) if store else None
-    records = store.tasks(name) if store else {}
+    run_rec = kept.latest_run(name) if kept else None
+    records = kept.tasks(name) if kept else {}
     done = {t.id for t in plan.tasklist.tasks if t.done}
     price = plan.config.price(run_rec.model) if run_rec else None
     data = status_data(name, run_rec, records, plan.graph.order, done, price)
@@ -59,12 +65,14 @@ def diff(
     task: TaskId,
     repo: Repo = None,
     stat: Annotated[bool, typer.Option("--stat", help="Only the files and line counts.")] = False,
+    store: StoreOpt = None,
 ) -> None:
     """The change a landed task committed: its commit and patch."""
     from orchestrator.inspection import task_diff
 
     root, feature_dir = locate(repo, feature)
-    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=sys.stdout.isatty()))
+    color = sys.stdout.isatty()
+    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=color, store=store))
 
 
 def show(
@@ -89,20 +97,26 @@ def show(
         out.print(render_transcript(task_id, attempts))
 
 
-def _undo(repo: Path | None, feature: str, task: str, force: bool) -> None:
+def _undo(repo: Path | None, feature: str, task: str, force: bool, store: str | None) -> None:
     from orchestrator.inspection import undo_task
 
     root, feature_dir = locate(repo, feature)
-    done = undo_task(root, feature_dir, task, force=force)
+    done = undo_task(root, feature_dir, task, force=force, store=store)
     out.print(
         f"Reverted {done.task_id} ({done.reverted[:10]}) as {done.revert[:10]}; "
         f"{done.task_id} is pending again."
     )
 
 
-def undo(feature: FeatureName, task: TaskId, repo: Repo = None, force: Force = False) -> None:
+def undo(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    force: Force = False,
+    store: StoreOpt = None,
+) -> None:
     """Take a landed task back: a new revert commit that also unticks it in tasks.md."""
-    _undo(repo, feature, task, force)
+    _undo(repo, feature, task, force, store)
     out.print(f"Run it again: sdd run {feature}")
 
 
@@ -112,6 +126,8 @@ def retry(
     repo: Repo = None,
     force: Force = False,
     model: Annotated[str | None, typer.Option(help="Model id, alias, or scripted:PATH.")] = None,
+    store: StoreOpt = None,
+    push: Push = None,
 ) -> None:
     """Undo a landed task, then continue the run, which lands it again as a new commit.
 
@@ -119,8 +135,8 @@ def retry(
     """
     from orchestrator.session import RunOptions
 
-    _undo(repo, feature, task, force)
-    raise typer.Exit(run_feature(repo, feature, RunOptions(model)))
+    _undo(repo, feature, task, force, store)
+    raise typer.Exit(run_feature(repo, feature, RunOptions(model, store=store, push=push)))
 
 
 def report(
@@ -130,6 +146,7 @@ def report(
         Path | None,
         typer.Option("-o", "--output", help="Where to write (default: .sdd/report-FEATURE.html)."),
     ] = None,
+    store: StoreOpt = None,
 ) -> None:
     """One self-contained HTML page: summary, task graph, and each task's diff and transcript."""
     from orchestrator.report import write_report
@@ -137,7 +154,7 @@ def report(
     root, feature_dir = locate(repo, feature)
     # .sdd/ is excluded from git, so the report never makes the tree dirty for the next run
     default = root / ".sdd" / f"report-{feature_dir.name}.html"
-    path = write_report(root, feature_dir, output or default)
+    path = write_report(root, feature_dir, output or default, store)
     out.print(f"Report written to {path}")
 
 

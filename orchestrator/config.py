@@ -159,6 +159,12 @@ class Config(_Section):
     of hanging)."""
     api: Api = Field(default_factory=Api)
     """The Anthropic API client."""
+    store: str | None = None
+    """Where records and checkpoints live: `sqlite:///PATH` (null = `.sdd/state.sqlite`) or
+    `postgresql://USER:PASSWORD@HOST/DB`, shared between machines; `SDD_STORE` and `--store`
+    override it."""
+    push: str | None = None
+    """A git remote each landed commit is pushed to as it lands (as `--push REMOTE`)."""
 
     @field_validator("limits", "bash", "budget", "api", mode="before")
     @classmethod
@@ -174,6 +180,16 @@ class Config(_Section):
             if not name.strip() or Path(name).is_absolute() or ".." in parts:
                 raise ValueError(f"{name!r} must be a path inside the project")
         return names
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, url: str | None) -> str | None:
+        from orchestrator.storeurl import url_problem
+
+        problem = url_problem(url) if url is not None else None
+        if problem:
+            raise ValueError(problem)
+        return url
 
     @field_validator("verify")
     @classmethod

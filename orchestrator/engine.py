@@ -1,4 +1,4 @@
-"""LangGraph wiring: two nodes, two pure routers, a SQLite checkpointer under `.sdd/`.
+"""LangGraph wiring: two nodes, two pure routers, the store's checkpointer (`stores.py`).
 
     START -> select_task -(a task is ready)-> run_task -(landed)-> select_task ...
                          -(none left)-> END             -(failed)-> END (paused)
@@ -13,7 +13,6 @@ resuming re-runs it from its first line, where `execute_task` finds committed wo
 from __future__ import annotations
 
 import signal
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
@@ -27,7 +26,6 @@ from orchestrator.executor import decide, execute_task
 from orchestrator.session import Session
 
 if TYPE_CHECKING:
-    from langgraph.graph.state import CompiledStateGraph
     from langgraph.runtime import Runtime
 
 
@@ -151,21 +149,6 @@ def build_graph(wrap: Callable[[Node], Node] | None = None, context_schema: Any 
     return builder
 
 
-def compile_graph(conn: sqlite3.Connection) -> CompiledStateGraph:
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    return build_graph().compile(checkpointer=SqliteSaver(conn))
-
-
-def checkpoint_db(path: str) -> sqlite3.Connection:
-    """WAL with synchronous=NORMAL survives kill -9 (only power loss can drop the last step)
-    and makes a checkpoint cost ~0.1 ms instead of ~3 ms of fsync."""
-    conn = sqlite3.connect(path, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
-
-
 @dataclass(slots=True)
 class RunResult:
     status: str  # finished | paused | interrupted
@@ -198,11 +181,10 @@ class _CtrlC:
 
 def run_session(session: Session, decision: Decision | None = None) -> RunResult:
     """Drive the graph for this session's run until it finishes or pauses."""
-    conn = checkpoint_db(str(session.root / ".sdd" / "state.sqlite"))
-    try:
-        return _drive(session, compile_graph(conn), decision)
-    finally:
-        conn.close()  # the last connection to close folds the WAL back into the database
+    from orchestrator.stores import checkpointer
+
+    with checkpointer(session.store.url) as saver:
+        return _drive(session, build_graph().compile(checkpointer=saver), decision)
 
 
 def _drive(session: Session, graph: Any, decision: Decision | None) -> RunResult:
@@ -212,7 +194,7 @@ def _drive(session: Session, graph: Any, decision: Decision | None) -> RunResult
 
     run = session.run
     cfg: dict[str, Any] = {
-        "configurable": {"thread_id": run.run_id},
+        "configurable": {"thread_id": session.store.thread_id(run)},
         "recursion_limit": 3 * len(session.plan.graph.order) + 10,
     }
     snapshot = graph.get_state(cfg)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from orchestrator import verify
 from orchestrator.attempt import Workspace, start_at, work
 from orchestrator.commitmsg import task_commit_message
+from orchestrator.remote import push_landed
 from orchestrator.session import Session, read_exact, write_exact
 from orchestrator.store import TaskRecord
 from orchestrator.tasks import Task
@@ -71,6 +72,7 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
     record.status, record.commit_sha = "landed", sha
     s.store.save_task(record)
     s.reporter.landed(task_id, sha, record.kind)
+    push_landed(s, task_id, sha)
     return TaskOutcome(True)
 
 
@@ -94,6 +96,7 @@ def decide(s: Session, task_id: str, approve: bool, note: str) -> TaskOutcome:
         record.status, record.commit_sha = "landed", held
         s.store.save_task(record)
         s.reporter.landed(task_id, held, record.kind)
+        push_landed(s, task_id, held)
         return TaskOutcome(True)
     s.repo.drop_ref(ref)
     record.status, record.commit_sha = "rejected", ""

@@ -32,6 +32,7 @@ _IN_PROGRESS = (
     ("BISECT_LOG", "a bisect", "git bisect reset"),
 )
 _US, _RS = "\x1f", "\x1e"
+_NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0"}  # a remote asking for a password fails, never hangs
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,33 @@ class GitRepo:
         if code in (0, 1):
             return code == 0
         raise GitStateError(_first_line(err, f"git merge-base failed for {sha}"))
+
+    def identity(self) -> str:
+        """The repository's key in a shared store: its root commit along first parents, the
+        same in every full clone (a merged-in unrelated history does not change it)."""
+        if self._out("rev-parse", "--is-shallow-repository").strip() == "true":
+            raise GitStateError(
+                "this clone is shallow, so its first commit is unknown: "
+                "run git fetch --unshallow (CI: fetch-depth 0) to use a shared store"
+            )
+        roots = self._out("rev-list", "--first-parent", "--max-parents=0", "HEAD").split()
+        if not roots:
+            raise GitStateError("the repository has no commits: make an initial commit first")
+        return roots[0]
+
+    # -- remotes -----------------------------------------------------------------------------
+
+    def fetch(self, remote: str) -> None:
+        self._out("fetch", "-q", remote, env=_NO_PROMPT)
+
+    def push(self, remote: str, branch: str) -> None:
+        """The branch to the same name on `remote`; git's own reason when it refuses."""
+        self._out("push", "-q", remote, f"HEAD:refs/heads/{branch}", env=_NO_PROMPT)
+
+    def on_remote(self, sha: str, remote: str, branch: str) -> bool:
+        """Whether `remote`'s branch, as last fetched, contains `sha`."""
+        tip = self._resolve(f"refs/remotes/{remote}/{branch}")
+        return tip is not None and self.is_ancestor(sha, tip)
 
     # -- writing ---------------------------------------------------------------------------
 

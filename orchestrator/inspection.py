@@ -26,6 +26,7 @@ from orchestrator.gitrepo import CommitInfo, GitRepo, _first_line
 from orchestrator.planning import Plan, make_plan, state_dir
 from orchestrator.session import read_exact, take_lock, write_exact
 from orchestrator.store import Store, TaskRecord
+from orchestrator.stores import lock_run, open_records, open_store, store_url
 from orchestrator.tasks import Task
 from orchestrator.ticks import set_done
 
@@ -96,21 +97,19 @@ def landed_commit(repo: GitRepo, store: Store | None, feature: str, task_id: str
     raise InputError(f"{task_id} has not landed (its commit {recorded[:10]} was reverted)")
 
 
-def _open_store(root: Path) -> Store | None:
-    return Store.open_readonly(state_dir(root) / "state.sqlite")
-
-
-def task_diff(root: Path, feature_dir: Path, query: str, *, stat: bool, color: bool) -> str:
+def task_diff(
+    root: Path, feature_dir: Path, query: str, *, stat: bool, color: bool, store: str | None = None
+) -> str:
     """`git show` of the task's commit: the patch, or its --stat."""
     plan = make_plan(root, feature_dir)
     task = find_task(plan, query)
     repo = GitRepo(root)
-    store = _open_store(root)
+    records = open_records(root, store, plan.config.store)
     try:
-        info = landed_commit(repo, store, plan.docs.name, task.id)
+        info = landed_commit(repo, records, plan.docs.name, task.id)
     finally:
-        if store:
-            store.close()
+        if records:
+            records.close()
     return repo.diff(info.sha, stat=stat, color=color)
 
 
@@ -288,7 +287,9 @@ class _Reverter(GitRepo):
             raise
 
 
-def undo_task(root: Path, feature_dir: Path, query: str, *, force: bool = False) -> UndoResult:
+def undo_task(
+    root: Path, feature_dir: Path, query: str, *, force: bool = False, store: str | None = None
+) -> UndoResult:
     """Revert the task's commit as a new commit that also unticks it; the record goes back to
     pending with its attempts kept, so a later run numbers new transcripts after them."""
     plan = make_plan(root, feature_dir)
@@ -307,9 +308,11 @@ def undo_task(root: Path, feature_dir: Path, query: str, *, force: bool = False)
             raise GitStateError(
                 f"uncommitted changes in the working tree: {shown}; commit or stash them"
             )
-        store = Store(state_dir(root) / "state.sqlite")
+        records = open_store(root, store_url(root, store, plan.config.store))
+        assert records is not None
+        run_lock = lock_run(records, feature)
         try:
-            info = landed_commit(repo, store, feature, task.id)
+            info = landed_commit(repo, records, feature, task.id)
             tasks_rel = (root / plan.docs.tasks_path).resolve().relative_to(repo.root).as_posix()
             files = [f for f in info.files if f != tasks_rel]
             if not force:
@@ -322,12 +325,14 @@ def undo_task(root: Path, feature_dir: Path, query: str, *, force: bool = False)
                 message,
                 hooks=plan.config.commit_hooks,
             )
-            record = store.task(feature, task.id) or TaskRecord(feature, task.id)
+            record = records.task(feature, task.id) or TaskRecord(feature, task.id)
             record.status, record.commit_sha, record.kind = "pending", "", ""
             record.message = f"undone: {info.sha[:10]} reverted by {sha[:10]}"
-            store.save_task(record)
+            records.save_task(record)
         finally:
-            store.close()
+            if run_lock is not None:
+                run_lock.close()
+            records.close()
     finally:
         lock.close()
     return UndoResult(feature, task.id, info.sha, sha, files)

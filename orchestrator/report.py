@@ -19,19 +19,20 @@ from orchestrator.errors import SddError
 from orchestrator.gitrepo import GitRepo
 from orchestrator.inspection import clip, landed_commit, transcript_dir
 from orchestrator.model import Usage
-from orchestrator.planning import Plan, make_plan, state_dir
+from orchestrator.planning import Plan, make_plan
 from orchestrator.store import Store, TaskRecord
+from orchestrator.stores import open_records
 from orchestrator.transcript import redact, secret_values
 
 DIFF_LINES = 1500
 NOT_FOUND = "commit not found"
 
 
-def build_report(root: Path, feature_dir: Path) -> dict[str, Any]:
+def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -> dict[str, Any]:
     """Everything the page shows (plain data, plus the Graph for the legend); secrets redacted."""
     plan = make_plan(root, feature_dir)
     feature = plan.docs.name
-    store = Store.open_readonly(state_dir(root) / "state.sqlite")
+    store = open_records(root, store_flag, plan.config.store)
     try:
         run = store.latest_run(feature) if store else None
         records = store.tasks(feature) if store and run else {}
@@ -252,9 +253,9 @@ def render_html(data: dict[str, Any]) -> str:
     )
 
 
-def write_report(root: Path, feature_dir: Path, out: Path) -> Path:
+def write_report(root: Path, feature_dir: Path, out: Path, store: str | None = None) -> Path:
     """Build and write the report; the path written."""
-    html = render_html(build_report(root, feature_dir))
+    html = render_html(build_report(root, feature_dir, store))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
     return out

@@ -11,7 +11,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from orchestrator import prompt, verify
 from orchestrator.agents import AgentDef
@@ -20,7 +20,10 @@ from orchestrator.gitrepo import GitRepo
 from orchestrator.model import Model, Usage, make_model
 from orchestrator.planning import Plan, make_plan, state_dir, worktrees_dir
 from orchestrator.progress import Reporter
+from orchestrator.remote import catch_up
 from orchestrator.store import RunRecord, Store, TaskRecord
+from orchestrator.stores import lock_run, open_store, store_url
+from orchestrator.storeurl import StoreUrl
 from orchestrator.tasks import Task
 from orchestrator.transcript import secret_values
 
@@ -33,6 +36,8 @@ class RunOptions:
     skip: tuple[str, ...] = ()  # task ids to move past, recorded as skipped, left unticked
     approve: str | None = None  # "each" holds every verified task for approval; None: config
     jobs: int | None = None  # tasks of a wave that work at once; None: config
+    store: str | None = None  # the store URL (--store); None: SDD_STORE, config, .sdd/
+    push: str | None = None  # a git remote to push each landed commit to; None: config, run
 
 
 @dataclass
@@ -55,7 +60,9 @@ class Session:
     clean_head: str | None = None  # HEAD just landed by this process, so no reset is needed
     jobs: int = 1  # tasks of one wave that work at once, each in a worktree of its own
     cancel: threading.Event = field(default_factory=threading.Event)  # a second Ctrl-C
+    remote: str = ""  # where each landed commit is pushed ("" = nowhere)
     _lock: IO[str] | None = None
+    _run_lock: Any = None  # a shared store's database lock on this run
     _usage_lock: threading.Lock = field(default_factory=threading.Lock)
     _systems: dict[str, list[dict]] = field(default_factory=dict)
 
@@ -102,6 +109,8 @@ class Session:
 
     def close(self) -> None:
         self.store.close()
+        if self._run_lock is not None:
+            self._run_lock.close()
         if self._lock:
             self._lock.close()
 
@@ -131,6 +140,7 @@ def take_lock(sdd_dir: Path, feature: str) -> IO[str]:
 def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> Session:
     """Check everything that could make the run unsafe, then open records and the lock."""
     plan = make_plan(root, feature_dir)
+    url = store_url(root, options.store, plan.config.store)
     repo = GitRepo(root)
     repo.check_writable()
     cfg = plan.config
@@ -144,7 +154,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
     ours = ".sdd/" if prefix == "." else f"{prefix}/.sdd/"
     dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
-    interrupted = _interrupted_task(root, plan.docs.name, repo.head()) if dirty else None
+    interrupted = _interrupted_task(root, url, plan.docs.name, repo.head()) if dirty else None
     if dirty and not interrupted and not options.commit_dirty:
         shown = ", ".join(dirty[:10]) + (
             f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
@@ -161,6 +171,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     except OSError as exc:
         raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
     lock = take_lock(sdd_dir, plan.docs.name)
+    store, run_lock = None, None
     try:
         if interrupted:  # a crash mid-task left these; under the lock, nothing else writes
             sha = repo.stash_leftovers(
@@ -174,17 +185,25 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
             sha = repo.commit_user_changes("Work in progress before sdd run")
             reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         repo.clear_worktrees(worktrees_dir(root, plan.docs.name))  # a killed wave's
-        store = Store(sdd_dir / "state.sqlite")
+        store = open_store(root, url)
+        assert store is not None
+        run_lock = lock_run(store, plan.docs.name)
         run = store.latest_run(plan.docs.name)
+        remote = options.push or plan.config.push or (run.remote if run else "")
+        catch_up(repo, store, plan.docs.name, remote)
         if run is None or run.status == "finished" or options.restart:
-            run = store.new_run(plan.docs.name, model.name)
+            run = store.new_run(plan.docs.name, model.name, remote)
+        elif remote != run.remote:
+            store.set_run_remote(run.run_id, remote)
         landed = repo.task_commits(plan.docs.name)
         for gone in sorted(set(landed) - set(plan.tasks)):
             reporter.note(f"{gone} landed as {landed[gone][:10]} but is no longer in tasks.md")
         tasks_text = read_exact(plan.docs.tasks_path)
         skipped = _apply_skips(store, plan, landed, options)
     except BaseException:
-        lock.close()
+        for held in (run_lock, store, lock):
+            if held is not None:
+                held.close()
         raise
     used = [r for r in store.tasks(plan.docs.name).values() if r.run_id == run.run_id]
     run_usage = Usage(
@@ -207,13 +226,15 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         skipped=skipped,
         tasks_text=tasks_text,
         secrets=secret_values(),
+        remote=remote,
         _lock=lock,
+        _run_lock=run_lock,
     )
 
 
-def _interrupted_task(root: Path, feature: str, head: str) -> str | None:
+def _interrupted_task(root: Path, url: StoreUrl, feature: str, head: str) -> str | None:
     """The task a crash interrupted, if its attempt started from the current HEAD."""
-    store = Store.open_readonly(state_dir(root) / "state.sqlite")
+    store = open_store(root, url, readonly=True)
     if store is None:
         return None
     try:

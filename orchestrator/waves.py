@@ -29,6 +29,7 @@ from orchestrator.attempt import (
 from orchestrator.executor import commit_message, ensure_base_snapshot
 from orchestrator.gitrepo import GitRepo
 from orchestrator.planning import worktrees_dir
+from orchestrator.remote import push_landed
 from orchestrator.session import Session, write_exact
 from orchestrator.ticks import set_done
 
@@ -209,4 +210,5 @@ def _land(s: Session, done: _Done) -> str:
     record.status, record.commit_sha = "landed", sha
     s.store.save_task(record)
     s.reporter.landed(task.id, sha, record.kind)
+    push_landed(s, task.id, sha)
     return ""

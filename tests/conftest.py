@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,25 @@ os.environ.pop("ANTHROPIC_AUTH_TOKEN", None)
 def repo_root() -> Path:
     """The sdd source tree (for the shipped agents and examples)."""
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """An admin URL of a PostgreSQL server: SDD_TEST_PG_URL, or a throwaway loopback cluster."""
+    from support import pgserver
+
+    if os.environ.get("SDD_TEST_PG_URL"):
+        yield os.environ["SDD_TEST_PG_URL"]
+        return
+    if pgserver.pg_bin() is None:
+        pytest.skip("no PostgreSQL server binaries (apt-get install postgresql)")
+    with pgserver.cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    """A fresh, empty database on that server."""
+    from support import pgserver
+
+    return pgserver.fresh_database(pg_server)
