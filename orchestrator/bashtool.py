@@ -22,14 +22,30 @@ from orchestrator.errors import InputError
 from orchestrator.procs import kill_group, spawn
 
 _SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+# Variables that point git at another repository, index or object store than the workspace's
+# own (set, say, when sdd itself runs from a git hook): the agent's git must see its worktree.
+_GIT_LOCATION = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+    }
+)
 
 
 def scrubbed_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment an agent's commands see: no API endpoint settings, nothing secret-looking."""
+    """The environment an agent's commands see: no API endpoint settings, nothing
+    secret-looking, and no variable that would send git to another repository."""
     return {
         k: v
         for k, v in env.items()
-        if not k.upper().startswith("ANTHROPIC_") and not any(w in k.upper() for w in _SECRET_WORDS)
+        if not k.upper().startswith("ANTHROPIC_")
+        and not any(w in k.upper() for w in _SECRET_WORDS)
+        and k not in _GIT_LOCATION
     }
 
 

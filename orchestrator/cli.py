@@ -1,12 +1,11 @@
 """The `sdd` command line. Thin: parse arguments, call one library function, render.
 
 Heavy modules (langgraph, anthropic, git) are imported inside the commands that need them,
-so `sdd plan` and `sdd status` start fast.
+so `sdd plan` and `sdd status` start fast. The inspection commands are in `cli_inspect`.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,49 +13,21 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from orchestrator.errors import SddError
-
-app = typer.Typer(
-    name="sdd",
-    help="Run a spec-kit feature to completion: one verified, resumable commit per task.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from orchestrator import cli_inspect
+from orchestrator.cli_common import (
+    AsJson,
+    Feature,
+    Jobs,
+    Push,
+    Repo,
+    StoreOpt,
+    app,
+    locate,
+    out,
+    print_json,
+    run_feature,
 )
-out = Console(highlight=False)
-
-Feature = Annotated[
-    str | None,
-    typer.Argument(help="Feature folder, number or short name (default: as spec-kit resolves it)."),
-]
-Repo = Annotated[
-    Path | None, typer.Option("--repo", help="The repository (default: walk up to .specify/).")
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-StoreOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--store",
-        help="Records and checkpoints: sqlite:///PATH or postgresql://... "
-        "(default: $SDD_STORE, config `store`, .sdd/state.sqlite).",
-    ),
-]
-Push = Annotated[
-    str | None,
-    typer.Option("--push", help="Push each landed commit to this git remote as it lands."),
-]
-
-
-def _locate(repo: Path | None, feature: str | None) -> tuple[Path, Path]:
-    from orchestrator.speckit import find_root, resolve_feature
-
-    root = find_root(repo)
-    return root, resolve_feature(root, feature)
-
-
-def _print_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-
+from orchestrator.errors import SddError
 
 PlanFormat = Annotated[
     str,
@@ -98,7 +69,7 @@ def plan(
     fmt = "json" if as_json else fmt.lower()
     if fmt not in ("table", "json", "mermaid", "dot"):
         raise typer.BadParameter("--format takes table, json, mermaid or dot")
-    root, feature_dir = _locate(repo, feature)
+    root, feature_dir = locate(repo, feature)
     made = make_plan(root, feature_dir)
     if fmt in ("mermaid", "dot"):
         from orchestrator import graphview
@@ -110,7 +81,7 @@ def plan(
         return
     data = plan_data(made)
     if fmt == "json":
-        _print_json(data)
+        print_json(data)
         return
     out.print(plan_table(data))
     for w in data["warnings"]:
@@ -139,41 +110,6 @@ def agents(repo: Repo = None) -> None:
         out.print(f"[dim]{note}[/dim]")
 
 
-def _run(
-    repo: Path | None,
-    feature: str | None,
-    options: object,
-    quiet: bool = False,
-    decision: object = None,
-) -> int:
-    from rich.markup import escape
-
-    from orchestrator.engine import run_session
-    from orchestrator.progress import Reporter
-    from orchestrator.session import open_session
-    from orchestrator.views import log_data, log_table
-
-    root, feature_dir = _locate(repo, feature)
-    session = open_session(root, feature_dir, options, Reporter(out, quiet))  # type: ignore[arg-type]
-    try:
-        run_id, model = session.run.run_id, escape(session.model.name)
-        out.print(
-            f"[bold]sdd run {session.feature}[/bold] [dim](run {run_id}, model {model})[/dim]"
-        )
-        result = run_session(session, decision)  # type: ignore[arg-type]
-        price = session.plan.config.price(session.run.model)
-        rows = log_data(session.store.tasks(session.feature), session.plan.graph.order, price)
-        out.print(log_table(session.feature, rows))
-        if result.status == "finished":
-            out.print(f"[green]All {len(session.plan.graph.order)} tasks landed.[/green]")
-            return 0
-        reason = escape(result.reason)
-        out.print(f"[yellow]Run paused: {reason}[/yellow]. Continue: sdd resume {session.feature}")
-        return 1
-    finally:
-        session.close()
-
-
 @app.command()
 def run(
     feature: Feature = None,
@@ -189,6 +125,7 @@ def run(
         str | None,
         typer.Option(help="'each': hold every verified task for approval before it lands."),
     ] = None,
+    jobs: Jobs = None,
     store: StoreOpt = None,
     push: Push = None,
 ) -> None:
@@ -197,8 +134,10 @@ def run(
 
     if approve not in (None, "each", "never"):
         raise typer.BadParameter("--approve takes 'each' or 'never'")
-    options = RunOptions(model, restart, commit_dirty, approve=approve, store=store, push=push)
-    raise typer.Exit(_run(repo, feature, options))
+    options = RunOptions(
+        model, restart, commit_dirty, approve=approve, jobs=jobs, store=store, push=push
+    )
+    raise typer.Exit(run_feature(repo, feature, options))
 
 
 @app.command()
@@ -217,6 +156,7 @@ def resume(
         bool, typer.Option("--reject", help="Send the held task back to its agent (see --note).")
     ] = False,
     note: Annotated[str | None, typer.Option(help="Feedback for the agent with --reject.")] = None,
+    jobs: Jobs = None,
     store: StoreOpt = None,
     push: Push = None,
 ) -> None:
@@ -227,164 +167,12 @@ def resume(
     if approve and reject:
         raise typer.BadParameter("--approve and --reject exclude each other")
     decision = Decision(approve=approve, note=note or "") if approve or reject else None
-    options = RunOptions(model, skip=tuple(skip or ()), store=store, push=push)
-    raise typer.Exit(_run(repo, feature, options, decision=decision))
+    options = RunOptions(model, skip=tuple(skip or ()), jobs=jobs, store=store, push=push)
+    raise typer.Exit(run_feature(repo, feature, options, decision=decision))
 
 
-def _records(repo: Path | None, feature: str | None, store: str | None):  # type: ignore[no-untyped-def]
-    from orchestrator.planning import make_plan
-    from orchestrator.stores import open_records
-
-    root, feature_dir = _locate(repo, feature)
-    plan = make_plan(root, feature_dir)
-    return plan, open_records(root, store, plan.config.store)
-
-
-@app.command()
-def log(
-    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
-) -> None:
-    """One line per landed task: commit, agent, attempts, tokens, seconds."""
-    from orchestrator.views import log_data, log_table
-
-    plan, records = _records(repo, feature, store)
-    run_rec = records.latest_run(plan.docs.name) if records else None
-    price = plan.config.price(run_rec.model) if run_rec else None
-    rows = log_data(records.tasks(plan.docs.name), plan.graph.order, price) if records else []
-    if as_json:
-        _print_json(rows)
-    else:
-        out.print(log_table(plan.docs.name, rows))
-
-
-@app.command()
-def status(
-    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
-) -> None:
-    """Where the run stands: per-task state, attempts, commit, tokens."""
-    from orchestrator.views import status_data, status_table
-
-    plan, kept = _records(repo, feature, store)
-    name = plan.docs.name
-    run_rec = kept.latest_run(name) if kept else None
-    records = kept.tasks(name) if kept else {}
-    done = {t.id for t in plan.tasklist.tasks if t.done}
-    price = plan.config.price(run_rec.model) if run_rec else None
-    data = status_data(name, run_rec, records, plan.graph.order, done, price)
-    if as_json:
-        _print_json(data)
-    else:
-        out.print(status_table(data))
-
-
-FeatureName = Annotated[str, typer.Argument(help="Feature folder, number or short name.")]
-TaskId = Annotated[str, typer.Argument(help="Task id, e.g. T005 (any case).")]
-Force = Annotated[
-    bool, typer.Option("--force", help="Undo even when a later task changed the same files.")
-]
-
-
-@app.command()
-def diff(
-    feature: FeatureName,
-    task: TaskId,
-    repo: Repo = None,
-    stat: Annotated[bool, typer.Option("--stat", help="Only the files and line counts.")] = False,
-    store: StoreOpt = None,
-) -> None:
-    """The change a landed task committed: its commit and patch."""
-    from orchestrator.inspection import task_diff
-
-    root, feature_dir = _locate(repo, feature)
-    color = sys.stdout.isatty()
-    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=color, store=store))
-
-
-@app.command()
-def show(
-    feature: FeatureName,
-    task: TaskId,
-    repo: Repo = None,
-    attempt: Annotated[
-        int | None, typer.Option("--attempt", min=1, help="Only this attempt.")
-    ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="The events as JSON lines, each with its attempt.")
-    ] = False,
-) -> None:
-    """What the agent did: model text, tool calls, verification, per attempt."""
-    from orchestrator.inspection import json_lines, read_attempts, render_transcript
-
-    root, feature_dir = _locate(repo, feature)
-    task_id, attempts = read_attempts(root, feature_dir, task, attempt)
-    if as_json:
-        sys.stdout.writelines(line + "\n" for line in json_lines(attempts))
-    else:
-        out.print(render_transcript(task_id, attempts))
-
-
-def _undo(repo: Path | None, feature: str, task: str, force: bool, store: str | None) -> None:
-    from orchestrator.inspection import undo_task
-
-    root, feature_dir = _locate(repo, feature)
-    done = undo_task(root, feature_dir, task, force=force, store=store)
-    out.print(
-        f"Reverted {done.task_id} ({done.reverted[:10]}) as {done.revert[:10]}; "
-        f"{done.task_id} is pending again."
-    )
-
-
-@app.command()
-def undo(
-    feature: FeatureName,
-    task: TaskId,
-    repo: Repo = None,
-    force: Force = False,
-    store: StoreOpt = None,
-) -> None:
-    """Take a landed task back: a new revert commit that also unticks it in tasks.md."""
-    _undo(repo, feature, task, force, store)
-    out.print(f"Run it again: sdd run {feature}")
-
-
-@app.command()
-def retry(
-    feature: FeatureName,
-    task: TaskId,
-    repo: Repo = None,
-    force: Force = False,
-    model: Annotated[str | None, typer.Option(help="Model id, alias, or scripted:PATH.")] = None,
-    store: StoreOpt = None,
-    push: Push = None,
-) -> None:
-    """Undo a landed task, then continue the run, which lands it again as a new commit.
-
-    The run goes on as `sdd run` does: ready tasks before this one run first, later ones after.
-    """
-    from orchestrator.session import RunOptions
-
-    _undo(repo, feature, task, force, store)
-    raise typer.Exit(_run(repo, feature, RunOptions(model, store=store, push=push)))
-
-
-@app.command()
-def report(
-    feature: FeatureName,
-    repo: Repo = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("-o", "--output", help="Where to write (default: .sdd/report-FEATURE.html)."),
-    ] = None,
-    store: StoreOpt = None,
-) -> None:
-    """One self-contained HTML page: summary, task graph, and each task's diff and transcript."""
-    from orchestrator.report import write_report
-
-    root, feature_dir = _locate(repo, feature)
-    # .sdd/ is excluded from git, so the report never makes the tree dirty for the next run
-    default = root / ".sdd" / f"report-{feature_dir.name}.html"
-    path = write_report(root, feature_dir, output or default, store)
-    out.print(f"Report written to {path}")
+for _command in cli_inspect.COMMANDS:
+    app.command()(_command)
 
 
 @app.command()
@@ -399,7 +187,7 @@ def demo(
 
     target, script = prepare_demo(keep)
     out.print(f"[bold]Demo repository:[/bold] {target}")
-    code = _run(target, "001-todo-api", _demo_options(script))
+    code = run_feature(target, "001-todo-api", _demo_options(script))
     sdd = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "sdd" else "sdd"
     out.print(f"\nInspect it: cd {target} && git log --oneline && {sdd} log 001-todo-api")
     raise typer.Exit(code)

@@ -89,6 +89,14 @@ class Budget(_Section):
     """Stop a task's attempts once its estimated cost reaches this many USD."""
 
 
+class Api(_Section):
+    timeout: float = Field(600, gt=0)
+    """Seconds one API request may take before the SDK gives up on it (and retries)."""
+    max_retries: int = Field(2, ge=0)
+    """Retries the SDK makes on 429/5xx/529, timeouts and dropped connections; after them
+    the run pauses, resumable."""
+
+
 class Price(_Section):
     model_config = ConfigDict(frozen=True)
 
@@ -140,12 +148,17 @@ class Config(_Section):
     prices: dict[str, Price] = {}
     """Prices by model id, over the built-in ones, for cost estimates."""
     jobs: int = Field(1, ge=1)
-    """Tasks run at once (parallel waves in worktrees)."""
+    """Tasks of a wave that work at once, each in its own git worktree (`--jobs`)."""
+    worktree_links: list[str] = [".venv", "venv", "node_modules"]
+    """Ignored folders of the project that a wave's worktrees link to, so verification finds
+    its dependencies there."""
     allow_env_files: bool = False
     """Let agents read and write `.env` files."""
     stream: bool = True
     """Stream model responses (recommended; an in-stream overload then pauses the run instead
     of hanging)."""
+    api: Api = Field(default_factory=Api)
+    """The Anthropic API client."""
     store: str | None = None
     """Where records and checkpoints live: `sqlite:///PATH` (null = `.sdd/state.sqlite`) or
     `postgresql://USER:PASSWORD@HOST/DB`, shared between machines; `SDD_STORE` and `--store`
@@ -153,11 +166,20 @@ class Config(_Section):
     push: str | None = None
     """A git remote each landed commit is pushed to as it lands (as `--push REMOTE`)."""
 
-    @field_validator("limits", "bash", "budget", mode="before")
+    @field_validator("limits", "bash", "budget", "api", mode="before")
     @classmethod
     def _empty_section(cls, value: object) -> object:
         """`limits:` with every sub-key commented out is YAML null: keep the defaults."""
         return {} if value is None else value
+
+    @field_validator("worktree_links")
+    @classmethod
+    def _inside(cls, names: list[str]) -> list[str]:
+        for name in names:
+            parts = Path(name).parts
+            if not name.strip() or Path(name).is_absolute() or ".." in parts:
+                raise ValueError(f"{name!r} must be a path inside the project")
+        return names
 
     @field_validator("store")
     @classmethod

@@ -2,7 +2,8 @@
 
     START -> select_task -(a task is ready)-> run_task -(landed)-> select_task ...
                          -(none left)-> END             -(failed)-> END (paused)
-                                                        -(held)--> approve_task -> select_task
+                         |                              -(held)--> approve_task -> select_task
+                         -(several ready, --jobs N)-> run_wave -> select_task | END (paused)
 
 Graph state is a cursor (run id, current task, counters, status); per-task records live in
 the store. A whole task runs inside `run_task`, so a crash costs at most that task, and
@@ -12,11 +13,13 @@ resuming re-runs it from its first line, where `execute_task` finds committed wo
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
+from typing_extensions import TypedDict  # pydantic reads its schema on 3.11 (LangGraph Server)
 
 from orchestrator.errors import InputError, SddError
 from orchestrator.executor import decide, execute_task
@@ -33,14 +36,21 @@ class RunState(TypedDict, total=False):
     status: str  # running | paused | finished
     reason: str
     awaiting: str | None  # a verified task held for approval
+    batch: list[str]  # a wave's tasks working at once (--jobs N)
+    solo: list[str]  # tasks a wave could not land, redone alone on the new head
 
 
 def select_task(state: RunState, runtime: Runtime[Session]) -> RunState:
     s = runtime.context
     done = s.done_ids()
     ready = s.plan.graph.ready(done)
+    solo = [t for t in state.get("solo", []) if t not in done]
     if ready:
-        return {"current": ready[0], "status": "running", "reason": ""}
+        first = next((t for t in ready if t in solo), ready[0])
+        if s.jobs > 1 and not s.approve_each and first not in solo and len(ready) > 1:
+            wave = [t for t in ready if t not in solo]  # s.jobs of them work at once
+            return {"current": None, "batch": wave, "solo": solo, "status": "running", "reason": ""}
+        return {"current": first, "batch": [], "solo": solo, "status": "running", "reason": ""}
     pending = [t for t in s.plan.graph.order if t not in done]
     if not pending:
         return {"current": None, "status": "finished", "reason": ""}
@@ -82,8 +92,30 @@ def approve_task(state: RunState, runtime: Runtime[Session]) -> RunState:
     return {"awaiting": None, "landed": landed}
 
 
-def after_select(state: RunState) -> Literal["run_task", "__end__"]:
+def run_wave(state: RunState, runtime: Runtime[Session]) -> RunState:
+    """A wave is one step: a crash mid-wave redoes the wave's unlanded tasks, no others."""
+    from orchestrator.waves import run_wave as work_wave
+
+    out = work_wave(runtime.context, state.get("batch", []))
+    update: RunState = {
+        "batch": [],
+        "landed": state.get("landed", 0) + len(out.landed),
+        "solo": [*state.get("solo", []), *out.redo],
+    }
+    reasons = ([out.paused] if out.paused else []) + out.failed
+    if reasons:  # the siblings have landed; now the run stops for the user
+        update |= {"status": "paused", "reason": "; ".join(reasons)}
+    return update
+
+
+def after_select(state: RunState) -> Literal["run_task", "run_wave", "__end__"]:
+    if state.get("batch"):
+        return "run_wave"
     return "run_task" if state.get("current") else "__end__"
+
+
+def after_wave(state: RunState) -> Literal["select_task", "__end__"]:
+    return "__end__" if state.get("status") == "paused" else "select_task"
 
 
 def after_task(state: RunState) -> Literal["select_task", "approve_task", "__end__"]:
@@ -92,17 +124,27 @@ def after_task(state: RunState) -> Literal["select_task", "approve_task", "__end
     return "approve_task" if state.get("awaiting") else "select_task"
 
 
-def build_graph() -> Any:
-    """The uncompiled graph; `langgraph.json` and tests compile it with their own saver."""
+Node = Callable[[RunState, "Runtime[Session]"], RunState]
+
+
+def build_graph(wrap: Callable[[Node], Node] | None = None, context_schema: Any = Session) -> Any:
+    """The uncompiled graph, compiled with the CLI's SQLite saver or the server's own.
+
+    The CLI passes its Session as each run's context; LangGraph Server passes the run's JSON
+    context instead, so `orchestrator.server` wraps every node to hand it a Session.
+    """
     from langgraph.graph import START, StateGraph
 
-    builder = StateGraph(RunState, context_schema=Session)
-    builder.add_node("select_task", select_task)
-    builder.add_node("run_task", run_task)
-    builder.add_node("approve_task", approve_task)
+    w = wrap or (lambda node: node)
+    builder = StateGraph(RunState, context_schema=context_schema)
+    builder.add_node("select_task", w(select_task))
+    builder.add_node("run_task", w(run_task))
+    builder.add_node("approve_task", w(approve_task))
+    builder.add_node("run_wave", w(run_wave))
     builder.add_edge(START, "select_task")
     builder.add_conditional_edges("select_task", after_select)
     builder.add_conditional_edges("run_task", after_task)
+    builder.add_conditional_edges("run_wave", after_wave)
     builder.add_edge("approve_task", "select_task")
     return builder
 
@@ -131,6 +173,7 @@ class _CtrlC:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.pressed += 1
         if self.pressed > 1:
+            self.session.cancel.set()  # a wave's workers stop before their next model call
             raise KeyboardInterrupt
         self.session.reporter.note("Ctrl-C: finishing the current task, then pausing")
         self.control.request_drain("interrupted by Ctrl-C")

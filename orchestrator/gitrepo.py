@@ -7,8 +7,9 @@ this module as a GitStateError carrying git's own first meaningful line.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -155,15 +156,21 @@ class GitRepo:
         sep = "\n" if text and not text.endswith("\n") else ""
         path.write_text(f"{text}{sep}{pattern}\n", encoding="utf-8")
 
-    def reset_to(self, base: str) -> None:
-        """Back to `base` exactly; ignored files (.sdd/, .venv/) are never removed."""
+    def reset_to(self, base: str, *, keep: Sequence[str] = ()) -> None:
+        """Back to `base` exactly; ignored files (.sdd/, .venv/) and `keep` (paths from the
+        top) are never removed."""
         self._out("reset", "-q", "--hard", base)
-        self._out("clean", "-fdq")
+        self._out("clean", "-fdq", *[a for p in keep for a in ("-e", f"/{p}")])
 
-    def commit_all(self, message: str, *, hooks: bool = False) -> str:
-        """Everything in the work tree as one commit; sdd's identity only when git has none."""
-        self._out("add", "-A")
+    def commit_all(self, message: str, *, hooks: bool = False, leave: Sequence[str] = ()) -> str:
+        """Everything in the work tree but `leave` (paths from the top) as one commit; sdd's
+        identity only when git has none."""
+        self._out("add", "-A", "--", ":/", *[f":(top,exclude){p}" for p in leave])
         return self._commit(message, hooks=hooks, env=self._identity_env())
+
+    def is_ignored(self, path: str) -> bool:
+        """Whether git ignores `path` (from the top), as `git status` would."""
+        return self._run("check-ignore", "-q", "--", path, check=False)[0] == 0
 
     def park(self, message: str, ref: str, base: str, *, hooks: bool = False) -> str:
         """Commit the work tree, keep the commit under `ref`, and put the branch back at `base`.
@@ -190,6 +197,40 @@ class GitRepo:
                 f"the branch moved since {sha[:10]} was verified; reject it to redo it on top"
             )
         self._out("merge", "-q", "--ff-only", sha)
+
+    def apply_commit(self, sha: str) -> bool:
+        """Bring `sha`'s change into the work tree (not committed); False, and the tree back at
+        HEAD, when it no longer applies cleanly."""
+        code, _, _ = self._run("cherry-pick", "--no-commit", sha, check=False)
+        if code != 0:
+            self._run("cherry-pick", "--abort", check=False)
+            self.reset_to("HEAD")
+        return code == 0
+
+    # -- worktrees ---------------------------------------------------------------------------
+
+    def clear_worktrees(self, under: Path) -> None:
+        """Remove the worktrees a wave left under `under` (a kill -9 mid-wave) and git's
+        records of them, so `git worktree list` shows only the user's own."""
+        if not under.exists():
+            return
+        top = under.resolve()
+        for path in self.worktrees():
+            if path.resolve().is_relative_to(top):
+                self.remove_worktree(path)
+        shutil.rmtree(top, ignore_errors=True)
+        self._run("worktree", "prune", check=False)
+
+    def add_worktree(self, path: Path, sha: str) -> None:
+        """A detached worktree at `sha`: no branch to leave behind if sdd is killed."""
+        self._out("worktree", "add", "-q", "--detach", str(path), sha)
+
+    def remove_worktree(self, path: Path) -> None:
+        self._run("worktree", "remove", "--force", "--force", str(path), check=False)
+
+    def worktrees(self) -> list[Path]:
+        out = self._out("worktree", "list", "--porcelain", "-z")
+        return [Path(e[len("worktree ") :]) for e in out.split("\0") if e.startswith("worktree ")]
 
     def drop_ref(self, ref: str) -> None:
         self._run("update-ref", "-d", ref, check=False)

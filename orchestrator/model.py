@@ -71,7 +71,13 @@ def resolve_model_id(agent_model: str | None, run_default: str) -> str:
 
 
 def make_model(
-    spec: str, *, root: Path, env: Mapping[str, str] | None = None, stream: bool = True
+    spec: str,
+    *,
+    root: Path,
+    env: Mapping[str, str] | None = None,
+    stream: bool = True,
+    timeout: float = 600,
+    max_retries: int = 2,
 ) -> Model:
     """The model a run talks to: `scripted:PATH` (relative to root) or an API model id/alias.
 
@@ -104,4 +110,6 @@ def make_model(
         api_key=key,
         base_url=env.get("ANTHROPIC_BASE_URL") or None,
         stream=stream,
+        timeout=timeout,
+        max_retries=max_retries,
     )

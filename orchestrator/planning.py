@@ -20,6 +20,11 @@ def state_dir(root: Path) -> Path:
     return root / ".sdd"
 
 
+def worktrees_dir(root: Path, feature: str) -> Path:
+    """Where a parallel wave's worktrees live, one per task, removed when the wave ends."""
+    return state_dir(root) / "worktrees" / feature
+
+
 @dataclass(slots=True)
 class Plan:
     """The pure part: documents, tasks, graph and routes, without touching git or a model."""

@@ -110,13 +110,26 @@ NO_CHANGE = (
 
 
 def with_cache_marker(messages: list[dict]) -> list[dict]:
-    """A copy whose last block carries a breakpoint, so each turn re-reads its history cached.
+    """A copy with breakpoints on the newest message and on the newest one of the previous
+    request, so each turn re-reads its history cached.
 
-    Only the newest message is marked (the API allows four breakpoints: tools, system, this).
+    The API looks back at most 20 blocks from a breakpoint for an earlier entry: a turn of ten
+    tool calls adds twenty blocks, so the previous request's own breakpoint is kept too. With
+    tools and system that makes four, the API's maximum.
     """
     out = list(messages)
-    if not out:
-        return out
+    for index in (len(out) - 1, len(out) - 3):
+        if index < 0:
+            continue
+        marked = copy.deepcopy(out[index])
+        content = marked["content"]
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        if content:
+            content[-1] = {**content[-1], "cache_control": dict(CACHE)}
+        marked["content"] = content
+        out[index] = marked
+    return out
     last = copy.deepcopy(out[-1])
     content = last["content"]
     if isinstance(content, str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -17,7 +18,7 @@ from orchestrator.agents import AgentDef
 from orchestrator.errors import GitStateError, InputError, SddError
 from orchestrator.gitrepo import GitRepo
 from orchestrator.model import Model, Usage, make_model
-from orchestrator.planning import Plan, make_plan, state_dir
+from orchestrator.planning import Plan, make_plan, state_dir, worktrees_dir
 from orchestrator.progress import Reporter
 from orchestrator.remote import catch_up
 from orchestrator.store import RunRecord, Store, TaskRecord
@@ -34,6 +35,7 @@ class RunOptions:
     commit_dirty: bool = False
     skip: tuple[str, ...] = ()  # task ids to move past, recorded as skipped, left unticked
     approve: str | None = None  # "each" holds every verified task for approval; None: config
+    jobs: int | None = None  # tasks of a wave that work at once; None: config
     store: str | None = None  # the store URL (--store); None: SDD_STORE, config, .sdd/
     push: str | None = None  # a git remote to push each landed commit to; None: config, run
 
@@ -56,9 +58,12 @@ class Session:
     run_usage: Usage = field(default_factory=Usage)  # this run's tokens so far, for budgets
     approve_each: bool = False
     clean_head: str | None = None  # HEAD just landed by this process, so no reset is needed
+    jobs: int = 1  # tasks of one wave that work at once, each in a worktree of its own
+    cancel: threading.Event = field(default_factory=threading.Event)  # a second Ctrl-C
     remote: str = ""  # where each landed commit is pushed ("" = nowhere)
     _lock: IO[str] | None = None
     _run_lock: Any = None  # a shared store's database lock on this run
+    _usage_lock: threading.Lock = field(default_factory=threading.Lock)
     _systems: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
@@ -72,6 +77,11 @@ class Session:
     def done_ids(self) -> set[str]:
         ticked = {t.id for t in self.plan.tasklist.tasks if t.done}
         return ticked | set(self.landed) | self.skipped
+
+    def add_run_usage(self, usage: Usage) -> None:
+        """The run's tokens, added to by every task of a wave at once."""
+        with self._usage_lock:
+            self.run_usage = self.run_usage + usage
 
     def agent_for(self, task_id: str) -> AgentDef:
         return self.plan.agents.agents[self.plan.routes[task_id].agent]
@@ -106,19 +116,23 @@ class Session:
 
 
 def take_lock(sdd_dir: Path, feature: str) -> IO[str]:
+    """One sdd run per working tree, whatever the feature: runs of two features would share
+    the tree and HEAD, and one's reset would wipe the other's work."""
     locks = sdd_dir / "locks"
     locks.mkdir(parents=True, exist_ok=True)
-    handle = (locks / f"{feature}.lock").open("a+")
+    handle = (locks / "worktree.lock").open("a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
-        holder = handle.read().strip() or "another process"
+        holder = handle.read().strip() or "another feature"
         handle.close()
-        raise SddError(f"another sdd run is driving {feature} ({holder}); wait for it") from None
+        raise SddError(
+            f"another sdd run is driving {holder} in this working tree; wait for it"
+        ) from None
     handle.seek(0)
     handle.truncate()
-    handle.write(f"pid {os.getpid()}")
+    handle.write(f"{feature} (pid {os.getpid()})")
     handle.flush()
     return handle
 
@@ -129,7 +143,14 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     url = store_url(root, options.store, plan.config.store)
     repo = GitRepo(root)
     repo.check_writable()
-    model = make_model(options.model or plan.config.model, root=root, stream=plan.config.stream)
+    cfg = plan.config
+    model = make_model(
+        options.model or cfg.model,
+        root=root,
+        stream=cfg.stream,
+        timeout=cfg.api.timeout,
+        max_retries=cfg.api.max_retries,
+    )
     prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
     ours = ".sdd/" if prefix == "." else f"{prefix}/.sdd/"
     dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
@@ -142,8 +163,6 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
             f"uncommitted changes in the working tree: {shown}; commit or stash them, "
             "or pass --commit-dirty to commit them first as your own commit"
         )
-    if plan.config.jobs > 1:
-        reporter.note(f"jobs: {plan.config.jobs} is not supported yet; tasks run one at a time")
     sdd_dir = state_dir(root)
     if sdd_dir.exists() and not sdd_dir.is_dir():
         raise InputError(f"{sdd_dir} is not a directory; sdd keeps its state there")
@@ -165,6 +184,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         elif dirty:
             sha = repo.commit_user_changes("Work in progress before sdd run")
             reporter.note(f"committed your uncommitted changes as {sha[:10]}")
+        repo.clear_worktrees(worktrees_dir(root, plan.docs.name))  # a killed wave's
         store = open_store(root, url)
         assert store is not None
         run_lock = lock_run(store, plan.docs.name)
@@ -195,6 +215,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
     return Session(
         run_usage=run_usage,
         approve_each=(options.approve or plan.config.approve) == "each",
+        jobs=options.jobs or plan.config.jobs,
         plan=plan,
         repo=repo,
         model=model,

@@ -215,9 +215,13 @@ def test_run_over_the_sdk_sends_cacheable_requests_and_records_usage(
         assert {t["name"] for t in tools} == TOOLS and len(tools) == len(TOOLS)
         assert all(t["input_schema"]["type"] == "object" for t in tools)
         assert [t.get("cache_control") for t in tools] == [None] * 5 + [CACHE]
-        # the newest message's last block carries the third breakpoint
-        assert body["messages"][-1]["content"][-1]["cache_control"] == CACHE
-        assert sum(json.dumps(m).count("cache_control") for m in body["messages"]) == 1
+        # the newest message's last block carries the third breakpoint, and the previous
+        # request's newest the fourth (a wide turn would push it past the 20-block lookback)
+        messages = body["messages"]
+        assert messages[-1]["content"][-1]["cache_control"] == CACHE
+        marked = [i for i, m in enumerate(messages) if "cache_control" in json.dumps(m)]
+        assert marked == [i for i in (len(messages) - 3, len(messages) - 1) if i >= 0]
+        assert sum(json.dumps(m).count("cache_control") for m in messages) == len(marked)
 
     # the cache prefix (tools, then system) is byte-identical across the whole run
     prefixes = {json.dumps([r.body["system"], r.body["tools"]], sort_keys=True) for r in requests}

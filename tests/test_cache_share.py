@@ -23,6 +23,7 @@ from test_anthropic_run import MODEL, VERIFY, Agent, Turn, run_in_process, sdd, 
 from test_run_e2e import git, make_project
 
 from orchestrator.config import Config
+from orchestrator.prompt import with_cache_marker
 from orchestrator.store import Store
 from orchestrator.views import saving_usd
 
@@ -102,6 +103,22 @@ def test_lookback_is_twenty_blocks_and_short_prefixes_are_not_cached() -> None:
     small = body(system="short")
     assert measure([small, small]).requests[1].cached_chars == 0
     assert measure([small, small], cache=PromptCache(min_tokens=1)).requests[1].hit_blocks == 2
+
+
+def test_a_turn_of_many_tool_calls_still_reads_the_history_cached() -> None:
+    """prompt.with_cache_marker keeps the previous request's breakpoint: past the lookback."""
+    wide = [
+        *turn(1),
+        {"role": "assistant", "content": [text_block(f"call {k}") for k in range(12)]},
+        {"role": "user", "content": [text_block(f"result {k}") for k in range(12)]},
+    ]
+    before, after = (
+        {"model": MODEL, "system": body()["system"], "messages": with_cache_marker(m)}
+        for m in (wide[:3], wide)
+    )
+    assert len(breakpoints(after)) == 3  # system, the previous request's newest, the newest
+    hit = measure([before, after]).requests[1].hit_blocks
+    assert hit == breakpoints(before)[-1]  # all of the previous request, 24 blocks back
 
 
 # ---------------------------------------------------------------- a real run's requests

@@ -204,10 +204,7 @@ def test_prices_own_over_built_in() -> None:
         ),
         (
             "jobs: many\nturns: 3\n",
-            "turns: unknown key (expected one of: model, default_agent, verify, routes, limits, "
-            "bash, commit_hooks, approve, budget, prices, jobs, allow_env_files, stream, store, "
-            "push) "
-            "(and 1 more)",
+            f"turns: unknown key (expected one of: {', '.join(Config.model_fields)}) (and 1 more)",
         ),
     ],
 )

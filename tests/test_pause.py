@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support.messages_server import MessagesServer, StreamError, http_error
+from support.messages_server import (
+    Hang,
+    MessagesServer,
+    StreamError,
+    http_error,
+    message,
+    text_block,
+)
 from test_run_e2e import GOOD, git, make_project, run, store, subjects, write_script
 
 
@@ -77,6 +84,20 @@ def test_api_trouble_past_retries_pauses_with_the_reason(
     assert git(root, "status", "--porcelain") == ""
     assert store(root).latest_run("001-calc").status == "paused"  # type: ignore[union-attr]
     assert "sk-test-key" not in reason
+
+
+def test_api_timeout_and_retries_come_from_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(tmp_path)
+    config(root, {"api": {"timeout": 0.3, "max_retries": 1}})
+    with MessagesServer(Hang(5.0, message([text_block("late")]))) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-key-for-pause-tests")
+        status, reason, _ = run(root, Path("unused"), model_override="claude-haiku-5-5")
+        asked = len(server.requests)
+    assert status == "paused" and "timed out after 1 retries" in reason
+    assert asked == 2  # the first request and the one retry the config allows
 
 
 def test_cli_resume_after_pause_says_how(tmp_path: Path) -> None:

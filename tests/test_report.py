@@ -165,10 +165,11 @@ def test_plan_graph_is_coloured_by_the_run_state(landed: Path) -> None:
 
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from orchestrator.cli import _demo_options, _run
+    from orchestrator.cli import _demo_options
+    from orchestrator.cli_common import run_feature
 
     target, script = prepare_demo(tmp_path_factory.mktemp("demo") / "todo-api")
-    assert _run(target, "001-todo-api", _demo_options(script), quiet=True) == 0
+    assert run_feature(target, "001-todo-api", _demo_options(script), quiet=True) == 0
     return write_report(target, target / "specs" / "001-todo-api", target.parent / "report.html")
 
 

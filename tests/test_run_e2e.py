@@ -12,7 +12,7 @@ import yaml
 from rich.console import Console
 
 from orchestrator.engine import run_session
-from orchestrator.errors import GitStateError
+from orchestrator.errors import GitStateError, SddError
 from orchestrator.progress import Reporter
 from orchestrator.session import RunOptions, open_session
 from orchestrator.store import Store
@@ -285,3 +285,23 @@ def test_cli_no_model_key_is_one_clear_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "ANTHROPIC_API_KEY" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_one_run_per_working_tree_even_for_another_feature(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    other = root / "specs" / "002-other"
+    other.mkdir()
+    for name in ("spec.md", "plan.md"):
+        (other / name).write_text("# other\n")
+    (other / "tasks.md").write_text("# Tasks\n\n## Phase 1: Setup\n\n- [ ] T001 Create x.py\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "another feature")
+    script = write_script(root, GOOD)
+    options = RunOptions(model=f"scripted:{script}")
+    first = open_session(root, root / "specs" / "001-calc", options, Reporter(Console()))
+    try:
+        with pytest.raises(SddError, match=r"driving 001-calc \(pid \d+\) in this working tree"):
+            open_session(root, other, options, Reporter(Console()))
+    finally:
+        first.close()
+    open_session(root, other, options, Reporter(Console())).close()  # free once it ends

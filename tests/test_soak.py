@@ -17,11 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from support.faults import FAULT_KINDS, MALFORMED, TOOL_FAULTS, FaultInjector
 from support.messages_server import (
-    FAULT_KINDS,
-    MALFORMED,
-    TOOL_FAULTS,
-    FaultInjector,
     MessagesServer,
     Reply,
     empty_reply,

@@ -434,12 +434,16 @@ def test_bash_environment_is_scrubbed(ws: Path) -> None:
         "db_password": "p",
         "MY_SECRET_THING": "s",
         "KEEP_ME": "yes",
+        "GIT_DIR": "/elsewhere/.git",
+        "GIT_WORK_TREE": "/elsewhere",
+        "GIT_INDEX_FILE": "/elsewhere/.git/index",
     }
     out = ok(Toolbox(ws, env=env).call("Bash", {"command": "env"}))
     names = {line.split("=", 1)[0] for line in out.splitlines()}
     assert "KEEP_ME" in names
     assert not names & {"FOO_API_KEY", "GITHUB_TOKEN", "ANTHROPIC_BASE_URL", "db_password"}
     assert "MY_SECRET_THING" not in names
+    assert not names & {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"}
     assert scrubbed_env(env) == {**BASE_ENV, "KEEP_ME": "yes"}
 
 

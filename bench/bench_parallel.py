@@ -1,0 +1,134 @@
+"""Parallel speed-up of `sdd run --jobs N` over `--jobs 1`, in one run of this script.
+
+8 independent `[P]` tasks, a scripted model with 0.5 s latency per turn and 3 turns per task
+(two tool turns and a closing one), and a no-op verify command (`true`), as the issue's
+benchmark asks. `--verify pytest` swaps in a real `python -m pytest -q` on a one-test suite,
+so each task pays what a small project's verification costs, in its worktree and again on the
+new head. Each `--jobs` value runs on a fresh repository built the same way.
+
+    .venv/bin/python bench/bench_parallel.py [--jobs 1 4 8] [--latency 0.5] [--verify pytest]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
+
+from orchestrator.engine import run_session
+from orchestrator.progress import Reporter
+from orchestrator.session import RunOptions, open_session
+
+N = 8
+FEATURE = "001-parallel"
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def project(root: Path, latency: float, verify: list[str]) -> Path:
+    feature = root / "specs" / FEATURE
+    feature.mkdir(parents=True)
+    (root / ".specify" / "memory").mkdir(parents=True)
+    (root / ".specify" / "memory" / "constitution.md").write_text("# Constitution\n")
+    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump({"verify": verify}))
+    (feature / "spec.md").write_text("# Spec\n")
+    (feature / "plan.md").write_text("# Plan\n")
+    lines = ["# Tasks", "", "## Phase 1: Parts", ""]
+    lines += [f"- [ ] T{i:03d} [P] Write part {i} in parts/p{i}.py" for i in range(1, N + 1)]
+    (feature / "tasks.md").write_text("\n".join(lines) + "\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_ok.py").write_text("def test_ok():\n    assert True\n")
+    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    git(root, "init", "-q", "-b", "main")
+    git(
+        root,
+        "-c",
+        "user.name=b",
+        "-c",
+        "user.email=b@b",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "0",
+    )
+    git(root, "add", "-A")
+    git(root, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "-m", "spec")
+    tasks = {}
+    for i in range(1, N + 1):
+        path = f"parts/p{i}.py"
+        tasks[f"T{i:03d}"] = [
+            {"tools": [{"Write": {"file_path": path, "content": f"PART = {i}\n"}}]},
+            {"tools": [{"Read": {"file_path": path}}]},
+            {"text": f"Part {i} written."},
+        ]
+    script = root.parent / "script.yaml"
+    script.write_text(yaml.safe_dump({"latency": latency, "tasks": tasks}))
+    return script
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def one(jobs: int, latency: float, verify: list[str]) -> tuple[float, float, int]:
+    with tempfile.TemporaryDirectory(prefix=f"sdd-par{jobs}-") as tmp:
+        root = Path(tmp) / "repo"
+        script = project(root, latency, verify)
+        options = RunOptions(model=f"scripted:{script}", jobs=jobs)
+        cpu0 = children_cpu()
+        t0 = time.perf_counter()
+        session = open_session(root, root / "specs" / FEATURE, options, Reporter(quiet=True))
+        try:
+            result = run_session(session)
+        finally:
+            session.close()
+        wall = time.perf_counter() - t0
+        assert result.status == "finished", result.reason
+        out = subprocess.run(
+            ["git", "log", "--format=%(trailers:key=Sdd-Task,valueonly)"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        landed = len([t for t in out.split() if t])
+        return wall, children_cpu() - cpu0, landed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 4])
+    ap.add_argument("--latency", type=float, default=0.5)
+    ap.add_argument("--verify", choices=["true", "pytest"], default="true")
+    args = ap.parse_args()
+    pytest = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+    args.verify = [pytest] if args.verify == "pytest" else ["true"]
+    load = os.getloadavg()[0]
+    model_floor = N * 3 * args.latency
+    print(f"{N} [P] tasks, 3 turns x {args.latency} s, verify {args.verify}, load {load:.1f}")
+    print(f"model time alone, one at a time: {model_floor:.1f} s")
+    walls = {}
+    for jobs in args.jobs:
+        wall, kids, landed = one(jobs, args.latency, args.verify)
+        walls[jobs] = wall
+        print(f"--jobs {jobs}: {wall:6.2f} s wall, {kids:5.2f} s children CPU, {landed} commits")
+    base = walls[args.jobs[0]]
+    for jobs in args.jobs[1:]:
+        print(f"speed-up --jobs {jobs} vs --jobs {args.jobs[0]}: {base / walls[jobs]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
