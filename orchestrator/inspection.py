@@ -26,7 +26,7 @@ from orchestrator.gitrepo import CommitInfo, GitRepo, _first_line
 from orchestrator.planning import Plan, make_plan, state_dir
 from orchestrator.session import read_exact, take_lock, write_exact
 from orchestrator.store import Store, TaskRecord
-from orchestrator.stores import lock_run, open_records, open_store, store_url
+from orchestrator.stores import open_records, open_store, store_url
 from orchestrator.tasks import Task
 from orchestrator.ticks import set_done
 
@@ -310,7 +310,7 @@ def undo_task(
             )
         records = open_store(root, store_url(root, store, plan.config.store))
         assert records is not None
-        run_lock = lock_run(records, feature)
+        run_lock = records.lock_run(feature)
         try:
             info = landed_commit(repo, records, feature, task.id)
             tasks_rel = (root / plan.docs.tasks_path).resolve().relative_to(repo.root).as_posix()

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from orchestrator.errors import InputError, SddError
-from orchestrator.store import Store
+from orchestrator.store import RunRecord, Store
 from orchestrator.storeurl import StoreUrl
 
 _SCHEMA = """
@@ -125,7 +125,7 @@ class PgStore(Store):
             return None
         return store
 
-    def thread_id(self, run: Any) -> str:
+    def thread_id(self, run: RunRecord) -> str:
         return f"{self._scope[0]}/{run.feature}/{run.run_id}"
 
     @contextmanager
@@ -143,7 +143,8 @@ class PgStore(Store):
             raise SddError(f"lost the store {self.url.shown}: {detail}") from None
 
     def lock_run(self, feature: str) -> Any:
-        """Hold the run of `feature` in this repository until the returned connection closes."""
+        """Hold the run of `feature` in this repository until the returned connection closes;
+        a second holder is refused with the first one's host and pid."""
         key = int.from_bytes(
             hashlib.sha256(f"{self._scope[0]}/{feature}".encode()).digest()[:8], "big", signed=True
         )

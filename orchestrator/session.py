@@ -22,7 +22,7 @@ from orchestrator.planning import Plan, make_plan, state_dir, worktrees_dir
 from orchestrator.progress import Reporter
 from orchestrator.remote import catch_up
 from orchestrator.store import RunRecord, Store, TaskRecord
-from orchestrator.stores import lock_run, open_store, store_url
+from orchestrator.stores import open_store, store_url
 from orchestrator.storeurl import StoreUrl
 from orchestrator.tasks import Task
 from orchestrator.transcript import secret_values
@@ -187,7 +187,7 @@ def open_session(root: Path, feature_dir: Path, options: RunOptions, reporter: R
         repo.clear_worktrees(worktrees_dir(root, plan.docs.name))  # a killed wave's
         store = open_store(root, url)
         assert store is not None
-        run_lock = lock_run(store, plan.docs.name)
+        run_lock = store.lock_run(plan.docs.name)
         run = store.latest_run(plan.docs.name)
         remote = options.push or plan.config.push or (run.remote if run else "")
         catch_up(repo, store, plan.docs.name, remote)

@@ -177,6 +177,11 @@ class Store:
         """The checkpoint thread of a run; unique in whatever the checkpointer shares."""
         return run.run_id
 
+    def lock_run(self, feature: str) -> Any:
+        """A lock held until the result is closed, for stores other machines share; None here:
+        a SQLite file serves one clone, whose file lock under `.sdd/locks/` already holds."""
+        return None
+
     @contextmanager
     def _tx(self) -> Iterator[Any]:
         self._conn.execute("BEGIN IMMEDIATE")

@@ -40,13 +40,6 @@ def open_records(root: Path, flag: str | None, configured: str | None) -> Store 
     return open_store(root, store_url(root, flag, configured), readonly=True)
 
 
-def lock_run(store: Store, feature: str) -> Any:
-    """The database lock on a shared store (closed to release it); None for SQLite, whose
-    file lock under `.sdd/locks/` already covers every process that can reach it."""
-    lock = getattr(store, "lock_run", None)
-    return lock(feature) if lock else None
-
-
 @contextmanager
 def checkpointer(url: StoreUrl) -> Iterator[Any]:
     """The LangGraph saver for the store: SqliteSaver in the same file, or PostgresSaver."""

@@ -17,6 +17,8 @@ import pytest
 from support.runproc import Proc, Procs, wait_until
 from test_resume import IDS, QUIET_VERIFY, calls, flat, git, landed_ids, make_project, write_script
 
+from orchestrator.remote import missing_message
+
 pytestmark = pytest.mark.slow
 
 
@@ -115,3 +117,15 @@ def test_a_refused_push_pauses_the_run_and_resume_pushes_it(tmp_path: Path, proc
     assert done.popen.returncode == 0, done.output()
     assert sorted(landed_ids(root)) == IDS and len(landed_ids(root)) == len(IDS)
     assert shared_history(origin) == landed_ids(root), "the run's remote is remembered"
+
+
+def test_the_refusal_names_the_fix_for_each_case() -> None:
+    missing = [("T001", "a" * 40), ("T002", "b" * 40)]
+    pulled = missing_message("001-calc", missing, "origin", "main", reachable=2)
+    assert pulled.startswith("main lacks 2 commit(s) the run of 001-calc already landed: ")
+    assert "T001 (aaaaaaaaaa), T002 (bbbbbbbbbb)" in pulled
+    assert pulled.endswith("git pull --ff-only origin main, then sdd resume 001-calc")
+    unpushed = missing_message("001-calc", missing, "origin", "main", reachable=1)
+    assert "not on origin: run sdd resume 001-calc on the machine that landed them" in unpushed
+    nowhere = missing_message("001-calc", missing, "", "main", reachable=0)
+    assert "git pull --ff-only REMOTE main" in nowhere and "--push REMOTE" in nowhere
