@@ -103,7 +103,11 @@ def run_feature(
             out.print(f"[green]All {len(session.plan.graph.order)} tasks landed.[/green]")
             return 0
         reason = escape(result.reason)
-        out.print(f"[yellow]Run paused: {reason}[/yellow]. Continue: sdd resume {session.feature}")
+        # the URL may hold a password, so the hint names the flag, not its value
+        same = " with the same --store" if getattr(options, "store", None) else ""
+        out.print(
+            f"[yellow]Run paused: {reason}[/yellow]. Continue: sdd resume {session.feature}{same}"
+        )
         return 1
     finally:
         session.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -305,3 +306,21 @@ def test_one_run_per_working_tree_even_for_another_feature(tmp_path: Path) -> No
     finally:
         first.close()
     open_session(root, other, options, Reporter(Console())).close()  # free once it ends
+
+
+def test_a_paused_run_on_another_store_says_to_resume_with_it(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    broken = write("tests/test_base.py", "def test_base():\n    assert 0\n")
+    script = write_script(root, GOOD | {"T001": [{"tools": [broken]}, {"text": "done"}] * 3})
+    sdd = [sys.executable, "-m", "orchestrator.cli"]
+    done = subprocess.run(
+        [*sdd, "run", "001", "--model", f"scripted:{script}", "--store", "sqlite:///.sdd/x.db"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "300"},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Continue: sdd resume 001-calc with the same --store" in done.stdout
+    assert (root / ".sdd" / "x.db").exists()
+    assert not (root / ".sdd" / "state.sqlite").exists()
