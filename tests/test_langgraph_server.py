@@ -7,7 +7,6 @@ scripted model, cheap verification (compileall), the feature's lock checked afte
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 import yaml
 from support.langgraph_dev import langgraph_dev, missing_modules
 from support.messages_server import MessagesServer, http_error
+from support.repo import commit_tree, git
 
 from orchestrator.errors import SddError
 from orchestrator.session import take_lock
@@ -46,11 +46,6 @@ FILES = {
 }
 
 
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
 def make_project(base: Path, tasks: str = TASKS) -> tuple[Path, Path]:
     """A spec-kit project in a fresh git repo, and the scripted model's script for it."""
     root = base / "proj"
@@ -65,11 +60,7 @@ def make_project(base: Path, tasks: str = TASKS) -> tuple[Path, Path]:
     (root / "calc").mkdir()
     (root / "calc" / "__init__.py").write_text("")
     (root / ".gitignore").write_text("__pycache__/\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "user@example.invalid")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
+    commit_tree(root)
     steps = {
         tid: [{"tools": [{"Write": {"file_path": path, "content": body}}]}, {"text": "Done."}]
         for tid, (path, body) in FILES.items()

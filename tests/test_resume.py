@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import shlex
 import sqlite3
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.repo import commit_tree, git
 from support.runproc import Proc, Procs, wait_until
 
 pytestmark = pytest.mark.slow
@@ -35,12 +35,6 @@ pytestmark = pytest.mark.slow
 IDS = [f"T00{k}" for k in range(1, 7)]
 FEATURE = "001-calc"
 TASKS_MD = f"specs/{FEATURE}/tasks.md"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def tasks_md() -> str:
@@ -64,11 +58,7 @@ def make_project(tmp_path: Path, config: dict) -> Path:
     (feature / "tasks.md").write_text(tasks_md())
     (root / "out").mkdir()
     (root / "out" / ".gitkeep").write_text("")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "user@example.invalid")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
+    commit_tree(root)
     return root
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from rich.console import Console
+from support.repo import commit_tree, git
 
 from orchestrator.engine import run_session
 from orchestrator.errors import GitStateError, SddError
@@ -43,12 +44,6 @@ ADD = "def add(a, b):\n    return a + b\n"
 MUL_TEST = "from calc.mul import mul\n\n\ndef test_mul():\n    assert mul(3, 4) == 12\n"
 
 
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
 def make_project(tmp_path: Path, tasks: str = TASKS) -> Path:
     root = tmp_path / "proj"
     (root / ".specify" / "memory").mkdir(parents=True)
@@ -65,11 +60,7 @@ def make_project(tmp_path: Path, tasks: str = TASKS) -> Path:
     (root / "tests").mkdir()
     (root / "tests" / "test_base.py").write_text("def test_base():\n    assert True\n")
     (root / ".gitignore").write_text("__pycache__/\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "user@example.invalid")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
+    commit_tree(root)
     return root
 
 

@@ -8,7 +8,6 @@ would see only itself (the barrier gives up after a few seconds).
 from __future__ import annotations
 
 import shlex
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 from rich.console import Console
+from support.repo import commit_tree, git
 from support.runproc import Procs, wait_until
 
 from orchestrator.engine import run_session
@@ -24,12 +24,6 @@ from orchestrator.session import RunOptions, open_session
 from orchestrator.store import Store
 
 FEATURE = "001-calc"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def make_project(
@@ -51,11 +45,7 @@ def make_project(
     for path, text in (files or {}).items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.name", "Test User")
-    git(root, "config", "user.email", "user@example.invalid")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
+    commit_tree(root)
     return root
 
 
