@@ -8,9 +8,10 @@ trailer and never committed again, and leftovers of an interrupted attempt are r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from orchestrator import verify
-from orchestrator.attempt import Workspace, start_at, work
+from orchestrator.attempt import Worked, Workspace, start_at, work
 from orchestrator.commitmsg import task_commit_message
 from orchestrator.remote import push_landed
 from orchestrator.session import Session, read_exact, write_exact
@@ -53,13 +54,9 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
     worked = work(s, task_id, Workspace(s.root, s.repo), start_at(s, task, base))
     if not worked.landed:
         return TaskOutcome(False, worked.reason)
-    assert worked.verdict is not None and worked.result is not None
+    assert worked.verdict is not None
     record = worked.record
-    s.store.set_expected_red(s.feature, worked.verdict.expected_red)
-    agent = s.agent_for(task_id).name
-    message = commit_message(s, task, agent, worked.result.summary, record.attempts, record.kind)
-    ticked = set_done(s.tasks_text, task, True)
-    write_exact(s.plan.docs.tasks_path, ticked)
+    message, ticked = stage_landing(s, task, worked, worked.verdict, s.plan.docs.tasks_path)
     if s.approve_each:  # hold the verified commit aside; the approval node lands it
         sha = s.repo.park(message, pending_ref(s, task_id), base, hooks=s.plan.config.commit_hooks)
         record.status, record.commit_sha = "awaiting approval", sha
@@ -67,13 +64,34 @@ def execute_task(s: Session, task_id: str) -> TaskOutcome:
         s.reporter.note(f"{task_id} verified as {sha[:10]}; awaiting approval")
         return TaskOutcome(False, f"{task_id} awaits approval", awaiting=True)
     sha = s.repo.commit_all(message, hooks=s.plan.config.commit_hooks)
-    s.tasks_text, s.landed[task_id], s.clean_head = ticked, sha, sha
+    s.clean_head = sha
     s.base_snapshot = worked.passing
+    record_landed(s, record, sha, ticked)
+    return TaskOutcome(True)
+
+
+def stage_landing(
+    s: Session, task: Task, worked: Worked, verdict: verify.Verdict, tasks_path: Path
+) -> tuple[str, str]:
+    """Everything before the commit of a verified task: its expected-red tests recorded, its
+    commit message, and its tick written to `tasks_path`. Returns (message, ticked tasks.md)."""
+    assert worked.result is not None
+    record = worked.record
+    s.store.set_expected_red(s.feature, verdict.expected_red)
+    agent = s.agent_for(task.id).name
+    message = commit_message(s, task, agent, worked.result.summary, record.attempts, record.kind)
+    ticked = set_done(s.tasks_text, task, True)
+    write_exact(tasks_path, ticked)
+    return message, ticked
+
+
+def record_landed(s: Session, record: TaskRecord, sha: str, tasks_text: str) -> None:
+    """After a task's commit is on the branch: the session, the record, the user, the remote."""
+    s.tasks_text, s.landed[record.task_id] = tasks_text, sha
     record.status, record.commit_sha = "landed", sha
     s.store.save_task(record)
-    s.reporter.landed(task_id, sha, record.kind)
-    push_landed(s, task_id, sha)
-    return TaskOutcome(True)
+    s.reporter.landed(record.task_id, sha, record.kind)
+    push_landed(s, record.task_id, sha)
 
 
 def pending_ref(s: Session, task_id: str) -> str:
@@ -91,12 +109,7 @@ def decide(s: Session, task_id: str, approve: bool, note: str) -> TaskOutcome:
     if approve and held:
         s.repo.fast_forward(held)
         s.repo.drop_ref(ref)
-        s.landed[task_id] = held
-        s.tasks_text = read_exact(s.plan.docs.tasks_path)
-        record.status, record.commit_sha = "landed", held
-        s.store.save_task(record)
-        s.reporter.landed(task_id, held, record.kind)
-        push_landed(s, task_id, held)
+        record_landed(s, record, held, read_exact(s.plan.docs.tasks_path))
         return TaskOutcome(True)
     s.repo.drop_ref(ref)
     record.status, record.commit_sha = "rejected", ""

@@ -100,13 +100,6 @@ class Session:
         cmds = self.plan.config.verify
         return list(cmds) if cmds is not None else verify.default_commands(self.root)
 
-    def rel_to_root(self, paths: list[str]) -> list[str]:
-        """git paths are relative to the work tree top; the workspace is the spec-kit root."""
-        prefix = self.root.resolve().relative_to(self.repo.root.resolve()).as_posix()
-        if prefix in ("", "."):
-            return paths
-        return [p[len(prefix) + 1 :] for p in paths if p.startswith(prefix + "/")]
-
     def close(self) -> None:
         self.store.close()
         if self._run_lock is not None:

@@ -26,12 +26,10 @@ from orchestrator.attempt import (
     start_at,
     work,
 )
-from orchestrator.executor import commit_message, ensure_base_snapshot
+from orchestrator.executor import ensure_base_snapshot, record_landed, stage_landing
 from orchestrator.gitrepo import GitRepo
 from orchestrator.planning import worktrees_dir
-from orchestrator.remote import push_landed
-from orchestrator.session import Session, write_exact
-from orchestrator.ticks import set_done
+from orchestrator.session import Session
 
 
 @dataclass(slots=True)
@@ -196,19 +194,11 @@ def _land(s: Session, done: _Done) -> str:
         if not verdict.passed:
             first = verdict.output.splitlines()[0] if verdict.output else "failed"
             return f"verification failed on the new head ({first[:120]})"
-    assert verdict is not None and worked.result is not None
-    record = worked.record
-    s.store.set_expected_red(s.feature, verdict.expected_red)
-    agent = s.agent_for(task.id).name
-    message = commit_message(s, task, agent, worked.result.summary, record.attempts, record.kind)
-    ticked = set_done(s.tasks_text, task, True)
-    write_exact(ws.root / s.plan.docs.tasks_path.relative_to(s.root), ticked)
+    assert verdict is not None
+    tasks_path = ws.root / s.plan.docs.tasks_path.relative_to(s.root)
+    message, ticked = stage_landing(s, task, worked, verdict, tasks_path)
     sha = ws.commit(message, hooks=s.plan.config.commit_hooks)
     s.repo.fast_forward(sha)
-    s.tasks_text, s.landed[task.id], s.clean_head = ticked, sha, sha
-    s.base_snapshot = passing
-    record.status, record.commit_sha = "landed", sha
-    s.store.save_task(record)
-    s.reporter.landed(task.id, sha, record.kind)
-    push_landed(s, task.id, sha)
+    s.clean_head, s.base_snapshot = sha, passing
+    record_landed(s, worked.record, sha, ticked)
     return ""
