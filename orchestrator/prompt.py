@@ -130,12 +130,3 @@ def with_cache_marker(messages: list[dict]) -> list[dict]:
         marked["content"] = content
         out[index] = marked
     return out
-    last = copy.deepcopy(out[-1])
-    content = last["content"]
-    if isinstance(content, str):
-        content = [{"type": "text", "text": content}]
-    if content:
-        content[-1] = {**content[-1], "cache_control": dict(CACHE)}
-    last["content"] = content
-    out[-1] = last
-    return out
