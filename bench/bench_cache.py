@@ -30,12 +30,13 @@ from rich.console import Console
 from support.cache_share import CacheReport, PromptCache, blocks, measure, task_of, tokens
 from support.messages_server import MessagesServer, Reply, message, text_block, tool_use_block
 
-from orchestrator.demo import prepare_demo
-from orchestrator.engine import run_session
-from orchestrator.progress import Reporter
-from orchestrator.scripted import Script, estimate_tokens, load_script
-from orchestrator.session import RunOptions, open_session
-from orchestrator.views import log_data, log_table
+from orchestrator.agent.models.scripted import Script, estimate_tokens, load_script
+from orchestrator.cli.demo import prepare_demo
+from orchestrator.run.context import RunOptions
+from orchestrator.run.driver import run_session
+from orchestrator.run.opening import open_run
+from orchestrator.views.progress import Reporter
+from orchestrator.views.tables import log_data, log_table
 
 MODEL = "claude-sonnet-5-5"
 FEATURE = "001-todo-api"
@@ -131,7 +132,7 @@ def run(show_requests: bool) -> int:
         with MessagesServer(handler=replay) as server:
             os.environ["ANTHROPIC_BASE_URL"] = server.url
             os.environ["ANTHROPIC_API_KEY"] = "sk-bench-loopback"
-            session = open_session(
+            session = open_run(
                 root,
                 root / "specs" / FEATURE,
                 RunOptions(model=MODEL),

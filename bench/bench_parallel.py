@@ -24,9 +24,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
 
-from orchestrator.engine import run_session
-from orchestrator.progress import Reporter
-from orchestrator.session import RunOptions, open_session
+from orchestrator.run.context import RunOptions
+from orchestrator.run.driver import run_session
+from orchestrator.run.opening import open_run
+from orchestrator.views.progress import Reporter
 
 N = 8
 FEATURE = "001-parallel"
@@ -90,7 +91,7 @@ def one(jobs: int, latency: float, verify: list[str]) -> tuple[float, float, int
         options = RunOptions(model=f"scripted:{script}", jobs=jobs)
         cpu0 = children_cpu()
         t0 = time.perf_counter()
-        session = open_session(root, root / "specs" / FEATURE, options, Reporter(quiet=True))
+        session = open_run(root, root / "specs" / FEATURE, options, Reporter(quiet=True))
         try:
             result = run_session(session)
         finally:

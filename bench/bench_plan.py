@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen import plan_project, tasks_md
 
-from orchestrator.schedule import build_graph
-from orchestrator.tasks import parse_tasks
+from orchestrator.plan.graph import build_graph
+from orchestrator.speckit.tasks import parse_tasks
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
@@ -110,10 +110,10 @@ def whole_process(root: Path, pycache: Path | None, repeat: int = 15) -> dict[st
         "python -c pass": [str(PYTHON), "-c", "pass"],
         "import typer, dispatch an empty command": [str(PYTHON), "-c", EMPTY_TYPER],
         "import orchestrator.cli": [str(PYTHON), "-c", "import orchestrator.cli"],
-        "import cli, session, views, markdown_it": [
+        "import cli, run, views, markdown_it": [
             str(PYTHON),
             "-c",
-            "import orchestrator.cli, orchestrator.session, orchestrator.views, markdown_it",
+            "import orchestrator.cli.app, orchestrator.run.opening, orchestrator.views.tables, markdown_it",
         ],
         "sdd plan 001 --json (1,000 tasks)": plan,
     }
@@ -153,12 +153,12 @@ def import_profile(root: Path, pycache: Path) -> None:
 
 def plan_stages(root: Path) -> None:
     """Where the run-time part of `sdd plan --json` goes, in-process, after imports."""
-    from orchestrator.agents import agent_dirs, load_agents
-    from orchestrator.config import load_config
-    from orchestrator.planning import make_plan
-    from orchestrator.routing import route
-    from orchestrator.speckit import load_feature
-    from orchestrator.views import plan_data
+    from orchestrator.config.load import load_config
+    from orchestrator.plan.agents import agent_dirs, load_agents
+    from orchestrator.plan.build import make_plan
+    from orchestrator.plan.routing import route, rules_from
+    from orchestrator.speckit.documents import load_feature
+    from orchestrator.views.tables import plan_data
 
     feature = root / "specs" / "001-synthetic"
     make_plan(root, feature)  # first call pays the lazy markdown-it import
@@ -166,7 +166,7 @@ def plan_stages(root: Path) -> None:
     docs = load_feature(root, feature)
     tasklist = parse_tasks(docs.tasks)
     agents = load_agents(agent_dirs(root))
-    rules = config.route_rules()
+    rules = rules_from(config)
     plan = make_plan(root, feature)
     data = plan_data(plan)
     stages: dict[str, Callable[[], object]] = {

@@ -38,9 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen import project
 
-from orchestrator.engine import run_session
-from orchestrator.progress import Reporter
-from orchestrator.session import RunOptions, open_session
+from orchestrator.run.context import RunOptions
+from orchestrator.run.driver import run_session
+from orchestrator.run.opening import open_run
+from orchestrator.views.progress import Reporter
 
 
 def _cpu_split() -> tuple[float, float]:
@@ -127,7 +128,7 @@ def bench(n: int, keep: Path | None = None) -> dict[str, object]:
         root.mkdir()
         script = project(root, n)
         clock = Clock()
-        session = open_session(
+        session = open_run(
             root, root / "specs" / "001-synthetic", RunOptions(model=f"scripted:{script}"), clock
         )
         gc_timer = GcTimer()

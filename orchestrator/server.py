@@ -1,9 +1,9 @@
 """The run graph served by LangGraph Server: `langgraph dev` locally, or a deployment on Postgres.
 
 `langgraph.json` names `make_graph`. The server calls it for every run with the run's config and
-runs what it yields: the graph the CLI drives, bound to a Session for the repository and feature
+runs what it yields: the graph the CLI drives, bound to a RunContext for the repository and feature
 named in `config["configurable"]` (the server mirrors a run's `context` there too). The server
-brings the checkpointer, so a thread holds one run's cursor; the session (feature lock, records,
+brings the checkpointer, so a thread holds one run's cursor; the context (feature lock, records,
 model) lives exactly as long as one server run and is closed when it ends, fails or is cancelled.
 """
 
@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from orchestrator.engine import Node, RunState, build_graph
 from orchestrator.errors import InputError, SddError
-from orchestrator.session import Session
+from orchestrator.run.context import RunContext
+from orchestrator.run.graph import Node, RunState, build_graph
+from orchestrator.store.records import RunStatus
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -63,13 +64,14 @@ def parse_target(configurable: Mapping[str, Any]) -> RunTarget:
         ) from None
 
 
-def open_target(target: RunTarget) -> Session:
+def open_target(target: RunTarget) -> RunContext:
     """The same checks and lock as `sdd run --repo REPO FEATURE`, before any task runs."""
     from rich.console import Console
 
-    from orchestrator.progress import Reporter
-    from orchestrator.session import RunOptions, open_session
-    from orchestrator.speckit import find_root, resolve_feature
+    from orchestrator.run.context import RunOptions
+    from orchestrator.run.opening import open_run
+    from orchestrator.speckit.project import find_root, resolve_feature
+    from orchestrator.views.progress import Reporter
 
     root = find_root(Path(target.repo))
     feature_dir = resolve_feature(root, target.feature)
@@ -77,17 +79,17 @@ def open_target(target: RunTarget) -> Session:
         target.model, commit_dirty=target.commit_dirty, approve=target.approve, jobs=target.jobs
     )
     reporter = Reporter(Console(stderr=True, highlight=False))
-    session = open_session(root, feature_dir, options, reporter)
+    ctx = open_run(root, feature_dir, options, reporter)
     try:
-        session.store.set_run_status(session.run.run_id, "running")
+        ctx.store.set_run_status(ctx.run.run_id, RunStatus.RUNNING)
     except BaseException:
-        session.close()
+        ctx.close()
         raise
-    return session
+    return ctx
 
 
 class Bound:
-    """Hands every node the run's Session and remembers where the run stopped, for the records.
+    """Hands every node the run's context and remembers where the run stopped, for the records.
 
     The CLI reads the outcome from `graph.invoke`; under the server nobody in this process sees
     the final state, so the last status a node reported is kept here instead. A cancelled run
@@ -95,9 +97,9 @@ class Bound:
     let go while a task may still be writing to the working tree.
     """
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.status, self.reason = "running", ""
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.status, self.reason = RunStatus.RUNNING, ""
         self.failure: str | None = None  # why the server run failed; outranks later updates
         self._idle = threading.Condition()
         self._running = 0
@@ -109,19 +111,19 @@ class Bound:
             with self._idle:
                 self._running += 1
             try:
-                update = node(state, runtime.override(context=self.session))
+                update = node(state, runtime.override(context=self.ctx))
             except SddError as exc:  # e.g. the API refused the key, or a budget ran out
                 raise RunError.of(exc) from exc
             except GraphInterrupt:
                 waiting = state.get("awaiting")
-                self.status, self.reason = "paused", f"{waiting} awaits approval"
+                self.status, self.reason = RunStatus.PAUSED, f"{waiting} awaits approval"
                 raise
             finally:
                 with self._idle:
                     self._running -= 1
                     self._idle.notify_all()
             if "status" in update:
-                self.status, self.reason = update["status"], update.get("reason", "")
+                self.status, self.reason = RunStatus(update["status"]), update.get("reason", "")
             return update
 
         return bound
@@ -138,18 +140,18 @@ class Bound:
             self._idle.wait_for(lambda: self._running == 0)
         try:
             if self.failure is not None:
-                status, reason = "paused", self.failure
-            elif self.status == "running":
-                status, reason = "paused", "the server run ran no step"
+                status, reason = RunStatus.PAUSED, self.failure
+            elif self.status == RunStatus.RUNNING:
+                status, reason = RunStatus.PAUSED, "the server run ran no step"
             else:
                 status, reason = self.status, self.reason
-            self.session.store.set_run_status(self.session.run.run_id, status, reason)
+            self.ctx.store.set_run_status(self.ctx.run.run_id, status, reason)
         finally:
-            self.session.close()
+            self.ctx.close()
 
 
 @asynccontextmanager
-async def make_graph(config: RunnableConfig, runtime: ServerRuntime) -> AsyncIterator[Any]:
+async def make_graph(config: RunnableConfig, runtime: ServerRuntime[Any]) -> AsyncIterator[Any]:
     """The graph factory `langgraph.json` names; it adds no checkpointer (the server has one)."""
     if runtime.execution_runtime is None:  # schemas, state reads and updates run no node
         yield build_graph(context_schema=RunTarget)

@@ -14,6 +14,10 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/support is importable as `suppo
 
 # A model call that escapes a test's own loopback server lands on a closed local port.
 os.environ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9"
+# The projects under test verify with pytest, and need none of the plugins installed here
+# (langsmith, hypothesis, anyio...): loading them costs 2-4 s per verification, for nothing.
+# Users' own runs keep their plugins; this is the test's environment, not sdd's behaviour.
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 os.environ.pop("ANTHROPIC_API_KEY", None)
 os.environ.pop("ANTHROPIC_AUTH_TOKEN", None)
 

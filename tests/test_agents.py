@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.agents import (
+from orchestrator.agent.tools.bash_rules import Rule
+from orchestrator.errors import InputError
+from orchestrator.globs import glob_match
+from orchestrator.plan.agents import (
     SDD_TOOLS,
     AgentSet,
     agent_dirs,
@@ -14,10 +17,8 @@ from orchestrator.agents import (
     load_agent,
     load_agents,
 )
-from orchestrator.bashtool import Rule
-from orchestrator.errors import InputError
-from orchestrator.routing import RouteRule, glob_match, route, validate_rules
-from orchestrator.tasks import Task
+from orchestrator.plan.routing import RouteRule, route, validate_rules
+from orchestrator.speckit.tasks import Task
 
 
 def write(path: Path, text: str | bytes) -> Path:

@@ -25,14 +25,15 @@ from support.messages_server import (
     text_block,
     tool_use_block,
 )
+from support.records import sqlite_store
 from test_run_e2e import git, make_project
 
 from orchestrator.cli import main
-from orchestrator.engine import run_session
 from orchestrator.errors import ModelError
-from orchestrator.progress import Reporter
-from orchestrator.session import RunOptions, open_session
-from orchestrator.store import Store
+from orchestrator.run.context import RunOptions
+from orchestrator.run.driver import run_session
+from orchestrator.run.opening import open_run
+from orchestrator.views.progress import Reporter
 
 SENTINEL = "sk-ant-SENTINEL-1234567890abcdef"
 MODEL = "claude-sonnet-5-5"
@@ -139,7 +140,7 @@ def api_env(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 def run_in_process(root: Path) -> tuple[str, str]:
-    session = open_session(
+    session = open_run(
         root, root / "specs" / FEATURE, RunOptions(model=MODEL), Reporter(Console(quiet=True))
     )
     try:
@@ -239,7 +240,7 @@ def test_run_over_the_sdk_sends_cacheable_requests_and_records_usage(
         assert "calc/" in str(results[ids[0]]["content"])
 
     # usage is the sum of what the API reported, per task
-    with closing(Store(root / ".sdd" / "state.sqlite")) as store:
+    with closing(sqlite_store(root / ".sdd" / "state.sqlite")) as store:
         records = store.tasks(FEATURE)
     assert {r.agent for r in records.values()} == {"generalist"}
     rows = {
@@ -271,7 +272,7 @@ def test_401_mid_task_raises_model_error_and_leaves_no_trace(tmp_path: Path, api
     assert git(root, "rev-parse", "HEAD") == head
     assert git(root, "status", "--porcelain") == ""  # the agent's half-done write is undone
     assert not (root / "calc" / "add.py").exists()
-    with closing(Store(root / ".sdd" / "state.sqlite")) as store:
+    with closing(sqlite_store(root / ".sdd" / "state.sqlite")) as store:
         run = store.latest_run(FEATURE)
     assert run is not None and run.status == "paused" and "HTTP 401" in run.reason
 

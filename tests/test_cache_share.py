@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from support.cache_share import PromptCache, blocks, breakpoints, measure, tokens
 from support.messages_server import MessagesServer, text_block
+from support.records import sqlite_store
 from test_anthropic_run import MODEL, VERIFY, Agent, Turn, run_in_process, sdd, write
 from test_run_e2e import git, make_project
 
-from orchestrator.config import Config
-from orchestrator.prompt import with_cache_marker
-from orchestrator.store import Store
-from orchestrator.views import saving_usd
+from orchestrator.agent.prompt import with_cache_marker
+from orchestrator.config.model import Config
+from orchestrator.views.tables import saving_usd
 
 BIG = "x" * 8000  # 2000 estimated tokens: above the 1024-token minimum cacheable prefix
 
@@ -203,7 +203,7 @@ def test_most_input_of_later_tasks_lies_in_a_cached_prefix(recorded: Any) -> Non
 
 def test_log_and_status_show_cache_reads_and_the_saving(recorded: Any) -> None:
     root, _ = recorded
-    with closing(Store(root / ".sdd" / "state.sqlite")) as store:
+    with closing(sqlite_store(root / ".sdd" / "state.sqlite")) as store:
         records = store.tasks("001-calc")
     price = Config().price(MODEL)
     assert price is not None and price.cache_read == pytest.approx(0.1 * price.input)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.commitmsg import (
+from orchestrator.git.trailers import (
     ELLIPSIS,
     SUBJECT_LIMIT,
     parse_trailers,

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from orchestrator.config import (
+from orchestrator.config.load import load_config
+from orchestrator.config.model import (
     DEFAULT_PRICES,
     BashRules,
     Budget,
@@ -16,10 +17,10 @@ from orchestrator.config import (
     Limits,
     Price,
     RouteConfig,
-    config_reference,
-    load_config,
 )
+from orchestrator.config.reference import config_reference
 from orchestrator.errors import InputError
+from orchestrator.plan.routing import RouteRule, rules_from
 
 FULL = """\
 # every key, none at its default
@@ -289,11 +290,10 @@ def test_config_reference_defaults_match_the_model() -> None:
 
 
 def test_route_rules() -> None:
-    agents = pytest.importorskip("orchestrator.routing")
     config = Config(
         routes=[RouteConfig(agent="api", glob="app/**"), RouteConfig(agent="docs", keyword="doc")]
     )
-    assert config.route_rules() == [
-        agents.RouteRule("api", glob="app/**", keyword=None),
-        agents.RouteRule("docs", glob=None, keyword="doc"),
+    assert rules_from(config) == [
+        RouteRule("api", glob="app/**", keyword=None),
+        RouteRule("docs", glob=None, keyword="doc"),
     ]

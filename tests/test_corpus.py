@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import TaskParseError
-from orchestrator.tasks import TaskList, parse_tasks
-from orchestrator.ticks import set_done
+from orchestrator.speckit.tasks import TaskList, parse_tasks
+from orchestrator.speckit.ticks import set_done
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 if not CORPUS.is_dir():

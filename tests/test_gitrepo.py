@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.commitmsg import revert_commit_message, task_commit_message
 from orchestrator.errors import GitStateError
-from orchestrator.gitrepo import GitRepo
+from orchestrator.git import history
+from orchestrator.git.repo import GitRepo
+from orchestrator.git.trailers import revert_commit_message, task_commit_message
 
 FEATURE = "001-todo-api"
 
@@ -308,7 +309,7 @@ def test_commit_user_changes_is_their_own_commit(work: Path) -> None:
     write(work / "app.py", "x = 42\n")
     write(work / "notes.txt", "mine\n")
     sha = repo.commit_user_changes("Work in progress before sdd run")
-    info = repo.commit_info(sha)
+    info = history.commit_info(repo, sha)
     assert info is not None
     assert info.author == "Ada User <ada@example.com>"
     assert info.subject == "Work in progress before sdd run"
@@ -330,36 +331,36 @@ def test_task_commits_by_trailer(work: Path) -> None:
     prose = f"T005: prose\n\nSdd-Task: T005\nSdd-Feature: {FEATURE}\nand then a sentence."
     commit(work, {"f.py": "1"}, prose)  # not a trailer block for git: one line is prose
     t2 = land(repo, "T002", {"b.py": "2\n"})  # landed again: the newest wins
-    assert repo.task_commits(FEATURE) == {"T001": t1, "T002": t2}
-    assert repo.task_commits("002-other") == {"T001": other}
-    assert repo.task_commits("003-none") == {}
-    assert repo.task_commits(FEATURE, rev=t1) == {"T001": t1}
+    assert history.task_commits(repo, FEATURE) == {"T001": t1, "T002": t2}
+    assert history.task_commits(repo, "002-other") == {"T001": other}
+    assert history.task_commits(repo, "003-none") == {}
+    assert history.task_commits(repo, FEATURE, rev=t1) == {"T001": t1}
 
 
 def test_reverted_task_is_not_landed_until_it_lands_again(work: Path) -> None:
     repo = GitRepo(work)
     t1 = land(repo, "T001", {"a.py": "1\n"})
     t2 = land(repo, "T002", {"b.py": "1\n"})
-    info = repo.commit_info(t1)
+    info = history.commit_info(repo, t1)
     assert info is not None
     undo = repo.revert(t1, revert_commit_message("T001", FEATURE, info.subject, t1))
     assert not (work / "a.py").exists()
-    assert repo.task_commits(FEATURE) == {"T002": t2}
-    assert repo.commit_info(undo) is not None
+    assert history.task_commits(repo, FEATURE) == {"T002": t2}
+    assert history.commit_info(repo, undo) is not None
     again = land(repo, "T001", {"a.py": "2\n"})
-    assert repo.task_commits(FEATURE) == {"T001": again, "T002": t2}
+    assert history.task_commits(repo, FEATURE) == {"T001": again, "T002": t2}
     # An undo of another feature's T001 does not touch this one.
     land(repo, "T001", {"z.py": "1\n"}, feature="002-other")
-    other = repo.task_commits("002-other")["T001"]
+    other = history.task_commits(repo, "002-other")["T001"]
     repo.revert(other, revert_commit_message("T001", "002-other", "T001: do T001", other))
-    assert repo.task_commits(FEATURE) == {"T001": again, "T002": t2}
-    assert repo.task_commits("002-other") == {}
+    assert history.task_commits(repo, FEATURE) == {"T001": again, "T002": t2}
+    assert history.task_commits(repo, "002-other") == {}
 
 
 def test_commit_info_and_unknown_commits(work: Path) -> None:
     repo = GitRepo(work)
     sha = land(repo, "T007", {"src/m.py": "m = 1\n", "README.md": "more\n"})
-    info = repo.commit_info(sha[:12])
+    info = history.commit_info(repo, sha[:12])
     assert info is not None
     assert info.sha == sha
     assert info.subject == "T007: do T007"
@@ -367,24 +368,24 @@ def test_commit_info_and_unknown_commits(work: Path) -> None:
     assert info.files == ["README.md", "src/m.py"]
     assert info.author == "Ada User <ada@example.com>"
     assert info.date[:4].isdigit() and "T" in info.date
-    assert repo.commit_info("0" * 40) is None
-    assert repo.commit_info("not-a-rev") is None
-    assert repo.commit_info(git(work, "rev-parse", "HEAD^{tree}").strip()) is None
+    assert history.commit_info(repo, "0" * 40) is None
+    assert history.commit_info(repo, "not-a-rev") is None
+    assert history.commit_info(repo, git(work, "rev-parse", "HEAD^{tree}").strip()) is None
 
 
 def test_diff_and_stat(work: Path) -> None:
     repo = GitRepo(work)
     sha = land(repo, "T003", {"app.py": "x = 2\n"})
-    patch = repo.diff(sha)
+    patch = history.diff(repo, sha)
     assert patch.startswith(f"commit {sha}")
     assert "-x = 1\n+x = 2\n" in patch
     assert "\x1b[" not in patch
-    assert "\x1b[" in repo.diff(sha, color=True)
-    stat = repo.diff(sha, stat=True)
+    assert "\x1b[" in history.diff(repo, sha, color=True)
+    stat = history.diff(repo, sha, stat=True)
     assert "app.py | 2 +-" in stat
     assert "@@" not in stat
     with pytest.raises(GitStateError, match="not in this repository"):
-        repo.diff("0" * 40)
+        history.diff(repo, "0" * 40)
 
 
 def test_ancestry_and_commits_since(work: Path) -> None:
@@ -392,15 +393,15 @@ def test_ancestry_and_commits_since(work: Path) -> None:
     base = repo.head()
     a = land(repo, "T001", {"a.py": "1\n"})
     b = land(repo, "T002", {"b.py": "1\n"})
-    assert repo.commits_since(base) == [a, b]
-    assert repo.commits_since(b) == []
-    assert repo.is_ancestor(a)
-    assert repo.is_ancestor(base, b)
-    assert not repo.is_ancestor(b, a)
-    assert not repo.is_ancestor("0" * 40)
+    assert history.commits_since(repo, base) == [a, b]
+    assert history.commits_since(repo, b) == []
+    assert history.is_ancestor(repo, a)
+    assert history.is_ancestor(repo, base, b)
+    assert not history.is_ancestor(repo, b, a)
+    assert not history.is_ancestor(repo, "0" * 40)
     git(work, "reset", "-q", "--hard", base)  # history rewritten: a and b are gone from HEAD
-    assert not repo.is_ancestor(a)
-    assert repo.task_commits(FEATURE) == {}
+    assert not history.is_ancestor(repo, a)
+    assert history.task_commits(repo, FEATURE) == {}
 
 
 def test_revert_conflict_aborts_and_names_the_files(work: Path) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from support.runproc import sdd_argv, sdd_env
 
-from orchestrator import graphview
-from orchestrator.planning import Plan, make_plan
+from orchestrator.plan.build import Plan, make_plan
+from orchestrator.views import graphs as graphview
 
 TASKS = """# Tasks: tricky
 

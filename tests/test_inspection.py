@@ -14,17 +14,13 @@ from rich.console import Console
 from test_run_e2e import ADD, git, make_project, run, store, write, write_script
 
 from orchestrator.errors import GitStateError, InputError
-from orchestrator.gitrepo import GitRepo
-from orchestrator.inspection import (
-    clip,
-    find_task,
-    read_attempts,
-    render_transcript,
-    task_diff,
-    undo_task,
-)
-from orchestrator.planning import make_plan
-from orchestrator.session import take_lock
+from orchestrator.git import history
+from orchestrator.git.repo import GitRepo
+from orchestrator.plan.build import make_plan
+from orchestrator.run.lock import take_lock
+from orchestrator.run.undo import undo_task
+from orchestrator.views.commits import task_diff
+from orchestrator.views.transcripts import clip, read_attempts, render_transcript
 
 FEATURE = "001-calc"
 # T001..T003 sit on adjacent lines, so their ticks would conflict in a textual revert.
@@ -104,7 +100,7 @@ def head(root: Path) -> str:
 
 
 def landed_ids(root: Path) -> dict[str, str]:
-    return GitRepo(root).task_commits(FEATURE)
+    return history.task_commits(GitRepo(root), FEATURE)
 
 
 def tasks_md(root: Path) -> bytes:
@@ -144,10 +140,10 @@ def test_task_ids_are_matched_loosely_and_misses_list_nearby_ids(
     root = make_project(tmp_path, "# Tasks\n\n## Phase 1: All\n\n" + "\n".join(lines) + "\n")
     plan = make_plan(root, root / "specs" / FEATURE)
     if found.startswith("T"):
-        assert find_task(plan, query).id == found
+        assert plan.find_task(query).id == found
     else:
         with pytest.raises(InputError, match=re.escape(found)):
-            find_task(plan, query)
+            plan.find_task(query)
 
 
 def test_unknown_task_on_the_command_line_is_one_line(landed: Path) -> None:
@@ -264,7 +260,7 @@ def test_undo_refuses_a_dirty_tree_and_a_task_that_never_landed(proj: Path) -> N
 
 
 def test_undo_waits_for_no_run_holding_the_feature_lock(proj: Path) -> None:
-    lock = take_lock(proj / ".sdd", FEATURE)
+    lock = take_lock(proj, FEATURE)
     try:
         refused(sdd(proj, "undo", FEATURE, "T002"), "another sdd run")
     finally:

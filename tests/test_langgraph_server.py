@@ -16,11 +16,11 @@ import pytest
 import yaml
 from support.langgraph_dev import langgraph_dev, missing_modules
 from support.messages_server import MessagesServer, http_error
+from support.records import sqlite_store
 from support.repo import commit_tree, git
 
 from orchestrator.errors import SddError
-from orchestrator.session import take_lock
-from orchestrator.store import Store
+from orchestrator.run.lock import take_lock
 
 pytestmark = pytest.mark.slow
 
@@ -124,12 +124,12 @@ def test_two_repositories_run_to_completion_side_by_side(server: str, tmp_path: 
         tasks = (root / "specs" / "001-calc" / "tasks.md").read_text()
         assert tasks.count("- [X] T00") == 3 and "- [ ]" not in tasks
         assert "return mul(a, a)" in (root / "calc" / "square.py").read_text()
-        store = Store(root / ".sdd" / "state.sqlite")
+        store = sqlite_store(root / ".sdd" / "state.sqlite")
         record = store.latest_run("001-calc")
         assert record is not None and record.status == "finished"
         assert {r.status for r in store.tasks("001-calc").values()} == {"landed"}
         store.close()
-        take_lock(root / ".sdd", "001-calc").close()  # the run let go of the feature's lock
+        take_lock(root, "001-calc").close()  # the run let go of the feature's lock
 
 
 def test_an_approval_gate_interrupts_the_thread_and_a_resume_lands_it(
@@ -150,7 +150,7 @@ def test_an_approval_gate_interrupts_the_thread_and_a_resume_lands_it(
     assert state["next"] == ["approve_task"] and state["values"]["awaiting"] == "T001"
     assert c.threads.get(thread_id)["status"] == "interrupted"
     assert task_commits(root) == []  # held: nothing lands before the answer
-    record = Store(root / ".sdd" / "state.sqlite").latest_run("001-calc")
+    record = sqlite_store(root / ".sdd" / "state.sqlite").latest_run("001-calc")
     assert record is not None and (record.status, record.reason) == (
         "paused",
         "T001 awaits approval",
@@ -161,7 +161,7 @@ def test_an_approval_gate_interrupts_the_thread_and_a_resume_lands_it(
 
 
 def paused_record(root: Path) -> tuple[str, str]:
-    store = Store(root / ".sdd" / "state.sqlite")
+    store = sqlite_store(root / ".sdd" / "state.sqlite")
     try:
         record = store.latest_run("001-calc")
         assert record is not None
@@ -184,7 +184,7 @@ def test_a_task_failing_every_attempt_pauses_the_run_and_frees_the_feature(
     assert (final["status"], final["reason"]) == ("paused", reason)
     assert paused_record(root) == ("paused", reason)
     assert task_commits(root) == [] and git(root, "status", "--porcelain") == ""
-    take_lock(root / ".sdd", "001-calc").close()
+    take_lock(root, "001-calc").close()
 
 
 def test_a_model_error_fails_the_run_with_its_message_and_frees_the_feature(
@@ -203,7 +203,7 @@ def test_a_model_error_fails_the_run_with_its_message_and_frees_the_feature(
     status, reason = paused_record(root)
     assert status == "paused" and "check ANTHROPIC_API_KEY" in reason
     assert task_commits(root) == [] and git(root, "status", "--porcelain") == ""
-    take_lock(root / ".sdd", "001-calc").close()
+    take_lock(root, "001-calc").close()
 
 
 def test_cancelling_a_run_keeps_the_lock_until_the_task_in_flight_is_done(
@@ -225,7 +225,7 @@ def test_cancelling_a_run_keeps_the_lock_until_the_task_in_flight_is_done(
     c.runs.cancel(thread_id, run["run_id"])
     while True:  # the first moment the feature is free again, the task in flight is finished
         try:
-            take_lock(root / ".sdd", "001-calc").close()
+            take_lock(root, "001-calc").close()
             break
         except SddError:
             assert time.monotonic() < deadline, "the lock was never released"
@@ -268,7 +268,7 @@ def test_a_run_of_a_feature_another_run_drives_fails_at_once(server: str, tmp_pa
     c = client(server)
     thread_id = c.threads.create()["thread_id"]
     configurable = {"repo": str(root), "feature": "001-calc", "model": f"scripted:{script}"}
-    with take_lock(root / ".sdd", "001-calc"):  # as `sdd run 001-calc` holds it
+    with take_lock(root, "001-calc"):  # as `sdd run 001-calc` holds it
         out = c.runs.wait(
             thread_id, "sdd", input={}, config={"configurable": configurable}, raise_error=False
         )

@@ -21,16 +21,11 @@ from support.messages_server import (
     tool_use_block,
 )
 
-from orchestrator.anthropic_model import AnthropicModel
+from orchestrator.agent.model import ModelRequest, ModelTurn, Usage
+from orchestrator.agent.models import make_model, resolve_model_id
+from orchestrator.agent.models.anthropic_api import AnthropicModel
+from orchestrator.agent.models.scripted import ScriptedModel
 from orchestrator.errors import InputError, ModelError, ModelUnavailable
-from orchestrator.model import (
-    ModelRequest,
-    ModelTurn,
-    Usage,
-    make_model,
-    resolve_model_id,
-)
-from orchestrator.scripted import ScriptedModel
 
 SENTINEL = "sk-test-sentinel"
 SYSTEM = [

@@ -1,4 +1,5 @@
-"""An installed sdd (not the source tree) must carry its agents and the whole demo project."""
+"""An installed sdd (not the source tree) must carry every module, its agents and the whole demo
+project."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def test_wheel_carries_the_agents_and_the_demo_with_its_hidden_files(tmp_path: P
     assert done.returncode == 0, done.stderr
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "orchestrator").rglob("*.py")}
+    assert modules - names == set()  # every subpackage is listed in pyproject
     for agent in (ROOT / "agents").glob("*.md"):
         assert f"orchestrator/builtin_agents/{agent.name}" in names
     example = ROOT / "examples"

@@ -18,7 +18,8 @@ import time
 import unicodedata
 from pathlib import Path
 
-from orchestrator.tools import Toolbox, ToolError
+from orchestrator.agent.tools.pathguard import ToolError
+from orchestrator.agent.tools.toolbox import Toolbox
 
 PATHS = 10_000
 TOOL_SAMPLE = 10  # every 10th path also goes through Write, Edit, Read, Grep and Glob

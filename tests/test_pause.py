@@ -117,12 +117,14 @@ def test_cli_resume_after_pause_says_how(tmp_path: Path) -> None:
 
 
 def run_decided(root: Path, script: Path, approve: bool, note: str = "") -> tuple[str, str]:
-    from orchestrator.engine import Decision, run_session
-    from orchestrator.progress import Reporter
-    from orchestrator.session import RunOptions, open_session
+    from orchestrator.run.context import RunOptions
+    from orchestrator.run.driver import run_session
+    from orchestrator.run.graph import Decision
+    from orchestrator.run.opening import open_run
+    from orchestrator.views.progress import Reporter
 
     options = RunOptions(model=f"scripted:{script}", approve="each")
-    session = open_session(root, root / "specs/001-calc", options, Reporter(quiet=True))
+    session = open_run(root, root / "specs/001-calc", options, Reporter(quiet=True))
     try:
         result = run_session(session, Decision(approve=approve, note=note))
     finally:

@@ -15,10 +15,11 @@ from support.runproc import sdd_argv, sdd_env
 from test_resume import IDS, QUIET_VERIFY, git, landed_ids, make_project, write_script
 
 from orchestrator.errors import GitStateError, SddError
-from orchestrator.gitrepo import GitRepo
-from orchestrator.pgstore import PgStore
-from orchestrator.store import AttemptRecord, TaskRecord
-from orchestrator.stores import store_url
+from orchestrator.git.repo import GitRepo
+from orchestrator.store.open import store_url
+from orchestrator.store.postgres import PostgresBackend
+from orchestrator.store.records import AttemptRecord, TaskRecord
+from orchestrator.store.store import Store
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +51,8 @@ def test_a_run_keeps_records_and_checkpoints_in_postgres(tmp_path: Path, pg_url:
 
 def test_repositories_and_features_sharing_a_database_never_collide(pg_url: str) -> None:
     url = store_url(Path("/nowhere"), pg_url)
-    with closing(PgStore(url, "repo-a")) as a, closing(PgStore(url, "repo-b")) as b:
+    a_db, b_db = PostgresBackend(url, "repo-a"), PostgresBackend(url, "repo-b")
+    with closing(Store(a_db)) as a, closing(Store(b_db)) as b:
         runs = {(s, f): s.new_run(f, "m") for s in (a, b) for f in ("001-x", "002-y")}
         for (store, feature), run in runs.items():
             who = f"{'a' if store is a else 'b'}:{feature}"
@@ -87,7 +89,7 @@ def test_the_database_lock_refuses_a_second_driver(tmp_path: Path, pg_url: str) 
     elsewhere = tmp_path / "elsewhere"
     script = write_script(root, latency=0)
     url = store_url(root, pg_url)
-    with closing(PgStore(url, GitRepo(root).identity())) as store:
+    with closing(Store(PostgresBackend(url, GitRepo(root).identity()))) as store:
         held = store.lock_run("001-calc")
         with pytest.raises(SddError, match="another sdd is driving 001-calc"):
             store.lock_run("001-calc")

@@ -14,8 +14,8 @@ import pytest
 from support.runproc import sdd_argv, sdd_env
 from test_run_e2e import ADD, MUL_TEST, git, make_project, run, write, write_script
 
-from orchestrator.demo import prepare_demo
-from orchestrator.report import NOT_FOUND, write_report
+from orchestrator.cli.demo import prepare_demo
+from orchestrator.views.report import NOT_FOUND, write_report
 
 FEATURE = "001-calc"
 SECRET = "hunter2-report-secret-value"
@@ -165,8 +165,8 @@ def test_plan_graph_is_coloured_by_the_run_state(landed: Path) -> None:
 
 @pytest.fixture(scope="module")
 def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from orchestrator.cli import _demo_options
-    from orchestrator.cli_common import run_feature
+    from orchestrator.cli.app import run_feature
+    from orchestrator.cli.running import _demo_options
 
     target, script = prepare_demo(tmp_path_factory.mktemp("demo") / "todo-api")
     assert run_feature(target, "001-todo-api", _demo_options(script), quiet=True) == 0

@@ -17,7 +17,7 @@ import pytest
 from support.runproc import Proc, Procs, wait_until
 from test_resume import IDS, QUIET_VERIFY, calls, flat, git, landed_ids, make_project, write_script
 
-from orchestrator.remote import missing_message
+from orchestrator.run.remote import missing_message
 
 pytestmark = pytest.mark.slow
 

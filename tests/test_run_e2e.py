@@ -11,13 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 from rich.console import Console
+from support.records import sqlite_store
 from support.repo import commit_tree, git
 
-from orchestrator.engine import run_session
 from orchestrator.errors import GitStateError, SddError
-from orchestrator.progress import Reporter
-from orchestrator.session import RunOptions, open_session
-from orchestrator.store import Store
+from orchestrator.run.context import RunOptions
+from orchestrator.run.driver import run_session
+from orchestrator.run.opening import open_run
+from orchestrator.store.store import Store
+from orchestrator.views.progress import Reporter
 
 TASKS = """# Tasks: calc
 
@@ -75,7 +77,7 @@ def run(
 ) -> tuple[str, str, Console]:
     console = Console(record=True, width=200)
     model = model_override or f"scripted:{script}"
-    session = open_session(
+    session = open_run(
         root,
         root / "specs" / "001-calc",
         RunOptions(model=model, **options),  # type: ignore[arg-type]
@@ -89,7 +91,7 @@ def run(
 
 
 def store(root: Path) -> Store:
-    return Store(root / ".sdd" / "state.sqlite")
+    return sqlite_store(root / ".sdd" / "state.sqlite")
 
 
 def subjects(root: Path) -> list[str]:
@@ -290,13 +292,13 @@ def test_one_run_per_working_tree_even_for_another_feature(tmp_path: Path) -> No
     git(root, "commit", "-q", "-m", "another feature")
     script = write_script(root, GOOD)
     options = RunOptions(model=f"scripted:{script}")
-    first = open_session(root, root / "specs" / "001-calc", options, Reporter(Console()))
+    first = open_run(root, root / "specs" / "001-calc", options, Reporter(Console()))
     try:
         with pytest.raises(SddError, match=r"driving 001-calc \(pid \d+\) in this working tree"):
-            open_session(root, other, options, Reporter(Console()))
+            open_run(root, other, options, Reporter(Console()))
     finally:
         first.close()
-    open_session(root, other, options, Reporter(Console())).close()  # free once it ends
+    open_run(root, other, options, Reporter(Console())).close()  # free once it ends
 
 
 def test_a_paused_run_on_another_store_says_to_resume_with_it(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orchestrator.errors import TaskParseError
-from orchestrator.schedule import build_graph, normalize_path
-from orchestrator.tasks import Task
+from orchestrator.plan.graph import build_graph, normalize_path
+from orchestrator.speckit.tasks import Task
 
 
 def tasks(*specs: tuple) -> list[Task]:

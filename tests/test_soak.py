@@ -10,6 +10,7 @@ as the real API does, any request whose conversation the product has malformed.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 import time
@@ -29,11 +30,12 @@ from support.messages_server import (
 from test_anthropic_run import task_of, tool_results
 from test_run_e2e import git, make_project
 
-from orchestrator.anthropic_model import AnthropicModel
-from orchestrator.engine import run_session
+from orchestrator.agent.models.anthropic_api import AnthropicModel
 from orchestrator.errors import SddError
-from orchestrator.progress import Reporter
-from orchestrator.session import RunOptions, open_session
+from orchestrator.run.context import RunOptions
+from orchestrator.run.driver import run_session
+from orchestrator.run.opening import open_run
+from orchestrator.views.progress import Reporter
 
 FEATURE = "001-calc"
 MODEL = "claude-sonnet-5-5"
@@ -101,10 +103,11 @@ class Agent:
 
 def run_once(root: Path, url: str) -> tuple[str, str]:
     """One `sdd run`/`sdd resume` in process, with the real model on a short client timeout."""
-    session = open_session(
+    session = open_run(
         root, root / "specs" / FEATURE, RunOptions(model=MODEL), Reporter(Console(quiet=True))
     )
-    session.model = AnthropicModel(MODEL, api_key=KEY, base_url=url, timeout=CLIENT_TIMEOUT)
+    model = AnthropicModel(MODEL, api_key=KEY, base_url=url, timeout=CLIENT_TIMEOUT)
+    session = dataclasses.replace(session, model=model)
     try:
         result = run_session(session)
     finally:

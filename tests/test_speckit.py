@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import InputError
-from orchestrator.speckit import (
-    decode_text,
+from orchestrator.speckit.documents import decode_text, load_feature
+from orchestrator.speckit.project import (
     find_root,
     list_features,
-    load_feature,
     match_branch,
     match_name,
     resolve_feature,

@@ -11,7 +11,7 @@ from support.runproc import sdd_argv, sdd_env
 from test_resume import make_project, write_script
 
 from orchestrator.errors import InputError
-from orchestrator.storeurl import DEFAULT, choose_store_url, mask, parse_store_url
+from orchestrator.store.url import DEFAULT, choose_store_url, mask, parse_store_url
 
 ROOT = Path("/repo")
 

@@ -8,8 +8,8 @@ from textwrap import dedent
 import pytest
 
 from orchestrator.errors import TaskParseError
-from orchestrator.tasks import Phase, Task, parse_tasks
-from orchestrator.ticks import set_done
+from orchestrator.speckit.tasks import Phase, Task, parse_tasks
+from orchestrator.speckit.ticks import set_done
 
 ANCHOR = "- [ ] T900 Anchor task\n\n"
 
@@ -601,7 +601,7 @@ def test_ten_thousand_tasks_parse_whole() -> None:
 
 def test_set_done_quick_path_equals_the_careful_path_on_every_corpus_checkbox() -> None:
     """Landing ticks a task without re-parsing; it must edit exactly what a full parse would."""
-    from orchestrator import ticks
+    from orchestrator.speckit import ticks
 
     corpus = Path(__file__).resolve().parents[2] / "shared" / "corpus"
     files = sorted(corpus.glob("*/*/tasks.md"))

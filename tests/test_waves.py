@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 from rich.console import Console
+from support.records import sqlite_store
 from support.repo import commit_tree, git
 from support.runproc import Procs, wait_until
 
-from orchestrator.engine import run_session
-from orchestrator.progress import Reporter
-from orchestrator.session import RunOptions, open_session
-from orchestrator.store import Store
+from orchestrator.run.context import RunOptions
+from orchestrator.run.driver import run_session
+from orchestrator.run.opening import open_run
+from orchestrator.views.progress import Reporter
 
 FEATURE = "001-calc"
 
@@ -83,7 +84,7 @@ def run(root: Path, script: dict, **options: object) -> tuple[str, str]:
     path.write_text(yaml.safe_dump(script))
     console = Console(record=True, width=200)
     opts = RunOptions(model=f"scripted:{path}", **options)  # type: ignore[arg-type]
-    session = open_session(root, root / "specs" / FEATURE, opts, Reporter(console))
+    session = open_run(root, root / "specs" / FEATURE, opts, Reporter(console))
     try:
         result = run_session(session)
     finally:
@@ -137,7 +138,7 @@ def test_a_wave_works_at_once_and_lands_in_plan_order(tmp_path: Path) -> None:
             [f"out/{t}.seen", f"out/{t}.txt", f"specs/{FEATURE}/tasks.md"]
         )
     assert_no_worktrees(root)
-    records = Store(root / ".sdd" / "state.sqlite").tasks(FEATURE)
+    records = sqlite_store(root / ".sdd" / "state.sqlite").tasks(FEATURE)
     assert {records[t].status for t in records} == {"landed"}
 
 
@@ -167,7 +168,7 @@ def test_no_more_than_jobs_tasks_work_at_once_and_the_next_starts_from_the_new_h
     seen = [int((root / "out" / f"{t}.seen").read_text()) for t in ids]
     assert max(seen) == 2, seen
     # a task started after a sibling landed works on top of it: T005's base holds T001's file
-    bases = Store(root / ".sdd" / "state.sqlite").tasks(FEATURE)
+    bases = sqlite_store(root / ".sdd" / "state.sqlite").tasks(FEATURE)
     first = git(root, "log", "--format=%H", "--grep=^Sdd-Task: T001$").strip()
     assert git(root, "merge-base", "--is-ancestor", first, bases["T005"].base) == ""
 
@@ -192,7 +193,7 @@ def test_a_change_that_no_longer_applies_is_redone_alone_on_the_new_head(tmp_pat
     # T003 was redone on top of T002: its commit changes only what T002 left
     diff = git(root, "show", "--format=", "HEAD", "--", "registry.py")
     assert "-ITEMS = ['alpha']" in diff
-    attempts = Store(root / ".sdd" / "state.sqlite").attempts(FEATURE, "T003")
+    attempts = sqlite_store(root / ".sdd" / "state.sqlite").attempts(FEATURE, "T003")
     assert len(attempts) == 2  # once in its worktree, once alone on the new head
     assert_no_worktrees(root)
 
@@ -238,7 +239,7 @@ def test_a_task_that_fails_verification_after_a_sibling_lands_is_redone(tmp_path
     assert landed(root) == Counter({"T002": 1, "T003": 1})
     files = git(root, "show", "--name-only", "--format=", "HEAD").split()
     assert "tests/test_plugins.py" in files and "plugins/b.py" in files
-    records = Store(root / ".sdd" / "state.sqlite").attempts(FEATURE, "T003")
+    records = sqlite_store(root / ".sdd" / "state.sqlite").attempts(FEATURE, "T003")
     assert [a.outcome for a in records] == ["passed", "failed", "passed"]
     assert "test_known_plugins" in records[1].verify_output
     assert_no_worktrees(root)

@@ -1,0 +1,99 @@
+"""Running the Bash tool's commands: a scrubbed environment, a process group killed when the
+call ends, and bounded output. What may run is `bash_rules`' decision."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import subprocess
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+from orchestrator.procs import kill_group, spawn
+from orchestrator.text import join_cut
+
+_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+# Variables that point git at another repository, index or object store than the workspace's
+# own (set, say, when sdd itself runs from a git hook): the agent's git must see its worktree.
+_GIT_LOCATION = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+    }
+)
+
+
+def scrubbed_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment an agent's commands see: no API endpoint settings, nothing
+    secret-looking, and no variable that would send git to another repository."""
+    return {
+        k: v
+        for k, v in env.items()
+        if not k.upper().startswith("ANTHROPIC_")
+        and not any(w in k.upper() for w in _SECRET_WORDS)
+        and k not in _GIT_LOCATION
+    }
+
+
+class _Capture:
+    """Keeps the head and tail of a stream, so a flood of output costs bounded memory."""
+
+    def __init__(self, limit: int) -> None:
+        self.head_cap = limit // 2
+        self.tail_cap = limit - self.head_cap
+        self.head = ""
+        self.tail = ""
+        self.total = 0
+
+    def drain(self, stream: IO[bytes]) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        with stream:
+            while chunk := os.read(stream.fileno(), 65536):
+                self._add(decoder.decode(chunk))
+        self._add(decoder.decode(b"", final=True))
+
+    def _add(self, text: str) -> None:
+        self.total += len(text)
+        if len(self.head) < self.head_cap:
+            take = self.head_cap - len(self.head)
+            self.head, text = self.head + text[:take], text[take:]
+        if text:
+            self.tail = (self.tail + text)[-self.tail_cap :] if self.tail_cap else ""
+
+    def text(self) -> str:
+        return join_cut(self.head, self.tail, self.total - len(self.head) - len(self.tail))
+
+
+def run_command(
+    command: str, cwd: Path, env: Mapping[str, str], timeout: float, max_output: int
+) -> tuple[str, bool]:
+    """Run `bash -c command`; return (output with its exit status line, whether it failed).
+
+    The command gets its own process group, and that whole group is killed when the command ends
+    or times out, so background jobs cannot outlive the call or hold its output open.
+    """
+    proc = spawn(["bash", "-c", command], cwd, env)
+    capture = _Capture(max_output)
+    reader = threading.Thread(target=capture.drain, args=(proc.stdout,), daemon=True)
+    reader.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    finally:  # also on Ctrl-C: nothing the agent started survives the call
+        kill_group(proc.pid)
+    proc.wait()
+    reader.join(timeout=5)  # a process that left the group may still hold the pipe: stop waiting
+    body = capture.text().rstrip("\n") or "(no output)"
+    if timed_out:
+        note = f"[timed out after {timeout:g} s; the command and its children were killed]"
+        return f"{body}\n{note}", True
+    return f"{body}\n[exit code {proc.returncode}]", proc.returncode != 0

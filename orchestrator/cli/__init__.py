@@ -1,0 +1,33 @@
+"""The `sdd` command line: thin commands that parse arguments, call one library function and
+render its result (`app` holds what they share, `running` plan/agents/run/resume/demo,
+`inspecting` status/log/diff/show/report/undo/retry, `demo` the example project). Heavy
+modules are imported inside the commands that need them, so `sdd plan` starts fast."""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    """Console entry point (`sdd`): errors the user can fix are one line and an exit code,
+    never a traceback."""
+    from orchestrator.cli import inspecting, running
+    from orchestrator.cli.app import app
+    from orchestrator.errors import SddError
+
+    for command in (*running.BEFORE, *inspecting.COMMANDS, *running.AFTER):
+        app.command()(command)
+    try:
+        app()
+    except OSError as exc:  # disk full, permissions, a file where a folder should be
+        _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 2)
+    except SddError as exc:
+        _fail(str(exc), exc.code)
+
+
+def _fail(text: str, code: int) -> None:
+    import sys
+
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(text)}", soft_wrap=True)
+    sys.exit(code)

@@ -1,0 +1,164 @@
+"""The `sdd` commands that look back at a run: status, log, diff, show, report, undo, retry."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orchestrator.cli.app import (
+    AsJson,
+    Feature,
+    FeatureName,
+    Force,
+    ModelOpt,
+    Push,
+    Repo,
+    StoreOpt,
+    TaskId,
+    load_records,
+    locate,
+    out,
+    print_json,
+    run_feature,
+)
+
+
+def log(
+    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
+) -> None:
+    """One line per landed task: commit, agent, attempts, tokens, seconds."""
+    from orchestrator.views.tables import log_data, log_table
+
+    plan, kept = load_records(repo, feature, store)
+    run_rec = kept.latest_run(plan.docs.name) if kept else None
+    price = plan.config.price(run_rec.model) if run_rec else None
+    rows = log_data(kept.tasks(plan.docs.name), plan.graph.order, price) if kept else []
+    if as_json:
+        print_json(rows)
+    else:
+        out.print(log_table(plan.docs.name, rows))
+
+
+def status(
+    feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
+) -> None:
+    """Where the run stands: per-task state, attempts, commit, tokens."""
+    from orchestrator.views.tables import status_data, status_table
+
+    plan, kept = load_records(repo, feature, store)
+    name = plan.docs.name
+    run_rec = kept.latest_run(name) if kept else None
+    records = kept.tasks(name) if kept else {}
+    done = {t.id for t in plan.tasklist.tasks if t.done}
+    price = plan.config.price(run_rec.model) if run_rec else None
+    data = status_data(name, run_rec, records, plan.graph.order, done, price)
+    if as_json:
+        print_json(data)
+    else:
+        out.print(status_table(data))
+
+
+def diff(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    stat: Annotated[bool, typer.Option("--stat", help="Only the files and line counts.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """The change a landed task committed: its commit and patch."""
+    from orchestrator.views.commits import task_diff
+
+    root, feature_dir = locate(repo, feature)
+    color = sys.stdout.isatty()
+    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=color, store=store))
+
+
+def show(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    attempt: Annotated[
+        int | None, typer.Option("--attempt", min=1, help="Only this attempt.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="The events as JSON lines, each with its attempt.")
+    ] = False,
+) -> None:
+    """What the agent did: model text, tool calls, verification, per attempt."""
+    from orchestrator.views.transcripts import json_lines, read_attempts, render_transcript
+
+    root, feature_dir = locate(repo, feature)
+    task_id, attempts = read_attempts(root, feature_dir, task, attempt)
+    if as_json:
+        sys.stdout.writelines(line + "\n" for line in json_lines(attempts))
+    else:
+        out.print(render_transcript(task_id, attempts))
+
+
+def _undo(repo: Path | None, feature: str, task: str, force: bool, store: str | None) -> None:
+    from orchestrator.run.undo import undo_task
+
+    root, feature_dir = locate(repo, feature)
+    done = undo_task(root, feature_dir, task, force=force, store=store)
+    out.print(
+        f"Reverted {done.task_id} ({done.reverted[:10]}) as {done.revert[:10]}; "
+        f"{done.task_id} is pending again."
+    )
+
+
+def undo(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    force: Force = False,
+    store: StoreOpt = None,
+) -> None:
+    """Take a landed task back: a new revert commit that also unticks it in tasks.md."""
+    _undo(repo, feature, task, force, store)
+    out.print(f"Run it again: sdd run {feature}")
+
+
+def retry(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    force: Force = False,
+    model: ModelOpt = None,
+    store: StoreOpt = None,
+    push: Push = None,
+) -> None:
+    """Undo a landed task, then continue the run, which lands it again as a new commit.
+
+    The run goes on as `sdd run` does: ready tasks before this one run first, later ones after.
+    """
+    from orchestrator.run.context import RunOptions
+
+    _undo(repo, feature, task, force, store)
+    raise typer.Exit(run_feature(repo, feature, RunOptions(model, store=store, push=push)))
+
+
+def report(
+    feature: FeatureName,
+    repo: Repo = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Where to write (default: .sdd/report-FEATURE.html)."),
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """One self-contained HTML page: summary, task graph, and each task's diff and transcript."""
+    from orchestrator import paths
+    from orchestrator.views.report import write_report
+
+    root, feature_dir = locate(repo, feature)
+    # .sdd/ is excluded from git, so the report never makes the tree dirty for the next run
+    default = paths.report_file(root, feature_dir.name)
+    path = write_report(root, feature_dir, output or default, store)
+    out.print(f"Report written to {path}")
+
+
+# Registered by `app.main` after the run commands, in the order `sdd --help` shows.
+COMMANDS = (status, log, diff, show, report, undo, retry)

@@ -1,0 +1,193 @@
+"""The commands that plan and run: plan, agents, run, resume, demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from orchestrator.cli.app import (
+    AsJson,
+    Feature,
+    Jobs,
+    ModelOpt,
+    Push,
+    Repo,
+    StoreOpt,
+    locate,
+    out,
+    print_json,
+    run_feature,
+)
+
+if TYPE_CHECKING:
+    from orchestrator.run.context import RunOptions
+
+PlanFormat = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="table, json, mermaid (renders on GitHub) or dot (Graphviz).",
+        case_sensitive=False,
+    ),
+]
+
+
+def _graph_states(
+    root: Path, feature: str, flag: str | None, configured: str | None
+) -> dict[str, str] | None:
+    """Each task's state in the latest run, for colouring the graph; None before any run."""
+    from orchestrator.store.open import open_records
+
+    store = open_records(root, flag, configured)
+    if store is None:
+        return None
+    try:
+        if store.latest_run(feature) is None:
+            return None
+        return {tid: str(r.status) for tid, r in store.tasks(feature).items()}
+    finally:
+        store.close()
+
+
+def plan(
+    feature: Feature = None,
+    repo: Repo = None,
+    as_json: AsJson = False,
+    fmt: PlanFormat = "table",
+    store: StoreOpt = None,
+) -> None:
+    """Dry run: the tasks, their dependencies, waves and agent routes, with reasons."""
+    from orchestrator.plan.build import make_plan
+    from orchestrator.views.tables import plan_data, plan_table
+
+    fmt = "json" if as_json else fmt.lower()
+    if fmt not in ("table", "json", "mermaid", "dot"):
+        raise typer.BadParameter("--format takes table, json, mermaid or dot")
+    root, feature_dir = locate(repo, feature)
+    made = make_plan(root, feature_dir)
+    if fmt in ("mermaid", "dot"):
+        from orchestrator.views import graphs
+
+        states = _graph_states(root, made.feature, store, made.config.store)
+        graph = graphs.build(made, states)
+        render = graphs.to_mermaid if fmt == "mermaid" else graphs.to_dot
+        sys.stdout.write(render(graph))
+        return
+    data = plan_data(made)
+    if fmt == "json":
+        print_json(data)
+        return
+    out.print(plan_table(data))
+    for w in data["warnings"]:
+        out.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def agents(repo: Repo = None) -> None:
+    """The agent definitions found, where they come from, and their tools."""
+    from rich.table import Table
+
+    from orchestrator.plan.agents import agent_dirs, load_agents
+    from orchestrator.speckit.project import find_root
+
+    found = load_agents(agent_dirs(find_root(repo)))
+    table = Table(title="agents")
+    for col in ("name", "source", "tools", "model", "description"):
+        table.add_column(col, overflow="fold")
+    for a in found.agents.values():
+        tools = ", ".join(a.tools) if a.tools is not None else "all"
+        table.add_row(
+            a.name, f"{a.source}: {a.path}", tools, a.model or "inherit", a.description[:120]
+        )
+    out.print(table)
+    for note in found.notes:
+        out.print(f"[dim]{note}[/dim]")
+
+
+def run(
+    feature: Feature = None,
+    repo: Repo = None,
+    model: ModelOpt = None,
+    restart: Annotated[
+        bool, typer.Option(help="Start a new run; landed tasks stay landed.")
+    ] = False,
+    commit_dirty: Annotated[
+        bool, typer.Option(help="Commit your uncommitted changes first, as your own commit.")
+    ] = False,
+    approve: Annotated[
+        str | None,
+        typer.Option(help="'each': hold every verified task for approval before it lands."),
+    ] = None,
+    jobs: Jobs = None,
+    store: StoreOpt = None,
+    push: Push = None,
+) -> None:
+    """Run (or continue) the feature's task graph, one verified commit per task."""
+    from orchestrator.run.context import RunOptions
+
+    if approve not in (None, "each", "never"):
+        raise typer.BadParameter("--approve takes 'each' or 'never'")
+    options = RunOptions(
+        model, restart, commit_dirty, approve=approve, jobs=jobs, store=store, push=push
+    )
+    raise typer.Exit(run_feature(repo, feature, options))
+
+
+def resume(
+    feature: Feature = None,
+    repo: Repo = None,
+    model: ModelOpt = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(help="Move past this task (recorded as skipped, left unticked). Repeatable."),
+    ] = None,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Land the task held for approval.")
+    ] = False,
+    reject: Annotated[
+        bool, typer.Option("--reject", help="Send the held task back to its agent (see --note).")
+    ] = False,
+    note: Annotated[str | None, typer.Option(help="Feedback for the agent with --reject.")] = None,
+    jobs: Jobs = None,
+    store: StoreOpt = None,
+    push: Push = None,
+) -> None:
+    """Continue a paused or crashed run from its checkpoint (and answer an approval gate)."""
+    from orchestrator.run.context import RunOptions
+    from orchestrator.run.graph import Decision
+
+    if approve and reject:
+        raise typer.BadParameter("--approve and --reject exclude each other")
+    decision = Decision(approve=approve, note=note or "") if approve or reject else None
+    options = RunOptions(model, skip=tuple(skip or ()), jobs=jobs, store=store, push=push)
+    raise typer.Exit(run_feature(repo, feature, options, decision=decision))
+
+
+def demo(
+    keep: Annotated[
+        Path | None,
+        typer.Option(help="Directory to create the demo repository in (default: a temp dir)."),
+    ] = None,
+) -> None:
+    """Copy the example FastAPI project to a fresh git repository and run it offline."""
+    from orchestrator.cli.demo import prepare_demo
+
+    target, script = prepare_demo(keep)
+    out.print(f"[bold]Demo repository:[/bold] {target}")
+    code = run_feature(target, "001-todo-api", _demo_options(script))
+    sdd = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "sdd" else "sdd"
+    out.print(f"\nInspect it: cd {target} && git log --oneline && {sdd} log 001-todo-api")
+    raise typer.Exit(code)
+
+
+def _demo_options(script: Path) -> RunOptions:
+    from orchestrator.run.context import RunOptions
+
+    return RunOptions(model=f"scripted:{script}")
+
+
+# In `sdd --help` order: these, then the inspection commands, then the demo.
+BEFORE = (plan, agents, run, resume)
+AFTER = (demo,)

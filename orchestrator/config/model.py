@@ -1,0 +1,196 @@
+"""The schema of `.specify/sdd.yaml`: a repository's standing choices for `sdd run`.
+
+Every key has a default, so the file only holds what a project changes. The field docstrings
+are the documentation: `reference.config_reference()` turns them into the README's table.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orchestrator.store.url import url_problem
+
+CONFIG_PATH = ".specify/sdd.yaml"
+_BASH_RULE = re.compile(r"Bash\((.+)\)")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+
+class RouteConfig(_Section):
+    agent: str = Field(min_length=1)
+    """The agent (by name) that takes the tasks this route matches."""
+    glob: str | None = None
+    """Match tasks that name a file matching this glob, e.g. `app/api/**`."""
+    keyword: str | None = None
+    """Match tasks whose description contains this word (case-insensitive)."""
+
+    @model_validator(mode="after")
+    def _one_matcher(self) -> RouteConfig:
+        if (self.glob is None) == (self.keyword is None):
+            raise ValueError("a route needs exactly one of `glob` or `keyword`")
+        return self
+
+
+class Limits(_Section):
+    attempts: int = Field(3, ge=1)
+    """Attempts per task; verification output goes back to the agent between them."""
+    turns: int = Field(40, ge=1)
+    """Model turns per attempt."""
+    output_tokens: int = Field(64000, ge=1)
+    """Output tokens per attempt, across its turns."""
+    max_tokens: int = Field(16000, ge=1)
+    """`max_tokens` of each model call."""
+    bash_timeout: float = Field(300, gt=0)
+    """Seconds one Bash tool call may run."""
+    verify_timeout: float = Field(900, gt=0)
+    """Seconds each verification command may run."""
+
+
+class BashRules(_Section):
+    allow: list[str] = []
+    """Commands the agents' Bash tool may run: `Bash(pytest:*)` or a bare prefix (`pytest`)."""
+    deny: list[str] = []
+    """Commands it may never run, in the same form; deny wins over allow."""
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _rule_form(cls, rules: list[str]) -> list[str]:
+        for rule in rules:
+            if not rule.strip():
+                raise ValueError("a Bash rule cannot be empty")
+            if "(" in rule and not _BASH_RULE.fullmatch(rule.strip()):
+                raise ValueError(f"`{rule}` is neither `Bash(prefix:*)` nor a bare prefix")
+        return rules
+
+
+class Budget(_Section):
+    run_tokens: int | None = Field(None, ge=1)
+    """Pause the run once it has used this many tokens (input + output)."""
+    task_tokens: int | None = Field(None, ge=1)
+    """Stop a task's attempts once it has used this many tokens."""
+    run_cost: float | None = Field(None, gt=0)
+    """Pause the run once its estimated cost reaches this many USD."""
+    task_cost: float | None = Field(None, gt=0)
+    """Stop a task's attempts once its estimated cost reaches this many USD."""
+
+
+class Api(_Section):
+    timeout: float = Field(600, gt=0)
+    """Seconds one API request may take before the SDK gives up on it (and retries)."""
+    max_retries: int = Field(2, ge=0)
+    """Retries the SDK makes on 429/5xx/529, timeouts and dropped connections; after them
+    the run pauses, resumable."""
+
+
+class Price(_Section):
+    model_config = ConfigDict(frozen=True)
+
+    input: float = Field(ge=0)
+    """USD per million input tokens."""
+    output: float = Field(ge=0)
+    """USD per million output tokens."""
+    cache_write: float | None = Field(None, ge=0)
+    """USD per million tokens written to the prompt cache (default 1.25 × input)."""
+    cache_read: float | None = Field(None, ge=0)
+    """USD per million tokens read from the prompt cache (default 0.1 × input)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cache_rates(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("input"), int | float):
+            rate = float(data["input"])
+            data = {"cache_write": rate * 1.25, "cache_read": rate / 10} | data
+        return data
+
+
+DEFAULT_PRICES: dict[str, Price] = {
+    "claude-opus-5-5": Price(input=4.0, output=20.0),
+    "claude-sonnet-5-5": Price(input=2.0, output=10.0),
+    "claude-haiku-5-5": Price(input=0.10, output=0.50),
+}
+
+
+class Config(_Section):
+    model: str = Field("claude-sonnet-5-5", min_length=1)
+    """A model id, an alias (`sonnet`, `opus`, `haiku`) or `scripted:PATH` (from the repo root)."""
+    default_agent: str = Field("generalist", min_length=1)
+    """The agent for tasks no route and no agent description claims."""
+    verify: list[str] | None = None
+    """Shell commands run from the repo root after each task; null = pytest when the repo has
+    tests plus a syntax check of changed Python files; `[]` turns verification off."""
+    routes: list[RouteConfig] = []
+    """Routing rules tried in order before the agents' own descriptions."""
+    limits: Limits = Field(default_factory=Limits)
+    """How long one task may go on."""
+    bash: BashRules = Field(default_factory=BashRules)
+    """Project-wide Bash rules, added to each agent's own."""
+    commit_hooks: bool = False
+    """Run the repository's git hooks when committing a task."""
+    approve: Literal["never", "each"] = "never"
+    """`each` pauses before every commit for `sdd resume --approve/--reject`."""
+    budget: Budget = Field(default_factory=Budget)
+    """Token and cost ceilings; null = no ceiling."""
+    prices: dict[str, Price] = {}
+    """Prices by model id, over the built-in ones, for cost estimates."""
+    jobs: int = Field(1, ge=1)
+    """Tasks of a wave that work at once, each in its own git worktree (`--jobs`)."""
+    worktree_links: list[str] = [".venv", "venv", "node_modules"]
+    """Ignored folders of the project that a wave's worktrees link to, so verification finds
+    its dependencies there."""
+    allow_env_files: bool = False
+    """Let agents read and write `.env` files."""
+    stream: bool = True
+    """Stream model responses (recommended; an in-stream overload then pauses the run instead
+    of hanging)."""
+    api: Api = Field(default_factory=Api)
+    """The Anthropic API client."""
+    store: str | None = None
+    """Where records and checkpoints live: `sqlite:///PATH` (null = `.sdd/state.sqlite`) or
+    `postgresql://USER:PASSWORD@HOST/DB`, shared between machines; `SDD_STORE` and `--store`
+    override it."""
+    push: str | None = None
+    """A git remote each landed commit is pushed to as it lands (as `--push REMOTE`)."""
+
+    @field_validator("limits", "bash", "budget", "api", mode="before")
+    @classmethod
+    def _empty_section(cls, value: object) -> object:
+        """`limits:` with every sub-key commented out is YAML null: keep the defaults."""
+        return {} if value is None else value
+
+    @field_validator("worktree_links")
+    @classmethod
+    def _inside(cls, names: list[str]) -> list[str]:
+        for name in names:
+            parts = Path(name).parts
+            if not name.strip() or Path(name).is_absolute() or ".." in parts:
+                raise ValueError(f"{name!r} must be a path inside the project")
+        return names
+
+    @field_validator("store")
+    @classmethod
+    def _store_url(cls, url: str | None) -> str | None:
+        problem = url_problem(url) if url is not None else None
+        if problem:
+            raise ValueError(problem)
+        return url
+
+    @field_validator("verify")
+    @classmethod
+    def _commands(cls, commands: list[str] | None) -> list[str] | None:
+        if commands is not None and any(not c.strip() for c in commands):
+            raise ValueError("a verify command cannot be empty")
+        return commands
+
+    def price(self, model_id: str) -> Price | None:
+        """The price of a model id; a dated id (`claude-x-5-5-20260101`) takes its base price."""
+        prices = {**DEFAULT_PRICES, **self.prices}
+        if model_id in prices:
+            return prices[model_id]
+        bases = [k for k in prices if model_id.startswith(k + "-")]
+        return prices[max(bases, key=len)] if bases else None

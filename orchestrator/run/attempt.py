@@ -1,0 +1,271 @@
+"""A task's attempts in one work tree: the agent loop, its hooks over git, verification and the
+records. Up to a verified change; landing it is `landing`'s job.
+
+Shared by the sequential path (the repository's own work tree) and by parallel waves (a git
+worktree per task), which differ only in where the agent works and how the result lands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator import paths
+from orchestrator.agent import prompt
+from orchestrator.agent.budget import Meter
+from orchestrator.agent.loop import AttemptReport, Limits, LoopResult, run_task_loop
+from orchestrator.agent.model import Usage
+from orchestrator.agent.models import resolve_model_id
+from orchestrator.agent.tools.toolbox import Toolbox
+from orchestrator.agent.transcript import Transcript
+from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
+from orchestrator.run.context import RunContext
+from orchestrator.run.workspace import Workspace
+from orchestrator.speckit.tasks import Task
+from orchestrator.store.records import AttemptRecord, TaskRecord, TaskStatus
+from orchestrator.verify import policy, runner
+from orchestrator.verify.commands import describe
+
+
+@dataclass(slots=True)
+class Worked:
+    """What the attempts produced; `landed` means verified and ready to land, not yet landed."""
+
+    record: TaskRecord
+    result: LoopResult | None = None
+    verdict: policy.Verdict | None = None
+    passing: policy.Snapshot | None = None  # the verification that passed, at the new tree
+    reason: str = ""
+    paused: bool = False  # budget or model trouble: resumable, not the task's failure
+
+    @property
+    def landed(self) -> bool:
+        return self.result is not None and self.result.landed
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    """What a task starts from, fixed when it starts, so siblings landing meanwhile (in a
+    wave) cannot move it: its base commit, what is red there, and what the prompt says."""
+
+    base: str
+    red: policy.Snapshot  # verification at `base`: failures there are not this task's fault
+    phase_end: bool
+    landed: tuple[tuple[str, str, str], ...]  # (task, short sha, description) for the prompt
+
+
+def agent_env() -> dict[str, str]:
+    """The agent's `python` is the interpreter that verifies its work, so both see one world."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def phase_end(ctx: RunContext, task: Task, running: frozenset[str] = frozenset()) -> bool:
+    return policy.is_phase_end(ctx.plan.tasklist, task, ctx.done_ids(), running)
+
+
+def verify_head(ctx: RunContext, root: Path) -> policy.Snapshot:
+    """The verify commands run on the tree at `root` as it is (the base of the next task)."""
+    timeout = ctx.plan.config.limits.verify_timeout
+    return runner.snapshot(root, ctx.verify_commands(), (), timeout=timeout)
+
+
+def start_at(
+    ctx: RunContext, task: Task, base: str, running: frozenset[str] = frozenset()
+) -> Start:
+    """A task's start at `base`, which must be the HEAD whose verification the head holds."""
+    red = ctx.head.verification(lambda: verify_head(ctx, ctx.root))
+    tasks = ctx.plan.tasks
+    landed = tuple(
+        (tid, sha[:8], tasks[tid].description if tid in tasks else "")
+        for tid, sha in ctx.head.landed.items()
+    )
+    return Start(base, red, phase_end(ctx, task, running), landed)
+
+
+def judge_in(
+    ctx: RunContext,
+    ws: Workspace,
+    task: Task,
+    changed: list[str],
+    at_phase_end: bool,
+    red: policy.Snapshot,
+) -> tuple[policy.Verdict, policy.Snapshot]:
+    """Verify the tree at `ws` against `red`, the verification of the commit it started from."""
+    timeout = ctx.plan.config.limits.verify_timeout
+    now = runner.snapshot(ws.root, ctx.verify_commands(), changed, timeout=timeout)
+    title = ctx.plan.tasklist.phases[task.phase].title
+    verdict = policy.judge(
+        now,
+        red,
+        task_id=task.id,
+        changed=changed,
+        expected_red=ctx.store.expected_red(ctx.feature),
+        test_task=policy.is_test_task(task, title),
+        phase_end=at_phase_end,
+    )
+    return verdict, now
+
+
+class _Hooks:
+    """The agent loop's view of git, verification and the records for one task."""
+
+    def __init__(
+        self,
+        ctx: RunContext,
+        ws: Workspace,
+        task: Task,
+        start: Start,
+        record: TaskRecord,
+        meter: Meter,
+    ) -> None:
+        self.ctx, self.ws, self.task, self.start = ctx, ws, task, start
+        self.record, self.meter = record, meter
+        self.first_attempt = record.attempts
+        self.verdict: policy.Verdict | None = None
+        self.passing: policy.Snapshot | None = None
+
+    def before_call(self) -> None:
+        if self.ctx.cancel.is_set():
+            raise RunStopped("stopped by a second Ctrl-C")
+        self.meter.run = self.ctx.usage.total  # siblings in a wave spend from one run budget
+        reason = self.meter.exceeded(self.task.id)
+        if reason:
+            raise BudgetExceeded(reason)
+
+    def on_turn(self, attempt: int, usage: Usage) -> None:
+        self.meter.add(usage)
+        self.ctx.usage.add(usage)
+        self.ctx.reporter.turn(self.task.id, self.first_attempt + attempt, usage)
+
+    def changed_files(self) -> list[str]:
+        return self.ws.changed(self.start.base)
+
+    def verify(self, changed: list[str]) -> policy.Verdict:
+        start = self.start
+        self.verdict, now = judge_in(
+            self.ctx, self.ws, self.task, changed, start.phase_end, start.red
+        )
+        if self.verdict.passed:
+            self.passing = now
+        return self.verdict
+
+    def transcript(self, attempt: int) -> Transcript:
+        """Counted when it starts, so a killed attempt's transcript is never overwritten."""
+        n = self.first_attempt + attempt
+        self.record.attempts = n
+        self.ctx.store.save_task(self.record)
+        path = paths.transcript_file(self.ctx.root, self.ctx.feature, self.task.id, n)
+        return Transcript(path, list(self.ctx.secrets))
+
+    def keep_usage(self) -> None:
+        """Tokens of an attempt cut short (API error, budget, Ctrl-C) still count."""
+        u, r = self.meter.task, self.record
+        r.input_tokens, r.output_tokens = u.input_tokens, u.output_tokens
+        r.cache_write_tokens, r.cache_read_tokens = u.cache_write_tokens, u.cache_read_tokens
+
+    def attempt_done(self, report: AttemptReport) -> None:
+        ctx, r = self.ctx, self.record
+        n = self.first_attempt + report.attempt
+        ctx.store.add_attempt(
+            AttemptRecord(
+                ctx.feature,
+                self.task.id,
+                n,
+                ctx.run.run_id,
+                report.outcome,
+                report.verdict.output if report.verdict else "",
+                report.transcript,
+                report.usage.input_tokens,
+                report.usage.output_tokens,
+                report.seconds,
+            )
+        )
+        r.attempts = n
+        r.input_tokens += report.usage.input_tokens
+        r.output_tokens += report.usage.output_tokens
+        r.cache_read_tokens += report.usage.cache_read_tokens
+        r.cache_write_tokens += report.usage.cache_write_tokens
+        r.seconds = round(r.seconds + report.seconds, 3)
+        ctx.store.save_task(r)
+        detail = report.verdict.output.splitlines()[0] if report.verdict else ""
+        ctx.reporter.attempt(self.task.id, n, report.outcome, detail[:160])
+
+
+def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
+    """Run the task's attempts in `ws` from `start.base` until one verifies or the limits end it.
+
+    Whatever does not end verified leaves `ws` back at its base, with the reason recorded.
+    Safe to run beside other tasks' `work` (a wave): it reads nothing that landing changes,
+    only `start`.
+    """
+    base, task, cfg = start.base, ctx.plan.tasks[task_id], ctx.plan.config
+    agent, route = ctx.agent_for(task_id), ctx.plan.routes[task_id]
+    record = ctx.store.task(ctx.feature, task_id) or TaskRecord(ctx.feature, task_id)
+    record.run_id, record.agent, record.route_reason = ctx.run.run_id, agent.name, route.reason
+    rejected = record.message if record.status == TaskStatus.REJECTED else ""
+    record.status, record.base = TaskStatus.RUNNING, base
+    ctx.store.save_task(record)
+    ctx.reporter.task_started(task_id, task.description, agent.name, route.reason)
+    toolbox = Toolbox(
+        ws.root,
+        allowed=agent.tools,
+        bash_timeout=cfg.limits.bash_timeout,
+        bash_allow=[*cfg.bash.allow, *agent.bash_rules],
+        bash_deny=cfg.bash.deny,
+        allow_env_files=cfg.allow_env_files,
+        env=agent_env(),
+    )
+    model_id = resolve_model_id(agent.model, ctx.model.name)
+    r = record
+    task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
+    meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
+    hooks = _Hooks(ctx, ws, task, start, record, meter)
+    phase = ctx.plan.tasklist.phases[task.phase]
+    message = prompt.task_message(task, phase, list(start.landed), describe(ctx.verify_commands()))
+    if rejected:
+        message += f"\n\nA reviewer rejected your previous change for this task: {rejected}"
+    started = time.monotonic()
+    limits = cfg.limits
+    try:
+        result = run_task_loop(
+            model=ctx.model,
+            model_id=model_id,
+            system=ctx.system_for(agent),
+            toolbox=toolbox,
+            task_id=task.id,
+            first_message=message,
+            limits=Limits(limits.attempts, limits.turns, limits.output_tokens, limits.max_tokens),
+            check_task=policy.is_check_task(task),
+            hooks=hooks,
+        )
+    except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
+        ws.reset(base)
+        hooks.keep_usage()
+        what = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
+        reason = f"{task_id}: {what} ({exc}); the run can resume"
+        record.status, record.message = TaskStatus.PENDING, reason
+        ctx.store.save_task(record)
+        ctx.reporter.failed(task_id, reason)
+        return Worked(record, reason=reason, paused=True)
+    except BaseException:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
+        ws.reset(base)
+        hooks.keep_usage()
+        record.status = TaskStatus.PENDING
+        ctx.store.save_task(record)
+        raise
+    if not result.landed:
+        ws.reset(base)
+        last = result.attempts[-1].outcome if result.attempts else "no attempt"
+        reason = f"{task_id} failed after {len(result.attempts)} attempts (last: {last})"
+        record.status, record.message = TaskStatus.FAILED, reason
+        ctx.store.save_task(record)
+        ctx.reporter.failed(task_id, reason)
+        return Worked(record, result, reason=reason)
+    record.kind, record.message = result.kind, result.summary[:500]
+    record.seconds = round(time.monotonic() - started, 3)
+    return Worked(record, result, hooks.verdict, hooks.passing)

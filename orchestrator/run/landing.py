@@ -1,0 +1,105 @@
+"""Landing a verified task: its commit message, its tick in tasks.md, the commit, the records,
+the remote; and the approval gate's answer for a task held before it landed.
+
+The only code that moves the run's `Head`. A commit carries trailers (`Sdd-Task`, ...), so a
+task committed just before a crash is found on resume and never committed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestrator.git import trailers
+from orchestrator.run.attempt import Worked
+from orchestrator.run.context import RunContext
+from orchestrator.run.remote import push_landed
+from orchestrator.speckit.documents import read_exact, write_exact
+from orchestrator.speckit.tasks import Task
+from orchestrator.speckit.ticks import set_done
+from orchestrator.store.records import TaskKind, TaskRecord, TaskStatus
+from orchestrator.verify.policy import Snapshot, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class TaskOutcome:
+    landed: bool
+    reason: str = ""
+    awaiting: bool = False  # verified and held for `sdd resume --approve/--reject`
+
+
+def stage_landing(
+    ctx: RunContext, task: Task, worked: Worked, verdict: Verdict, tasks_path: Path
+) -> tuple[str, str]:
+    """Everything before the commit of a verified task: its expected-red tests recorded, its
+    commit message, and its tick written to `tasks_path`. Returns (message, ticked tasks.md)."""
+    assert worked.result is not None
+    record = worked.record
+    ctx.store.set_expected_red(ctx.feature, verdict.expected_red)
+    agent = ctx.agent_for(task.id).name
+    message = commit_message(ctx, task, agent, worked.result.summary, record)
+    ticked = set_done(ctx.head.tasks_text, task, True)
+    write_exact(tasks_path, ticked)
+    return message, ticked
+
+
+def record_landed(
+    ctx: RunContext, record: TaskRecord, sha: str, tasks_text: str, verified: Snapshot | None
+) -> None:
+    """After a task's commit is on the branch: the head, the record, the user, the remote."""
+    ctx.head.land(record.task_id, sha, tasks_text, verified)
+    record.status, record.commit_sha = TaskStatus.LANDED, sha
+    ctx.store.save_task(record)
+    ctx.reporter.landed(record.task_id, sha, record.kind)
+    push_landed(ctx.repo, ctx.remote, ctx.feature, record.task_id, sha)
+
+
+def record_found(ctx: RunContext, task_id: str) -> None:
+    """A task committed before a crash, whose checkpoint was not yet written: record it."""
+    record = ctx.store.task(ctx.feature, task_id) or TaskRecord(ctx.feature, task_id)
+    record.run_id, record.agent = ctx.run.run_id, ctx.agent_for(task_id).name
+    record.route_reason = ctx.plan.routes[task_id].reason
+    record.status, record.commit_sha = TaskStatus.LANDED, ctx.head.landed[task_id]
+    record.kind = record.kind or TaskKind.ALREADY_LANDED
+    ctx.store.save_task(record)
+
+
+def pending_ref(ctx: RunContext, task_id: str) -> str:
+    """Where a verified task waits for approval, committed but not on the branch."""
+    return f"refs/sdd/pending/{ctx.feature}/{task_id}"
+
+
+def decide(ctx: RunContext, task_id: str, approve: bool, note: str) -> TaskOutcome:
+    """The approval gate's answer: land the held commit, or send the note back as feedback."""
+    record = ctx.store.task(ctx.feature, task_id) or TaskRecord(ctx.feature, task_id)
+    ref = pending_ref(ctx, task_id)
+    if task_id in ctx.head.landed:  # landed before a crash; the answer was already carried out
+        ctx.repo.drop_ref(ref)
+        return TaskOutcome(True)
+    held = ctx.repo.resolve(ref)
+    if approve and held:
+        ctx.repo.fast_forward(held)
+        ctx.repo.drop_ref(ref)
+        record_landed(ctx, record, held, read_exact(ctx.plan.docs.tasks_path), None)
+        return TaskOutcome(True)
+    ctx.repo.drop_ref(ref)
+    record.status, record.commit_sha = TaskStatus.REJECTED, ""
+    record.message = note or "rejected without a note"
+    ctx.store.save_task(record)
+    ctx.reporter.note(f"{task_id} rejected: it runs again with the note as feedback")
+    return TaskOutcome(False, f"{task_id} rejected")
+
+
+def commit_message(
+    ctx: RunContext, task: Task, agent: str, summary: str, record: TaskRecord
+) -> str:
+    fields = {
+        trailers.TASK: task.id,
+        trailers.FEATURE: ctx.feature,
+        trailers.AGENT: agent,
+        trailers.RUN: ctx.run.run_id,
+        trailers.ATTEMPTS: str(record.attempts),
+    }
+    if record.kind == TaskKind.CHECK:
+        fields[trailers.KIND] = str(TaskKind.CHECK)
+    return trailers.task_commit_message(task.id, task.description, summary, fields)

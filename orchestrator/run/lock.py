@@ -1,0 +1,35 @@
+"""One sdd run per working tree, whatever the feature: runs of two features would share the
+tree and HEAD, and one's reset would wipe the other's work. A file lock under `.sdd/locks/`
+that the kernel lets go of when the process dies, however it dies."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import IO
+
+from orchestrator import paths
+from orchestrator.errors import SddError
+
+
+def take_lock(root: Path, feature: str) -> IO[str]:
+    """The working tree's lock, held until the returned file is closed; refused with what
+    holds it when another sdd has it."""
+    path = paths.lock_file(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another feature"
+        handle.close()
+        raise SddError(
+            f"another sdd run is driving {holder} in this working tree; wait for it"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{feature} (pid {os.getpid()})")
+    handle.flush()
+    return handle

@@ -1,0 +1,161 @@
+"""Opening a run: everything that could make it unsafe is checked before anything is written,
+then the records, the locks and the run context.
+
+The order matters: a refusal (bad input, dirty tree, a missing key) leaves no trace; the
+first write is `.git/info/exclude`, and the store is opened only under the worktree's lock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator import paths
+from orchestrator.agent.model import Usage
+from orchestrator.agent.models import make_model
+from orchestrator.agent.transcript import secret_values
+from orchestrator.errors import GitStateError, InputError
+from orchestrator.git.history import task_commits
+from orchestrator.git.repo import GitRepo
+from orchestrator.plan.build import Plan, make_plan
+from orchestrator.run.context import Head, RunContext, RunOptions, UsageMeter
+from orchestrator.run.lock import take_lock
+from orchestrator.run.remote import catch_up
+from orchestrator.run.reporter import Reporter
+from orchestrator.speckit.documents import read_exact
+from orchestrator.store.open import open_existing, open_store, store_url
+from orchestrator.store.records import RunStatus, TaskRecord, TaskStatus
+from orchestrator.store.store import Closeable, Store
+from orchestrator.store.url import StoreUrl
+
+
+def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> RunContext:
+    """Check everything that could make the run unsafe, then open records and the lock."""
+    plan = make_plan(root, feature_dir)
+    url = store_url(root, options.store, plan.config.store)
+    repo = GitRepo(root)
+    repo.check_writable()
+    cfg = plan.config
+    model = make_model(
+        options.model or cfg.model,
+        root=root,
+        stream=cfg.stream,
+        timeout=cfg.api.timeout,
+        max_retries=cfg.api.max_retries,
+    )
+    prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
+    ours = paths.exclude_pattern(prefix)
+    dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
+    interrupted = _interrupted_task(root, url, plan.feature, repo.head()) if dirty else None
+    if dirty and not interrupted and not options.commit_dirty:
+        shown = ", ".join(dirty[:10]) + (
+            f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
+        )
+        raise GitStateError(
+            f"uncommitted changes in the working tree: {shown}; commit or stash them, "
+            "or pass --commit-dirty to commit them first as your own commit"
+        )
+    sdd_dir = paths.state_dir(root)
+    if sdd_dir.exists() and not sdd_dir.is_dir():
+        raise InputError(f"{sdd_dir} is not a directory; sdd keeps its state there")
+    try:
+        repo.exclude(ours)  # the first write, after every refusal
+    except OSError as exc:
+        raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
+    held: list[Closeable] = [take_lock(root, plan.feature)]
+    try:
+        if interrupted:  # a crash mid-task left these; under the lock, nothing else writes
+            sha = repo.stash_leftovers(
+                f"sdd: leftovers of the interrupted attempt of {interrupted}"
+            )
+            reporter.note(
+                f"put aside what the interrupted attempt of {interrupted} left "
+                f"({', '.join(dirty[:5])}) as stash {sha[:10]}; it will be redone"
+            )
+        elif dirty:
+            sha = repo.commit_user_changes("Work in progress before sdd run")
+            reporter.note(f"committed your uncommitted changes as {sha[:10]}")
+        repo.clear_worktrees(paths.worktrees_dir(root, plan.feature))  # a killed wave's
+        store = open_store(root, url)
+        held.append(store)
+        run_lock = store.lock_run(plan.feature)
+        if run_lock is not None:
+            held.append(run_lock)
+        run = store.latest_run(plan.feature)
+        remote = options.push or cfg.push or (run.remote if run else "")
+        catch_up(repo, store, plan.feature, remote)
+        if run is None or run.status == RunStatus.FINISHED or options.restart:
+            run = store.new_run(plan.feature, model.name, remote)
+        elif remote != run.remote:
+            store.set_run_remote(run.run_id, remote)
+        landed = task_commits(repo, plan.feature)
+        for gone in sorted(set(landed) - set(plan.tasks)):
+            reporter.note(f"{gone} landed as {landed[gone][:10]} but is no longer in tasks.md")
+        head = Head(landed, read_exact(plan.docs.tasks_path))
+        skipped = _apply_skips(store, plan, landed, options)
+    except BaseException:
+        for handle in reversed(held):
+            handle.close()
+        raise
+    used = [r for r in store.tasks(plan.feature).values() if r.run_id == run.run_id]
+    spent = Usage(
+        sum(r.input_tokens for r in used),
+        sum(r.output_tokens for r in used),
+        sum(r.cache_write_tokens for r in used),
+        sum(r.cache_read_tokens for r in used),
+    )
+    return RunContext(
+        plan=plan,
+        repo=repo,
+        model=model,
+        store=store,
+        run=run,
+        reporter=reporter,
+        head=head,
+        skipped=frozenset(skipped),
+        secrets=tuple(secret_values()),
+        approve_each=(options.approve or cfg.approve) == "each",
+        jobs=options.jobs or cfg.jobs,
+        remote=remote,
+        usage=UsageMeter(spent),
+        held=tuple(held),
+    )
+
+
+def _interrupted_task(root: Path, url: StoreUrl, feature: str, head: str) -> str | None:
+    """The task a crash interrupted, if its attempt started from the current HEAD."""
+    store = open_existing(root, url)
+    if store is None:
+        return None
+    try:
+        running = [r for r in store.tasks(feature).values() if r.status == TaskStatus.RUNNING]
+    finally:
+        store.close()
+    return next((r.task_id for r in running if r.base == head), None)
+
+
+def _apply_skips(store: Store, plan: Plan, landed: dict[str, str], options: RunOptions) -> set[str]:
+    """Record `--skip` choices; `--restart` forgets earlier ones."""
+    feature = plan.feature
+    records = store.tasks(feature)
+    for raw in options.skip:
+        task_id = _task_id(raw, plan)
+        if task_id in landed:
+            raise InputError(f"{task_id} has already landed; `sdd undo` reverts it")
+        record = records.get(task_id) or TaskRecord(feature, task_id)
+        record.status, record.message = TaskStatus.SKIPPED, "skipped by --skip"
+        store.save_task(record)
+        records[task_id] = record
+    skipped = {tid for tid, r in records.items() if r.status == TaskStatus.SKIPPED}
+    if options.restart and not options.skip:
+        for tid in skipped:
+            records[tid].status = TaskStatus.PENDING
+            store.save_task(records[tid])
+        return set()
+    return skipped
+
+
+def _task_id(raw: str, plan: Plan) -> str:
+    for tid in plan.tasks:
+        if tid.casefold() == raw.strip().casefold():
+            return tid
+    raise InputError(f"no task {raw} in tasks.md")

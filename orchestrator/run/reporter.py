@@ -1,0 +1,21 @@
+"""The seam through which a run tells people what it is doing; `views.progress` prints it."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from orchestrator.agent.model import Usage
+
+
+class Reporter(Protocol):
+    def note(self, text: str) -> None: ...
+
+    def task_started(self, task_id: str, description: str, agent: str, reason: str) -> None: ...
+
+    def turn(self, task_id: str, attempt: int, usage: Usage) -> None: ...
+
+    def attempt(self, task_id: str, attempt: int, outcome: str, detail: str = "") -> None: ...
+
+    def landed(self, task_id: str, sha: str, kind: str) -> None: ...
+
+    def failed(self, task_id: str, reason: str) -> None: ...

@@ -1,0 +1,172 @@
+"""Parallel waves: a wave's ready tasks work at once, up to `jobs` of them, each in a git
+worktree of its own, and land one by one in plan order on the moving branch.
+
+A pool keeps `jobs` tasks busy: when one ends, the finished prefix of the wave (in plan order)
+lands and the next task starts, from the new head. The branch only ever fast-forwards to a
+commit made and verified in a worktree, so the user's work tree is never half-merged and a
+kill -9 at any point leaves it clean. A task whose change no longer applies on the new head,
+or whose verification fails there, is not landed: the engine redoes it alone on the new head.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator import paths
+from orchestrator.git.repo import GitRepo
+from orchestrator.run.attempt import Start, Worked, judge_in, phase_end, start_at, verify_head, work
+from orchestrator.run.context import RunContext
+from orchestrator.run.landing import record_landed, stage_landing
+from orchestrator.run.workspace import Workspace
+from orchestrator.store.records import TaskKind, TaskStatus
+
+
+@dataclass(slots=True)
+class WaveOutcome:
+    landed: list[str] = field(default_factory=list)
+    redo: list[str] = field(default_factory=list)  # to run again alone, on the new head
+    failed: list[str] = field(default_factory=list)  # reasons, one per failed task
+    paused: str = ""  # budget or model trouble: the run pauses after the wave
+
+
+@dataclass(slots=True)
+class _Done:
+    """A worker's result: the verified change as a commit in its worktree (not yet landed)."""
+
+    task_id: str
+    ws: Workspace
+    start: Start
+    worked: Worked
+    sha: str  # the worktree's commit of the change; the base itself for a pure check
+
+
+def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
+    """Work on `batch`, land what verifies, and say what to redo, what failed and why."""
+    done = ctx.done_ids()
+    batch = [t for t in batch if t not in done]  # re-run after a crash: landed stays landed
+    out = WaveOutcome()
+    if not batch:
+        return out
+    head = ctx.repo.head()
+    if ctx.head.take_clean() != head:
+        ctx.repo.reset_to(head)
+    ctx.head.verification(lambda: verify_head(ctx, ctx.root))
+    home = paths.worktrees_dir(ctx.root, ctx.feature)
+    ctx.repo.clear_worktrees(home)
+    queue, settled = list(batch), 0
+    futures: dict[str, Future[_Done]] = {}
+    errors: list[BaseException] = []
+    try:
+        with ThreadPoolExecutor(ctx.jobs, thread_name_prefix="sdd-task") as pool:
+            try:
+                while settled < len(batch):
+                    busy = [f for f in futures.values() if not f.done()]
+                    while queue and len(busy) < ctx.jobs:
+                        busy.append(_start(ctx, pool, queue.pop(0), home, batch[settled:], futures))
+                    wait(busy, return_when=FIRST_COMPLETED)
+                    while settled < len(batch) and _finished(futures.get(batch[settled])):
+                        task_id = batch[settled]
+                        settled += 1
+                        try:
+                            _settle(ctx, futures[task_id].result(), out)
+                        except BaseException as exc:  # land the siblings first, then raise
+                            errors.append(exc)
+                        ctx.repo.remove_worktree(home / task_id)
+            except BaseException:  # a second Ctrl-C: workers stop before their next call
+                ctx.cancel.set()
+                raise
+    finally:
+        ctx.repo.clear_worktrees(home)
+    if errors:
+        raise errors[0]
+    return out
+
+
+def _finished(future: Future[_Done] | None) -> bool:
+    return future is not None and future.done()
+
+
+def _start(
+    ctx: RunContext,
+    pool: ThreadPoolExecutor,
+    task_id: str,
+    home: Path,
+    unlanded: list[str],
+    futures: dict[str, Future[_Done]],
+) -> Future[_Done]:
+    """Start a task from the current head, in a worktree made here, one at a time: `git
+    worktree add` reads the other worktrees' records."""
+    head = ctx.repo.head()
+    ws = _worktree(ctx, home / task_id, head)
+    start = start_at(ctx, ctx.plan.tasks[task_id], head, frozenset(unlanded))
+    futures[task_id] = pool.submit(_work_in_tree, ctx, task_id, ws, start)
+    return futures[task_id]
+
+
+def _worktree(ctx: RunContext, path: Path, base: str) -> Workspace:
+    """A detached worktree at `base`, linked to the ignored folders verification needs."""
+    ctx.repo.add_worktree(path, base)
+    prefix = ctx.root.resolve().relative_to(ctx.repo.root.resolve())
+    root = path / prefix
+    shared: list[str] = []
+    for name in ctx.plan.config.worktree_links:
+        top = (prefix / name).as_posix()
+        source = ctx.root / name
+        if source.exists() and not (root / name).exists() and ctx.repo.is_ignored(top):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).symlink_to(source.resolve(), target_is_directory=source.is_dir())
+            shared.append(top)
+    tasks_md = ctx.plan.docs.tasks_path.relative_to(ctx.root).as_posix()
+    return Workspace(root, GitRepo(path), tasks_md, tuple(shared))
+
+
+def _work_in_tree(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> _Done:
+    worked = work(ctx, task_id, ws, start)
+    sha = start.base
+    if worked.landed and worked.record.kind == TaskKind.CHANGE:
+        sha = ws.commit(f"sdd: verified change of {task_id}, not landed yet")
+    return _Done(task_id, ws, start, worked, sha)
+
+
+def _settle(ctx: RunContext, done: _Done, out: WaveOutcome) -> None:
+    worked = done.worked
+    if worked.landed:
+        reason = _land(ctx, done)
+        if reason:
+            record = worked.record
+            record.status, record.message = TaskStatus.PENDING, reason
+            ctx.store.save_task(record)
+            ctx.reporter.note(f"{done.task_id}: {reason}; it runs again alone on the new head")
+            out.redo.append(done.task_id)
+        else:
+            out.landed.append(done.task_id)
+    elif worked.paused:
+        out.paused = out.paused or worked.reason
+    else:
+        out.failed.append(worked.reason)
+
+
+def _land(ctx: RunContext, done: _Done) -> str:
+    """Land a verified change on the current head; the reason it cannot, or ''."""
+    task = ctx.plan.tasks[done.task_id]
+    ws, worked = done.ws, done.worked
+    head, base = ctx.repo.head(), done.start.base
+    ws.reset(head)
+    if done.sha != base and not ws.repo.apply_commit(done.sha):
+        return "its change no longer applies on the new head"
+    verdict, passing = worked.verdict, worked.passing
+    at_end = phase_end(ctx, task)
+    if head != base or at_end != done.start.phase_end:  # siblings landed since it started
+        red = ctx.head.verification(lambda: verify_head(ctx, ctx.root))  # of `head`
+        verdict, passing = judge_in(ctx, ws, task, ws.changed(head), at_end, red)
+        if not verdict.passed:
+            first = verdict.output.splitlines()[0] if verdict.output else "failed"
+            return f"verification failed on the new head ({first[:120]})"
+    assert verdict is not None
+    message, ticked = stage_landing(ctx, task, worked, verdict, ws.tasks_path)
+    sha = ws.commit(message, hooks=ctx.plan.config.commit_hooks)
+    ctx.repo.fast_forward(sha)
+    record_landed(ctx, worked.record, sha, ticked, passing)
+    return ""

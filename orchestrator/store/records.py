@@ -1,0 +1,98 @@
+"""The records sdd keeps beside the LangGraph checkpoints: one row per run, task and attempt.
+
+Graph state holds only a cursor; everything that grows with the number of tasks lives in these
+rows, so a checkpoint stays a few hundred bytes however large the feature is (a per-task dict
+in graph state grows the checkpoint file as O(N^2)). Statuses are StrEnums: stored as their
+text, compared like strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"  # an attempt is under way (or was, when sdd died)
+    AWAITING = "awaiting approval"  # verified, held by `--approve each`
+    REJECTED = "rejected"  # sent back by `sdd resume --reject`; runs again with the note
+    LANDED = "landed"
+    FAILED = "failed"  # out of attempts; `sdd resume` tries again
+    SKIPPED = "skipped"  # moved past by `sdd resume --skip`, left unticked
+
+
+class TaskKind(StrEnum):
+    NONE = ""  # not landed
+    CHANGE = "change"
+    CHECK = "check"  # landed with no change: a check whose verification passed
+    ALREADY_LANDED = "already-landed"  # committed before a crash, recorded on resume
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"  # verification failed
+    NO_CHANGE = "no-change"  # the agent changed nothing, and the task needs a change
+    LIMIT = "limit"  # the attempt's turn or output-token limit
+
+
+@dataclass(slots=True)
+class RunRecord:
+    run_id: str
+    feature: str
+    status: RunStatus
+    reason: str = ""
+    model: str = ""
+    started: float = 0.0
+    updated: float = 0.0
+    remote: str = ""  # the git remote each landed commit is pushed to ("" = none)
+
+    def __post_init__(self) -> None:
+        self.status = RunStatus(self.status)
+
+
+@dataclass(slots=True)
+class TaskRecord:
+    feature: str
+    task_id: str
+    run_id: str = ""
+    status: TaskStatus = TaskStatus.PENDING
+    agent: str = ""
+    route_reason: str = ""
+    kind: TaskKind = TaskKind.NONE
+    attempts: int = 0
+    commit_sha: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    seconds: float = 0.0
+    message: str = ""
+    updated: float = 0.0
+    base: str = ""  # HEAD when the task started: what an interrupted attempt is reset to
+
+    def __post_init__(self) -> None:
+        self.status, self.kind = TaskStatus(self.status), TaskKind(self.kind)
+
+
+@dataclass(slots=True)
+class AttemptRecord:
+    feature: str
+    task_id: str
+    attempt: int
+    run_id: str
+    outcome: Outcome
+    verify_output: str = ""
+    transcript: str = ""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(self.outcome)

@@ -1,0 +1,208 @@
+"""The records over a database: runs, tasks, attempts and a feature's expected-red tests.
+
+One class for both backends: SQL is written once with `?` marks and the tables come from
+`schema`, so SQLite and Postgres differ only in their `Backend` (connection, placeholders,
+the repository key, locking). Safe to share between the threads of a parallel wave: every
+statement and transaction holds the store's lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict
+from typing import Any, Protocol
+
+from orchestrator.store.records import (
+    AttemptRecord,
+    RunRecord,
+    RunStatus,
+    TaskRecord,
+)
+from orchestrator.store.schema import ATTEMPTS, RUNS, TASKS, Dialect, Table
+from orchestrator.store.url import StoreUrl
+
+Row = tuple[Any, ...]
+_EMPTY = "''"
+
+
+class Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+class Backend(Protocol):
+    """One database connection as the store needs it; `sqlite.py` and `postgres.py`."""
+
+    url: StoreUrl
+    dialect: Dialect
+    scope: tuple[str, ...]  # (repository key,) where rows carry one, else ()
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
+
+    def transaction(self) -> AbstractContextManager[None]: ...
+
+    def columns(self, table: str) -> set[str]: ...
+
+    def lock_run(self, feature: str) -> Closeable | None: ...
+
+    def close(self) -> None: ...
+
+
+class Store:
+    """sdd's records in one database, scoped to one repository."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._db, self.url = backend, backend.url
+        self._scope = backend.scope
+        self._lock = threading.RLock()
+        self._select = {t.name: self._select_list(t) for t in (RUNS, TASKS, ATTEMPTS)}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def thread_id(self, run: RunRecord) -> str:
+        """The checkpoint thread of a run; unique in whatever the checkpointer shares."""
+        return "/".join((*self._scope, run.feature, run.run_id)) if self._scope else run.run_id
+
+    def lock_run(self, feature: str) -> Closeable | None:
+        """A lock on the run of `feature` held until closed, for stores other machines share;
+        None for SQLite, whose one clone's `.sdd/locks/` file lock already holds."""
+        return self._db.lock_run(feature)
+
+    # runs ---------------------------------------------------------------------------------
+
+    def latest_run(self, feature: str) -> RunRecord | None:
+        rows = self._rows(
+            f"SELECT {self._select['sdd_runs']} FROM sdd_runs WHERE {self._where('feature')}"
+            f" ORDER BY started DESC, {self._db.dialect.newest} DESC LIMIT 1",
+            (*self._scope, feature),
+        )
+        return RunRecord(*rows[0]) if rows else None
+
+    def new_run(self, feature: str, model: str, remote: str = "") -> RunRecord:
+        now = time.time()
+        run = RunRecord(
+            uuid.uuid4().hex[:12], feature, RunStatus.RUNNING, "", model, now, now, remote
+        )
+        self._upsert(RUNS, asdict(run))
+        return run
+
+    def set_run_status(self, run_id: str, status: RunStatus, reason: str = "") -> None:
+        self._write(
+            "UPDATE sdd_runs SET status = ?, reason = ?, updated = ?"
+            f" WHERE {self._where('run_id')}",
+            (str(status), reason, time.time(), *self._scope, run_id),
+        )
+
+    def set_run_remote(self, run_id: str, remote: str) -> None:
+        """The git remote the run pushes to; a resume elsewhere fetches from it first."""
+        self._write(
+            f"UPDATE sdd_runs SET remote = ? WHERE {self._where('run_id')}",
+            (remote, *self._scope, run_id),
+        )
+
+    # tasks --------------------------------------------------------------------------------
+
+    def tasks(self, feature: str) -> dict[str, TaskRecord]:
+        rows = self._rows(
+            f"SELECT {self._select['sdd_tasks']} FROM sdd_tasks WHERE {self._where('feature')}",
+            (*self._scope, feature),
+        )
+        return {r[1]: TaskRecord(*r) for r in rows}
+
+    def task(self, feature: str, task_id: str) -> TaskRecord | None:
+        rows = self._rows(
+            f"SELECT {self._select['sdd_tasks']} FROM sdd_tasks"
+            f" WHERE {self._where('feature', 'task_id')}",
+            (*self._scope, feature, task_id),
+        )
+        return TaskRecord(*rows[0]) if rows else None
+
+    def save_task(self, record: TaskRecord) -> None:
+        record.updated = time.time()
+        self._upsert(TASKS, asdict(record))
+
+    # attempts -----------------------------------------------------------------------------
+
+    def add_attempt(self, record: AttemptRecord) -> None:
+        self._upsert(ATTEMPTS, asdict(record))
+
+    def attempts(self, feature: str, task_id: str) -> list[AttemptRecord]:
+        rows = self._rows(
+            f"SELECT {self._select['sdd_attempts']} FROM sdd_attempts"
+            f" WHERE {self._where('feature', 'task_id')} ORDER BY attempt",
+            (*self._scope, feature, task_id),
+        )
+        return [AttemptRecord(*r) for r in rows]
+
+    # expected-red tests (TDD) -------------------------------------------------------------
+
+    def expected_red(self, feature: str) -> dict[str, str]:
+        rows = self._rows(
+            f"SELECT test_id, task_id FROM sdd_expected_red WHERE {self._where('feature')}",
+            (*self._scope, feature),
+        )
+        return {str(test): str(task) for test, task in rows}
+
+    def set_expected_red(self, feature: str, tests: dict[str, str]) -> None:
+        """Replace the set: tests that went green leave it, new red tests of a test task join."""
+        cols = ", ".join((*(("repo",) if self._scope else ()), "feature", "test_id", "task_id"))
+        marks = ", ".join("?" for _ in cols.split(", "))
+        with self._tx():
+            self._exec(
+                f"DELETE FROM sdd_expected_red WHERE {self._where('feature')}",
+                (*self._scope, feature),
+            )
+            for test, task in sorted(tests.items()):
+                self._exec(
+                    f"INSERT INTO sdd_expected_red ({cols}) VALUES ({marks})",
+                    (*self._scope, feature, test, task),
+                )
+
+    # plumbing -----------------------------------------------------------------------------
+
+    def _select_list(self, table: Table) -> str:
+        """Every field of the record; a column an older read-only file lacks reads as its
+        default, so inspecting an old run never fails."""
+        present = self._db.columns(table.name)
+        return ", ".join(
+            c.name if c.name in present else f"{c.default or _EMPTY} AS {c.name}"
+            for c in table.columns
+        )
+
+    def _where(self, *cols: str) -> str:
+        """`repo = ? AND feature = ? ...`: the key columns, the repository's first if any."""
+        return " AND ".join(f"{c} = ?" for c in (*(("repo",) if self._scope else ()), *cols))
+
+    def _upsert(self, table: Table, values: dict[str, object]) -> None:
+        """Insert, or replace the row with the same key (SQLite and Postgres spell it alike)."""
+        values = {k: str(v) if isinstance(v, str) else v for k, v in values.items()}
+        scoped = {"repo": self._scope[0]} | values if self._scope else values
+        key = self._db.dialect.key(table)
+        sets = ", ".join(f"{c} = excluded.{c}" for c in scoped if c not in key)
+        self._write(
+            f"INSERT INTO {table.name} ({', '.join(scoped)})"
+            f" VALUES ({', '.join('?' for _ in scoped)})"
+            f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}",
+            tuple(scoped.values()),
+        )
+
+    def _write(self, sql: str, params: Sequence[object]) -> None:
+        with self._tx():
+            self._exec(sql, params)
+
+    def _rows(self, sql: str, params: Sequence[object]) -> list[Row]:
+        with self._lock:
+            return self._db.execute(sql, params)
+
+    def _exec(self, sql: str, params: Sequence[object]) -> list[Row]:
+        return self._db.execute(sql, params)
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        with self._lock, self._db.transaction():
+            yield

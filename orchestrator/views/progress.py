@@ -1,0 +1,49 @@
+"""Live progress of a run, printed as lines so it reads the same in a terminal, a pipe or CI."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+
+from orchestrator.agent.model import Usage
+
+
+class Reporter:
+    """The one place a run prints (`run.reporter.Reporter`); tests pass a Console that records."""
+
+    def __init__(self, console: Console | None = None, quiet: bool = False) -> None:
+        self.console = console or Console(highlight=False)
+        self.quiet = quiet
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            self.console.print(f"[dim]{escape(text)}[/dim]")
+
+    def task_started(self, task_id: str, description: str, agent: str, reason: str) -> None:
+        if not self.quiet:
+            self.console.print(
+                f"[bold]{task_id}[/bold] {escape(description[:80])} "
+                f"[cyan]→ {escape(agent)}[/cyan] [dim]({escape(reason)})[/dim]"
+            )
+
+    def turn(self, task_id: str, attempt: int, usage: Usage) -> None:
+        if not self.quiet:
+            self.console.print(
+                f"  [dim]{task_id} attempt {attempt}: +{usage.input_tokens} in "
+                f"+{usage.output_tokens} out ({usage.cache_read_tokens} cached)[/dim]"
+            )
+
+    def attempt(self, task_id: str, attempt: int, outcome: str, detail: str = "") -> None:
+        if self.quiet:
+            return
+        colour = {"passed": "green", "check": "green"}.get(outcome, "yellow")
+        extra = f": {escape(detail)}" if detail else ""
+        self.console.print(f"  {task_id} attempt {attempt} [{colour}]{outcome}[/{colour}]{extra}")
+
+    def landed(self, task_id: str, sha: str, kind: str) -> None:
+        if not self.quiet:
+            label = " (check: no change needed)" if kind == "check" else ""
+            self.console.print(f"  [green]✓ {task_id} landed as {sha[:10]}{label}[/green]")
+
+    def failed(self, task_id: str, reason: str) -> None:
+        self.console.print(f"  [red]✗ {task_id}: {escape(reason)}[/red]")

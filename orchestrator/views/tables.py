@@ -1,0 +1,185 @@
+"""What the inspection commands show, as plain data first (for --json) and tables second."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from orchestrator.config.model import Price
+    from orchestrator.plan.build import Plan
+    from orchestrator.store.records import RunRecord, TaskRecord
+
+
+def plan_data(plan: Plan) -> dict[str, Any]:
+    """`sdd plan --json`: depends_on holds every direct predecessor, explicit and derived."""
+    graph = plan.graph
+    phases = plan.tasklist.phases
+    tasks = []
+    for t in plan.tasklist.tasks:
+        ph = phases[t.phase]
+        r = plan.routes[t.id]
+        tasks.append(
+            {
+                "id": t.id,
+                "description": t.description,
+                "done": t.done,
+                "parallel": t.parallel,
+                "story": t.story,
+                "phase": {"index": ph.index, "number": ph.number, "title": ph.title},
+                "files": list(t.files),
+                "depends_on": list(graph.deps(t.id)),
+                "agent": r.agent,
+                "route_reason": r.reason,
+                "line": t.line,
+            }
+        )
+    done = {t.id for t in plan.tasklist.tasks if t.done}
+    return {
+        "feature": plan.docs.name,
+        "tasks": tasks,
+        "waves": graph.waves(done),
+        "warnings": list(plan.tasklist.warnings),
+    }
+
+
+def plan_table(data: dict[str, Any]) -> Table:
+    table = Table(
+        title=f"{data['feature']}: {len(data['tasks'])} tasks, {len(data['waves'])} waves"
+    )
+    for col in ("wave", "task", "description", "depends on", "agent (why)"):
+        table.add_column(col, overflow="fold")
+    wave_of = {tid: i + 1 for i, wave in enumerate(data["waves"]) for tid in wave}
+    for t in data["tasks"]:
+        deps = ", ".join(t["depends_on"][:6]) + (" …" if len(t["depends_on"]) > 6 else "")
+        flags = " [P]" if t["parallel"] else ""
+        table.add_row(
+            "✓" if t["done"] else str(wave_of.get(t["id"], "")),
+            t["id"] + flags,
+            escape(t["description"][:90]),
+            deps,
+            f"{t['agent']} [dim]({escape(t['route_reason'])})[/dim]",
+        )
+    return table
+
+
+def saving_usd(cache_read_tokens: int, price: Price | None) -> float:
+    """What reading these tokens from the prompt cache saved over sending them as input."""
+    if price is None:
+        return 0.0
+    read = price.cache_read if price.cache_read is not None else 0.1 * price.input
+    return round(cache_read_tokens * (price.input - read) / 1_000_000, 8)
+
+
+def _saved(rows: list[dict[str, Any]]) -> str:
+    cached = sum(r["cache_read_tokens"] for r in rows)
+    return f"{cached} tokens read from cache, ${sum(r['saving_usd'] for r in rows):.4f} saved"
+
+
+def log_data(
+    records: dict[str, TaskRecord], order: list[str], price: Price | None = None
+) -> list[dict[str, Any]]:
+    """`sdd log --json`: one entry per landed task, in task order; `price` is the run model's."""
+    rank = {tid: i for i, tid in enumerate(order)}
+    landed = [r for r in records.values() if r.status == "landed"]
+    landed.sort(key=lambda r: rank.get(r.task_id, len(rank)))
+    return [
+        {
+            "task": r.task_id,
+            "commit": r.commit_sha,
+            "agent": r.agent,
+            "attempts": r.attempts,
+            "input_tokens": r.input_tokens,
+            "output_tokens": r.output_tokens,
+            "cache_read_tokens": r.cache_read_tokens,
+            "saving_usd": saving_usd(r.cache_read_tokens, price),
+            "seconds": r.seconds,
+            "kind": r.kind,
+        }
+        for r in landed
+    ]
+
+
+def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"{feature}: {len(rows)} landed", caption=_saved(rows) if rows else None)
+    cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $", "seconds")
+    for col in cols:
+        table.add_column(col)
+    for r in rows:
+        kind = " [dim](check)[/dim]" if r["kind"] == "check" else ""
+        table.add_row(
+            r["task"] + kind,
+            r["commit"][:10],
+            r["agent"],
+            str(r["attempts"]),
+            f"{r['input_tokens']}/{r['output_tokens']} ({r['cache_read_tokens']})",
+            f"{r.get('saving_usd', 0.0):.4f}",
+            f"{r['seconds']:.1f}",
+        )
+    return table
+
+
+def status_data(
+    feature: str,
+    run: RunRecord | None,
+    records: dict[str, TaskRecord],
+    order: list[str],
+    done: set[str],
+    price: Price | None = None,
+) -> dict[str, Any]:
+    """`sdd status --json`; `price` is the run model's, for the cache saving estimate."""
+    tasks = []
+    for tid in order:
+        r = records.get(tid)
+        state = r.status if r else ("landed" if tid in done else "pending")
+        if tid in done and state != "landed":
+            state = "landed"
+        tasks.append(
+            {
+                "task": tid,
+                "state": state,
+                "agent": r.agent if r else "",
+                "attempts": r.attempts if r else 0,
+                "commit": r.commit_sha if r else "",
+                "input_tokens": r.input_tokens if r else 0,
+                "output_tokens": r.output_tokens if r else 0,
+                "cache_read_tokens": r.cache_read_tokens if r else 0,
+                "saving_usd": saving_usd(r.cache_read_tokens, price) if r else 0.0,
+                "seconds": r.seconds if r else 0.0,
+            }
+        )
+    return {
+        "feature": feature,
+        "run": None
+        if run is None
+        else {"id": run.run_id, "status": run.status, "reason": run.reason, "model": run.model},
+        "tasks": tasks,
+    }
+
+
+def status_table(data: dict[str, Any]) -> Table:
+    run = data["run"]
+    head = "no run yet" if run is None else f"run {run['id']}: {run['status']}"
+    if run and run["reason"]:
+        head += f" ({run['reason']})"
+    used = [t for t in data["tasks"] if t["attempts"]]
+    caption = _saved(used) if used else None
+    table = Table(title=f"{data['feature']}: {escape(head)}", caption=caption)
+    for col in ("task", "state", "agent", "attempts", "commit", "tokens in/out (cached)"):
+        table.add_column(col)
+    colours = {"landed": "green", "failed": "red", "running": "yellow"}
+    for t in data["tasks"]:
+        c = colours.get(t["state"], "white")
+        table.add_row(
+            t["task"],
+            f"[{c}]{t['state']}[/{c}]",
+            t["agent"],
+            str(t["attempts"] or ""),
+            t["commit"][:10],
+            f"{t['input_tokens']}/{t['output_tokens']} ({t['cache_read_tokens']})"
+            if t["attempts"]
+            else "",
+        )
+    return table
