@@ -1,4 +1,4 @@
-"""Prompt-cache share of the demo feature's run, measured on the wire (issue 6, token economy).
+"""Prompt-cache share of the demo feature's run, measured on the wire.
 
     .venv/bin/python bench/bench_cache.py            # the 10-task demo, goal >= 85 %
     .venv/bin/python bench/bench_cache.py --requests # and one line per request

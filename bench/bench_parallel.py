@@ -1,8 +1,8 @@
 """Parallel speed-up of `sdd run --jobs N` over `--jobs 1`, in one run of this script.
 
 8 independent `[P]` tasks, a scripted model with 0.5 s latency per turn and 3 turns per task
-(two tool turns and a closing one), and a no-op verify command (`true`), as the issue's
-benchmark asks. `--verify pytest` swaps in a real `python -m pytest -q` on a one-test suite,
+(two tool turns and a closing one), and a no-op verify command (`true`), so the figure is
+sdd's own parallelism. `--verify pytest` swaps in a real `python -m pytest -q` on a one-test suite,
 so each task pays what a small project's verification costs, in its worktree and again on the
 new head. Each `--jobs` value runs on a fresh repository built the same way.
 

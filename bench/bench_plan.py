@@ -113,7 +113,8 @@ def whole_process(root: Path, pycache: Path | None, repeat: int = 15) -> dict[st
         "import cli, run, views, markdown_it": [
             str(PYTHON),
             "-c",
-            "import orchestrator.cli.app, orchestrator.run.opening, orchestrator.views.tables, markdown_it",
+            "import orchestrator.cli.app, orchestrator.run.opening, orchestrator.views.tables,"
+            " markdown_it",
         ],
         "sdd plan 001 --json (1,000 tasks)": plan,
     }

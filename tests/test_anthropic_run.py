@@ -35,6 +35,8 @@ from orchestrator.run.driver import run_session
 from orchestrator.run.opening import open_run
 from orchestrator.views.progress import Reporter
 
+pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
+
 SENTINEL = "sk-ant-SENTINEL-1234567890abcdef"
 MODEL = "claude-sonnet-5-5"
 FEATURE = "001-calc"

@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
+
 SDD = [sys.executable, "-m", "orchestrator.cli"]
 PAST = 1_600_000_000  # mtimes before any index write: no racily-clean entries for git to redo
 WORKERS = 4

@@ -1,4 +1,4 @@
-"""Prompt caching, measured on the requests the real SDK sends (issue 6, token economy).
+"""Prompt caching, measured on the requests the real SDK sends.
 
 A small run goes through AnthropicModel and the SDK to the loopback Messages API; the recorded
 request bodies must keep the cache-prefix property (tools and system byte-identical across

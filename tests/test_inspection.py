@@ -110,6 +110,7 @@ def tasks_md(root: Path) -> bytes:
 # ---------------------------------------------------------------- diff
 
 
+@pytest.mark.slow
 def test_diff_is_the_task_commit_patch_or_stat(landed: Path) -> None:
     feature_dir = landed / "specs" / FEATURE
     patch = task_diff(landed, feature_dir, "t002", stat=False, color=False)
@@ -146,6 +147,7 @@ def test_task_ids_are_matched_loosely_and_misses_list_nearby_ids(
             plan.find_task(query)
 
 
+@pytest.mark.slow
 def test_unknown_task_on_the_command_line_is_one_line(landed: Path) -> None:
     refused(sdd(landed, "diff", FEATURE, "T099"), "no task T099", "nearby: T001, T002, T003")
 
@@ -153,6 +155,7 @@ def test_unknown_task_on_the_command_line_is_one_line(landed: Path) -> None:
 # ---------------------------------------------------------------- show
 
 
+@pytest.mark.slow
 def test_show_renders_every_attempt_with_tools_and_verification(landed: Path) -> None:
     task_id, attempts = read_attempts(landed, landed / "specs" / FEATURE, "t001")
     assert task_id == "T001" and [n for n, _ in attempts] == [1, 2]
@@ -183,6 +186,7 @@ def test_clip_keeps_head_and_tail_and_says_what_it_cut(text: str, keep: int, exp
     assert clip(text, keep, width=10) == expected
 
 
+@pytest.mark.slow
 def test_show_json_is_the_events_as_json_lines(landed: Path) -> None:
     done = sdd(landed, "show", FEATURE, "T001", "--json")
     assert done.returncode == 0, done.stderr
@@ -194,6 +198,7 @@ def test_show_json_is_the_events_as_json_lines(landed: Path) -> None:
     assert verify["passed"] is False and "test_base" in verify["output"]
 
 
+@pytest.mark.slow
 def test_show_without_transcript_or_attempt_is_refused(proj: Path) -> None:
     with pytest.raises(InputError, match=r"T001 has no attempt 7 \(attempts: 1, 2\)"):
         read_attempts(proj, proj / "specs" / FEATURE, "T001", 7)
@@ -204,6 +209,7 @@ def test_show_without_transcript_or_attempt_is_refused(proj: Path) -> None:
 # ---------------------------------------------------------------- undo
 
 
+@pytest.mark.slow
 def test_undo_reverts_the_change_and_unticks_only_that_task(proj: Path) -> None:
     before, ticked = head(proj), tasks_md(proj)
     done = sdd(proj, "undo", FEATURE, "t002")
@@ -227,6 +233,7 @@ def test_undo_reverts_the_change_and_unticks_only_that_task(proj: Path) -> None:
     refused(sdd(proj, "undo", FEATURE, "T002"), "T002 has not landed")
 
 
+@pytest.mark.slow
 def test_undo_refuses_when_a_later_task_touched_the_files_unless_forced(proj: Path) -> None:
     before = head(proj)
     refused(sdd(proj, "undo", FEATURE, "T001"), "T003", "calc/settings.py", "--force")
@@ -239,6 +246,7 @@ def test_undo_refuses_when_a_later_task_touched_the_files_unless_forced(proj: Pa
     assert set(landed_ids(proj)) == {"T002", "T003"}
 
 
+@pytest.mark.slow
 def test_undo_that_conflicts_is_aborted_leaving_the_tree_clean(proj: Path) -> None:
     (proj / "calc" / "sub.py").write_text(SUB + "\n\ndef neg(a):\n    return -a\n")
     git(proj, "commit", "-q", "-am", "my own change to sub.py")
@@ -250,6 +258,7 @@ def test_undo_that_conflicts_is_aborted_leaving_the_tree_clean(proj: Path) -> No
     assert store(proj).task(FEATURE, "T002").status == "landed"  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_undo_refuses_a_dirty_tree_and_a_task_that_never_landed(proj: Path) -> None:
     (proj / "notes.txt").write_text("mine")
     refused(sdd(proj, "undo", FEATURE, "T002"), "uncommitted", "notes.txt")
@@ -259,6 +268,7 @@ def test_undo_refuses_a_dirty_tree_and_a_task_that_never_landed(proj: Path) -> N
         undo_task(fresh, fresh / "specs" / FEATURE, "T001")
 
 
+@pytest.mark.slow
 def test_undo_waits_for_no_run_holding_the_feature_lock(proj: Path) -> None:
     lock = take_lock(proj, FEATURE)
     try:
@@ -268,6 +278,7 @@ def test_undo_waits_for_no_run_holding_the_feature_lock(proj: Path) -> None:
     assert "T002" in landed_ids(proj)
 
 
+@pytest.mark.slow
 def test_rewritten_history_finds_the_commit_by_trailer_or_says_it_is_gone(proj: Path) -> None:
     git(proj, "commit", "-q", "--amend", "--no-edit", "--date=2001-01-01T00:00:00")  # T003 is HEAD
     recorded = store(proj).task(FEATURE, "T003").commit_sha  # type: ignore[union-attr]

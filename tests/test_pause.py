@@ -17,6 +17,8 @@ from support.messages_server import (
 )
 from test_run_e2e import GOOD, git, make_project, run, store, subjects, write_script
 
+pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
+
 
 def config(root: Path, data: dict) -> None:
     (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump(data))

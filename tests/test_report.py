@@ -40,6 +40,8 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
 )
 
+pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
+
 
 class Page(HTMLParser):
     """The parts of the page the checks need: elements by id, scripts, external references."""
@@ -184,7 +186,6 @@ def chromium(*args: str) -> subprocess.CompletedProcess[bytes]:
         )
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(
     not (shutil.which("chromium") or shutil.which("chromium-browser")),
     reason="Chromium is not installed (.ci/run installs Debian's chromium)",

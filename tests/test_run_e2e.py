@@ -21,6 +21,8 @@ from orchestrator.run.opening import open_run
 from orchestrator.store.store import Store
 from orchestrator.views.progress import Reporter
 
+pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
+
 TASKS = """# Tasks: calc
 
 ## Phase 1: Setup

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 from support.faults import FAULT_KINDS, MALFORMED, TOOL_FAULTS, FaultInjector
 from support.messages_server import (
@@ -36,6 +37,8 @@ from orchestrator.run.context import RunOptions
 from orchestrator.run.driver import run_session
 from orchestrator.run.opening import open_run
 from orchestrator.views.progress import Reporter
+
+pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
 
 FEATURE = "001-calc"
 MODEL = "claude-sonnet-5-5"

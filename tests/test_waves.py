@@ -24,6 +24,8 @@ from orchestrator.run.driver import run_session
 from orchestrator.run.opening import open_run
 from orchestrator.views.progress import Reporter
 
+pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
+
 FEATURE = "001-calc"
 
 
@@ -274,7 +276,6 @@ def procs(tmp_path: Path) -> Iterator[Procs]:
     p.close()
 
 
-@pytest.mark.slow
 def test_kill_9_mid_wave_then_resume_lands_each_task_once(tmp_path: Path, procs: Procs) -> None:
     ids = [f"T00{k}" for k in range(2, 6)]
     tasks = tasks_md(*[f"{t} [P] Create out/{t}.txt" for t in ids])
@@ -331,7 +332,6 @@ def wave_project(tmp_path: Path, hold: int) -> tuple[Path, Path, Path]:
     return root, log, script
 
 
-@pytest.mark.slow
 def test_ctrl_c_once_mid_wave_lands_the_wave_then_pauses(tmp_path: Path, procs: Procs) -> None:
     root, log, script = wave_project(tmp_path, hold=3)
     proc = procs.sdd(root, "run", "001", "--jobs", "3", "--model", f"scripted:{script}")
@@ -347,7 +347,6 @@ def test_ctrl_c_once_mid_wave_lands_the_wave_then_pauses(tmp_path: Path, procs: 
     assert landed(root) == Counter({f"T00{k}": 1 for k in range(1, 6)})
 
 
-@pytest.mark.slow
 def test_ctrl_c_twice_mid_wave_abandons_it_cleanly(tmp_path: Path, procs: Procs) -> None:
     root, log, script = wave_project(tmp_path, hold=99)  # held until the barrier gives up
     proc = procs.sdd(root, "run", "001", "--jobs", "3", "--model", f"scripted:{script}")

@@ -1,7 +1,7 @@
 """How much of each recorded Messages API request a prompt cache would have served.
 
-A measurement over request bodies as the loopback server records them (issue 6, "token
-economy"), so the figure follows from what sdd really sends, not from what the code intends.
+A measurement over request bodies as the loopback server records them, so the figure follows
+from what sdd really sends, not from what the code intends.
 
 The model of the API's prompt cache implemented here:
 
