@@ -10,11 +10,12 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import git
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from orchestrator.errors import GitStateError
+
+if TYPE_CHECKING:
+    import git
 
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0"}  # a remote asking for a password fails, never hangs
 
@@ -23,8 +24,11 @@ class Git:
     """git commands in the repository holding `root` (found by walking up)."""
 
     def __init__(self, root: Path) -> None:
+        import git  # GitPython, when a repository is opened: `sdd plan` never needs it
+
+        self._not_found: type[Exception] = git.GitCommandNotFound
         try:
-            self._repo = git.Repo(root, search_parent_directories=True)
+            self._repo: git.Repo = git.Repo(root, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             raise GitStateError(f"not a git repository: {root}") from None
         top = self._repo.working_tree_dir
@@ -54,7 +58,7 @@ class Git:
                 strip_newline_in_stdout=False,
                 env=dict(env) if env else None,
             )
-        except git.GitCommandNotFound:
+        except self._not_found:
             raise GitStateError("git is not installed or not on PATH") from None
         code, out, err = result  # with_extended_output: (status, stdout bytes, stderr text)
         text = out.decode("utf-8", "replace") if isinstance(out, bytes) else str(out or "")
