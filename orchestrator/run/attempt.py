@@ -16,10 +16,10 @@ from pathlib import Path
 from orchestrator import paths
 from orchestrator.agent import prompt
 from orchestrator.agent.budget import Meter
-from orchestrator.agent.loop import AttemptReport, Limits, LoopResult, run_task_loop
+from orchestrator.agent.engine import Job
+from orchestrator.agent.loop import AttemptReport, Limits, LoopResult
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models import resolve_model_id
-from orchestrator.agent.tools.toolbox import Toolbox
 from orchestrator.agent.transcript import Transcript
 from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
 from orchestrator.run.context import RunContext
@@ -211,16 +211,7 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
     record.status, record.base = TaskStatus.RUNNING, base
     ctx.store.save_task(record)
     ctx.reporter.task_started(task_id, task.description, agent.name, route.reason)
-    toolbox = Toolbox(
-        ws.root,
-        allowed=agent.tools,
-        bash_timeout=cfg.limits.bash_timeout,
-        bash_allow=[*cfg.bash.allow, *agent.bash_rules],
-        bash_deny=cfg.bash.deny,
-        allow_env_files=cfg.allow_env_files,
-        env=agent_env(),
-    )
-    model_id = resolve_model_id(agent.model, ctx.model.name)
+    model_id = resolve_model_id(agent.model, ctx.engine.model)
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
     meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
@@ -231,18 +222,23 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
         message += f"\n\nA reviewer rejected your previous change for this task: {rejected}"
     started = time.monotonic()
     limits = cfg.limits
+    job = Job(
+        task_id=task.id,
+        root=ws.root,
+        model_id=model_id,
+        system=ctx.system_for(agent),
+        first_message=message,
+        limits=Limits(limits.attempts, limits.turns, limits.output_tokens, limits.max_tokens),
+        check_task=policy.is_check_task(task),
+        tools=None if agent.tools is None else tuple(agent.tools),
+        bash_allow=(*cfg.bash.allow, *agent.bash_rules),
+        bash_deny=tuple(cfg.bash.deny),
+        bash_timeout=limits.bash_timeout,
+        allow_env_files=cfg.allow_env_files,
+        env=agent_env(),
+    )
     try:
-        result = run_task_loop(
-            model=ctx.model,
-            model_id=model_id,
-            system=ctx.system_for(agent),
-            toolbox=toolbox,
-            task_id=task.id,
-            first_message=message,
-            limits=Limits(limits.attempts, limits.turns, limits.output_tokens, limits.max_tokens),
-            check_task=policy.is_check_task(task),
-            hooks=hooks,
-        )
+        result = ctx.engine.run_task(job, hooks)
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
         ws.reset(base)
         hooks.keep_usage()
