@@ -310,6 +310,22 @@ def test_turn_limit_ends_the_attempt_and_the_next_resumes_it(tmp_path: Path, env
     assert (root / "calc" / "add.py").read_text() == ADD
 
 
+def test_the_output_token_limit_stops_before_the_next_call(tmp_path: Path, env: Any) -> None:
+    # each call reports 40+ output tokens: the second call of an attempt reaches 60
+    root = project(tmp_path, "limits:\n  output_tokens: 60\n", TASKS.split("- [ ] T002")[0])
+    wrote = [write("calc/add.py", ADD)]
+    agent = ScriptedAgent({"T001": [wrote, wrote, wrote, [text_block("Added add().")]]})
+    with MessagesServer(handler=agent) as server:
+        env(server)
+        assert run_in_process(root) == ("finished", "")
+    outcomes = [a.outcome for a in records(root)["attempts"]["T001"]]
+    assert outcomes == ["limit", "passed"]
+    ran, stopped = tool_events(root, "T001", 1)  # the second call's tool did not run
+    assert not ran["is_error"]
+    assert stopped["is_error"] and "reached its output-token limit" in stopped["result"]
+    assert len(server.requests) == 4 and (root / "calc" / "add.py").read_text() == ADD
+
+
 # ---------------------------------------------------------------- sdd's rules hold
 
 

@@ -2,9 +2,9 @@
 
 The first attempt starts the session with the task message; verification feedback resumes
 the same session by its id, so Claude Code repairs its own change with everything it saw
-before. Each attempt is one CLI process. sdd meters every API call as it streams by: budgets
-and Ctrl-C are checked before the next call, an attempt's output-token limit interrupts it,
-and its turn limit is Claude Code's `max_turns`.
+before. Each attempt is one CLI process. sdd meters every API call as it streams by: budgets,
+Ctrl-C and the attempt's output-token limit are checked before the next call (and stop the
+session there), and its turn limit is Claude Code's `max_turns`.
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ def open_engine(
 
 
 class ClaudeCodeEngine:
+    """Runs a task's attempts as Claude Code sessions; checked and built by `open_engine`."""
+
     name = "claude-code"
 
     def __init__(
