@@ -1,6 +1,6 @@
 """The `sdd` command line: thin commands that parse arguments, call one library function and
 render its result (`app` holds what they share, `running` plan/agents/run/resume/demo,
-`inspecting` status/log/diff/show/report/undo/retry, `demo` the example project). Heavy
+`inspecting` status/log/diff/show/report/audit/undo/retry, `demo` the example project). Heavy
 modules are imported inside the commands that need them, so `sdd plan` starts fast."""
 
 from __future__ import annotations
