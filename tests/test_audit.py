@@ -1,4 +1,5 @@
-"""`sdd audit`: ticks in tasks.md without sdd's verification are found, through real runs."""
+"""`sdd audit`: ticks in tasks.md without sdd's verification are found: the pure rows, and a
+real run beside a tick made by another tool."""
 
 from __future__ import annotations
 
@@ -19,7 +20,45 @@ from test_verification_runs import (
     write,
 )
 
-pytestmark = pytest.mark.slow  # whole runs through real subprocesses
+from orchestrator.run.audit import Audit, audit_rows
+from orchestrator.speckit.tasks import parse_tasks
+from orchestrator.store.records import AttemptRecord, Outcome, TaskRecord, TaskStatus
+from orchestrator.views.audit import audit_verdict
+
+THREE = """# Tasks
+
+## Phase 1: Core
+
+- [X] T001 Add a in app/a.py
+- [X] T002 Add b in app/b.py
+- [X] T003 Add c in app/c.py
+"""
+
+
+def test_a_tick_is_verified_only_with_a_landed_commit_and_a_passing_record() -> None:
+    ticked = parse_tasks(THREE).tasks
+    landed = {tid: TaskRecord("f", tid, status=TaskStatus.LANDED) for tid in ("T001", "T002")}
+    attempts = {
+        "T001": [
+            AttemptRecord("f", "T001", 1, "r", Outcome.FAILED),
+            AttemptRecord("f", "T001", 2, "r", Outcome.PASSED),
+        ],
+        "T002": [AttemptRecord("f", "T002", 1, "r", Outcome.FAILED)],
+    }
+    commits = {"T001": "a" * 40, "T002": "b" * 40}  # T003: ticked by another tool
+    rows = audit_rows(ticked, commits, landed, attempts)
+    assert [(r.task, r.verified, r.reason) for r in rows] == [
+        ("T001", True, "verified on attempt 2"),
+        ("T002", False, "landed, but no record of a verification that passed"),
+        ("T003", False, "ticked without an sdd commit"),
+    ]
+    verdict = audit_verdict(Audit("f", rows), ran_tests=False)
+    assert verdict == (
+        "2 ticked without sdd's verification: T002, T003; "
+        "--verify runs the suite and shows what their tests say"
+    )
+    assert not Audit("f", rows).ok and Audit("f", rows[:1]).ok
+
 
 AUDIT = """# Tasks: calc
 
@@ -30,6 +69,7 @@ AUDIT = """# Tasks: calc
 """
 
 
+@pytest.mark.slow  # whole runs through real subprocesses
 def test_audit_lists_ticks_without_sdds_verification_and_exits_1(
     tmp_path: Path, wheels: Path
 ) -> None:
