@@ -85,6 +85,16 @@ def test_a_tdd_task_may_not_break_tests_it_did_not_write() -> None:
     assert head == "FAILED: regression: passed before and fails now: tests/test_old.py::test_kept"
 
 
+def test_a_tdd_task_may_not_turn_a_passing_test_red_even_in_a_file_it_names() -> None:
+    old = "tests/test_books.py::test_list"
+    now = ran("tests/test_books.py::test_create", old)
+    passed, head, _ = decide(
+        now, ran(passed=(old,)), changed=("tests/test_books.py",), test_task=True
+    )
+    assert not passed
+    assert head == f"FAILED: regression: passed before and fails now: {old}"
+
+
 def test_an_implementation_task_may_not_leave_new_red_tests_even_in_files_it_wrote() -> None:
     now = ran("tests/test_books.py::test_create")
     assert not decide(now, ran(), changed=("tests/test_books.py",), test_task=False)[0]

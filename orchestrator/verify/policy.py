@@ -126,9 +126,9 @@ def judge(
     fails: list[str] = []
     for test in sorted(failing_now - base.failing):
         file = test_file_of(test)
-        if file in red:
+        if file in red and test not in base.passed:
             continue
-        if test_task and file in changed_tests:
+        if test_task and file in changed_tests and test not in base.passed:
             red[file] = task_id
             if file not in new_expected:
                 new_expected.append(file)
