@@ -387,6 +387,20 @@ def snap_of(collected: int) -> Snapshot:
             (False, "nobody ran `npm run lint`, which the task names, to exit 0"),
         ),
         (
+            "Run the tests",
+            (),
+            (),
+            Snapshot([CommandResult("go test ./...", 0, "ok")]),
+            (True, "verification ran `go test ./...` (exit 0)"),
+        ),
+        (
+            "Run the tests",
+            (),
+            (),
+            Snapshot([CommandResult("go test ./...", 1, "FAIL")]),
+            (False, "no test ran, and the task names no command that was run"),
+        ),
+        (
             "Run `pytest -q` and confirm",
             (),
             (),

@@ -3,8 +3,9 @@
 "Run the quickstart validation" with no quickstart, and no command run, is not done: a task
 lands as a check only with evidence, which is stored with it and shown by `sdd log`/`show`.
 Evidence is one of: a command the task names (in backticks) that the agent ran and that
-exited 0, or that verification ran; else at least one test that verification ran. A task
-naming a file that does not exist has nothing to check, whatever else ran.
+exited 0, or that verification ran; else at least one test that verification ran (or, for a
+suite without a per-test report, such as `go test`, its passing run). A task naming a file
+that does not exist has nothing to check, whatever else ran.
 """
 
 from __future__ import annotations
@@ -60,4 +61,7 @@ def check_evidence(
         return Evidence(False, f"nobody ran {listed}, which the task names, to exit 0")
     if now.collected:
         return Evidence(True, f"verification ran {now.collected} tests: {now.summary()}")
+    suites = [r.command for r in now.results if not r.structured and r.exit_code == 0]
+    if suites:  # go test, cargo test, npm test: no per-test report, but they ran and passed
+        return Evidence(True, f"verification ran `{suites[0]}` (exit 0)")
     return Evidence(False, "no test ran, and the task names no command that was run")
