@@ -12,6 +12,7 @@ from orchestrator.config.load import parse_config
 from orchestrator.config.model import Config
 from orchestrator.config.reference import config_reference
 from orchestrator.config.template import config_template
+from orchestrator.install import shipped
 
 
 def test_the_template_loads_as_the_defaults() -> None:
@@ -65,3 +66,8 @@ def test_active_values_and_notes() -> None:
     assert config.default_agent == "backend" and config.verify == ["make test", "ruff check ."]
     with pytest.raises(ValueError, match="not config keys: colour"):
         config_template({"colour": "blue"})
+
+
+def test_the_extension_ships_the_same_template() -> None:
+    shipped_text = (shipped.extension_dir() / "config-template.yml").read_text(encoding="utf-8")
+    assert shipped_text == config_template()  # regenerate it from config_template() on change
