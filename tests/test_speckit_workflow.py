@@ -7,12 +7,25 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import signal
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 from support.repo import git
-from support.speckit_project import CALC_TASKS, commit_all, sdd, specify, speckit_project
+from support.runproc import wait_until
+from support.speckit_project import (
+    CALC_TASKS,
+    commit_all,
+    sdd,
+    specify,
+    specify_executable,
+    speckit_project,
+    tool_env,
+)
 from test_init import snapshot
 
 from orchestrator.config.load import load_config
@@ -108,32 +121,47 @@ BROKEN = {  # a change that breaks a passing test
 TWO_TASKS = CALC_TASKS[: CALC_TASKS.index("- [ ] T003")]
 
 
-def set_up(
-    tmp_path: Path,
-    tasks: dict[str, list[dict[str, object]]],
-    approve: str,
-    tasks_md: str = CALC_TASKS,
-    attempts: int = 3,
-) -> Path:
-    """A spec-kit project, `sdd init`, and its config turned to the scripted model."""
-    root = speckit_project(tmp_path, tasks_md)
+@pytest.fixture(scope="module")
+def initialized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A spec-kit project after `sdd init`, committed: made once, copied by each test."""
+    root = speckit_project(tmp_path_factory.mktemp("initialized"))
     done = sdd(root, "init")
     assert done.returncode == 0, done.stdout + done.stderr
-    script(root, tasks)
-    config = root / ".specify" / "sdd.yaml"
-    text = config.read_text()
-    text = text.replace("# model: claude-sonnet-5-5\n", "model: scripted:../script.yaml\n")
-    text = text.replace("# approve: never\n", f"approve: {approve}\n")
-    text = text.replace("  # attempts: 3\n", f"  attempts: {attempts}\n")
-    config.write_text(text)
-    loaded = load_config(root)  # uncommenting a default is all it takes
-    assert (loaded.approve, loaded.limits.attempts) == (approve, attempts)
     commit_all(root, "Set up sdd")
     return root
 
 
-def script(root: Path, tasks: dict[str, list[dict[str, object]]]) -> None:
-    (root.parent / "script.yaml").write_text(yaml.safe_dump({"tasks": tasks}))
+@pytest.fixture
+def set_up(initialized: Path, tmp_path: Path) -> Callable[..., Path]:
+    def make(
+        tasks: dict[str, list[dict[str, object]]],
+        approve: str,
+        tasks_md: str = CALC_TASKS,
+        attempts: int = 3,
+    ) -> Path:
+        """The initialized project, its config turned to the scripted model, and `tasks_md`."""
+        root = tmp_path / "proj"
+        shutil.copytree(initialized, root, symlinks=True)
+        script(root, tasks)
+        config = root / ".specify" / "sdd.yaml"
+        text = config.read_text()
+        text = text.replace("# model: claude-sonnet-5-5\n", "model: scripted:../script.yaml\n")
+        text = text.replace("# approve: never\n", f"approve: {approve}\n")
+        text = text.replace("  # attempts: 3\n", f"  attempts: {attempts}\n")
+        config.write_text(text)
+        loaded = load_config(root)  # uncommenting a default is all it takes
+        assert (loaded.approve, loaded.limits.attempts) == (approve, attempts)
+        tasks_file = root / "specs" / "001-calc" / "tasks.md"
+        head = tasks_file.read_text()
+        tasks_file.write_text(head[: head.index("## Phase 1:")] + tasks_md.lstrip())
+        commit_all(root, "Config for the scripted model")
+        return root
+
+    return make
+
+
+def script(root: Path, tasks: dict[str, list[dict[str, object]]], latency: float = 0) -> None:
+    (root.parent / "script.yaml").write_text(yaml.safe_dump({"latency": latency, "tasks": tasks}))
 
 
 def workflow(root: Path, *args: str) -> tuple[dict[str, object], str]:
@@ -158,8 +186,10 @@ def task_commits(root: Path) -> list[tuple[str, str]]:
     ]
 
 
-def test_approval_gates_pause_the_workflow_and_resume_answers_them(tmp_path: Path) -> None:
-    root = set_up(tmp_path, GOOD, approve="each", tasks_md=TWO_TASKS)
+def test_approval_gates_pause_the_workflow_and_resume_answers_them(
+    set_up: Callable[..., Path],
+) -> None:
+    root = set_up(GOOD, approve="each", tasks_md=TWO_TASKS)
     head = git(root, "rev-parse", "HEAD")
     outcome, shown = workflow(root, "run", "sdd-implement")
     run_id = outcome["run_id"]
@@ -211,8 +241,8 @@ def test_approval_gates_pause_the_workflow_and_resume_answers_them(tmp_path: Pat
     assert re.search(r"Status:\s+completed", status)
 
 
-def test_a_failed_task_pauses_the_workflow_with_sdds_reason(tmp_path: Path) -> None:
-    root = set_up(tmp_path, BROKEN, approve="never", attempts=1)
+def test_a_failed_task_pauses_the_workflow_with_sdds_reason(set_up: Callable[..., Path]) -> None:
+    root = set_up(BROKEN, approve="never", attempts=1)
     outcome, shown = workflow(root, "run", "sdd-implement")
     run_id = outcome["run_id"]
     assert outcome["status"] == "paused", shown
@@ -229,8 +259,40 @@ def test_a_failed_task_pauses_the_workflow_with_sdds_reason(tmp_path: Path) -> N
     assert [t for t, _ in task_commits(root)] == ["T001", "T002", "T003"]
 
 
-def test_bad_input_fails_the_step_with_sdds_error(tmp_path: Path) -> None:
-    root = set_up(tmp_path, GOOD, approve="never")
+def test_ctrl_c_lets_the_task_finish_and_pauses_the_workflow(
+    set_up: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = set_up(GOOD, approve="never", tasks_md=TWO_TASKS)
+    script(root, GOOD, latency=1.0)  # each model turn takes a second: time to press Ctrl-C
+    log = tmp_path / "workflow.out"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(specify_executable()), "workflow", "run", "sdd-implement"],
+            cwd=root,
+            env=tool_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C from a terminal reaches specify, as here
+        )
+    try:
+        wait_until(lambda: "T001 Create calc/add.py" in log.read_text(), "T001 to start")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    shown = log.read_text()
+    assert "Ctrl-C: finishing the current task, then pausing" in shown  # sdd got it, once
+    assert "sdd paused: interrupted by Ctrl-C" in shown
+    run_id = re.search(r"Run ID: (\S+)", shown)[1]  # type: ignore[index]
+    assert step_record(root, run_id)["status"] == "paused"
+    assert [t for t, _ in task_commits(root)] == ["T001"]  # the task in flight finished
+    assert git(root, "status", "--porcelain") == ""
+
+
+def test_bad_input_fails_the_step_with_sdds_error(set_up: Callable[..., Path]) -> None:
+    root = set_up(GOOD, approve="never")
     done = specify(root, "workflow", "run", "sdd-implement", "--input", "feature=042", "--json")
     assert done.returncode == 1
     outcome = json.loads(done.stdout)
