@@ -190,6 +190,8 @@ def test_approval_gates_pause_the_workflow_and_resume_answers_them(
     set_up: Callable[..., Path],
 ) -> None:
     root = set_up(GOOD, approve="each", tasks_md=TWO_TASKS)
+    shutil.copytree(root / "specs" / "001-calc", root / "specs" / "002-other")
+    commit_all(root, "Another feature")
     head = git(root, "rev-parse", "HEAD")
     outcome, shown = workflow(root, "run", "sdd-implement")
     run_id = outcome["run_id"]
@@ -201,6 +203,9 @@ def test_approval_gates_pause_the_workflow_and_resume_answers_them(
     assert record["status"] == "paused" and "T001 awaits approval" in str(record["error"])
     assert record["output"]["awaiting"] == ["T001"]  # type: ignore[index]
     assert git(root, "rev-parse", "HEAD") == head  # nothing lands before it is approved
+
+    # meanwhile spec-kit's current feature moves on; resuming continues the one sdd started
+    (root / ".specify" / "feature.json").write_text('{"feature_directory": "specs/002-other"}')
 
     outcome, shown = workflow(root, "resume", str(run_id), "--input", "decision=approve")
     assert outcome["status"] == "paused" and "sdd paused: T002 awaits approval" in shown

@@ -44,6 +44,8 @@ class SddStep(StepBase):
     def execute(self, config: dict[str, Any], context: StepContext) -> StepResult:
         root = context.project_root or os.getcwd()
         feature = _text(config.get("feature", ""), context)
+        if context.is_resume and not feature:  # the one it started, not today's current one
+            feature = _recall(context, config)
         sdd = shutil.which("sdd")
         if sdd is None:
             return _failed(f"sdd is not installed: {INSTALL_HINT}", feature)
@@ -55,9 +57,14 @@ class SddStep(StepBase):
             argv = [sdd, "resume", *where, "--repo", root, *answer]
         else:
             argv = [sdd, "run", *where, "--repo", root]
-        code, error = _run(argv, root)
+        try:
+            code, error = _run(argv, root)
+        except OSError as exc:
+            return _failed(f"cannot run {sdd}: {exc.strerror or exc}", feature)
         if code in (FINISHED, PAUSED):
-            return _outcome(code, _status(sdd, where, root), config, context)
+            status = _status(sdd, where, root)
+            _remember(context, config, str(status.get("feature") or feature))
+            return _outcome(code, status, config, context)
         if code == REFUSED:
             return _failed(f"the model endpoint refused sdd: {error}", feature)
         if code == BAD_INPUT:
@@ -76,6 +83,42 @@ class SddStep(StepBase):
             if key in config and not isinstance(config[key], str):
                 errors.append(f"sdd step {step!r}: {key!r} must be a string")
         return errors
+
+
+def _memory(context: StepContext) -> str:
+    """Where the step keeps what it resolved, beside the workflow run's own state."""
+    runs = os.path.join(context.project_root or os.getcwd(), ".specify", "workflows", "runs")
+    return os.path.join(runs, str(context.run_id), "sdd-step.json")
+
+
+def _remember(context: StepContext, config: dict[str, Any], feature: str) -> None:
+    """The feature sdd ran, so a resume continues it even if spec-kit's current feature has
+    moved on since (a new /speckit-specify rewrites .specify/feature.json)."""
+    path = _memory(context)
+    if not feature or not os.path.isdir(os.path.dirname(path)):
+        return
+    try:
+        with open(path, encoding="utf-8") as f:
+            kept = json.load(f)
+    except (OSError, ValueError):
+        kept = {}
+    kept = kept if isinstance(kept, dict) else {}
+    kept[str(config.get("id", ""))] = feature
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(kept, f)
+    except OSError:
+        pass  # a resume then takes the feature spec-kit resolves, as `sdd resume` does
+
+
+def _recall(context: StepContext, config: dict[str, Any]) -> str:
+    try:
+        with open(_memory(context), encoding="utf-8") as f:
+            kept = json.load(f)
+    except (OSError, ValueError):
+        return ""
+    feature = kept.get(str(config.get("id", ""))) if isinstance(kept, dict) else None
+    return feature if isinstance(feature, str) else ""
 
 
 def _text(value: object, context: StepContext) -> str:
