@@ -67,7 +67,9 @@ def test_init_in_a_plain_repository_writes_the_config_and_the_exclude(tmp_path: 
     assert data["verify"] and data["verify"][0].endswith("-m pytest -q")
     assert data["agents"] == ["fastapi-backend-dev", "generalist"]
     text = (root / ".specify" / "sdd.yaml").read_text()
-    assert "# Detected: Python tests found: " in text
+    detected = next(line for line in text.splitlines() if line.startswith("# Detected: "))
+    assert "-m pytest -q (sdd's own interpreter: no project environment found)" in detected
+    assert "set verify: in .specify/sdd.yaml" in detected  # no .venv: the warning says so
     assert "# Agents found: fastapi-backend-dev (built-in), generalist (built-in)." in text
     assert load_config(root) == Config()
     assert (root / ".git" / "info" / "exclude").read_text().splitlines()[-1] == ".sdd/"

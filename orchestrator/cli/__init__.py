@@ -1,7 +1,7 @@
 """The `sdd` command line: thin commands that parse arguments, call one library function and
 render its result (`app` holds what they share, `initializing` init, `running`
-plan/agents/run/resume/demo, `inspecting` status/log/diff/show/report/undo/retry, `demo` the
-example project). Heavy modules are imported inside the commands that need them, so
+plan/agents/run/resume/demo, `inspecting` status/log/diff/show/report/audit/undo/retry, `demo`
+the example project). Heavy modules are imported inside the commands that need them, so
 `sdd plan` starts fast."""
 
 from __future__ import annotations

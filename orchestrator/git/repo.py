@@ -86,6 +86,11 @@ class GitRepo:
         untracked = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
         return sorted({p for p in (tracked + "\0" + untracked).split("\0") if p})
 
+    def tracked_at(self, rev: str, paths: Sequence[str]) -> set[str]:
+        """Which of `paths` (from the top) are files of the commit `rev`."""
+        out = self.git.out("ls-tree", "-r", "--name-only", "-z", "--full-tree", rev, "--", *paths)
+        return {p for p in out.split("\0") if p} & set(paths)
+
     def is_ignored(self, path: str) -> bool:
         """Whether git ignores `path` (from the top), as `git status` would."""
         return self.git.run("check-ignore", "-q", "--", path, check=False)[0] == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from orchestrator.config.model import Config
 from orchestrator.plan.agents import agent_dirs, load_agents
 from orchestrator.speckit.integration import INTEGRATION_JSON, Integration, read_integration
-from orchestrator.verify.commands import default_commands
+from orchestrator.verify.commands import detect as detect_verification
 
 SPECKIT_MARKERS = (INTEGRATION_JSON, ".specify/init-options.json")  # written by `specify init`
 
@@ -37,13 +37,10 @@ class Detection:
 
 def detect_verify(root: Path) -> VerifyDetection:
     """How the project's tasks will be verified by default: the one place `sdd init` learns
-    it, so a richer detection (the project's own environment, other test runners) slots in."""
-    commands = tuple(default_commands(root))
-    if commands:
-        why = f"Python tests found: {commands[0]} (the interpreter that runs sdd)"
-    else:
-        why = "no Python tests found yet: each task's changed Python files must compile"
-    return VerifyDetection(commands, why)
+    it; `verify.environment` chooses (the project's own environment, other test runners)."""
+    found = detect_verification(root)
+    why = "; ".join((found.reason, *found.warnings))
+    return VerifyDetection(found.commands, why)
 
 
 def find_specify() -> str | None:
