@@ -33,6 +33,7 @@ class Job:
     bash_timeout: float = 300
     allow_env_files: bool = False
     env: Mapping[str, str] = field(default_factory=dict)  # the agent's commands start from it
+    ran: list[tuple[str, bool]] = field(default_factory=list)  # Bash commands run, exit 0?
 
 
 class AgentEngine(Protocol):
@@ -70,14 +71,17 @@ class AnthropicEngine:
             allow_env_files=job.allow_env_files,
             env=job.env,
         )
-        return run_task_loop(
-            model=self._model,
-            model_id=job.model_id,
-            system=job.system,
-            toolbox=toolbox,
-            task_id=job.task_id,
-            first_message=job.first_message,
-            limits=job.limits,
-            check_task=job.check_task,
-            hooks=hooks,
-        )
+        try:
+            return run_task_loop(
+                model=self._model,
+                model_id=job.model_id,
+                system=job.system,
+                toolbox=toolbox,
+                task_id=job.task_id,
+                first_message=job.first_message,
+                limits=job.limits,
+                check_task=job.check_task,
+                hooks=hooks,
+            )
+        finally:
+            job.ran.extend(toolbox.ran)

@@ -29,13 +29,17 @@ class Limits:
 
 
 class Checked(Protocol):
-    """What the loop reads of a verification: did it pass, and what to show the agent."""
+    """What the loop reads of a verification: did it pass, what to show the agent, and
+    whether it could not run at all (then the attempts stop: no agent can fix that)."""
 
     @property
     def passed(self) -> bool: ...
 
     @property
     def output(self) -> str: ...
+
+    @property
+    def unverifiable(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -209,8 +213,15 @@ def settle(
     if not ended:
         return Settled(Outcome.LIMIT, None, LIMIT_FEEDBACK, changed)
     verdict = hooks.verify(changed)
-    log.write("verify", passed=verdict.passed, output=verdict.output)
+    log.write(
+        "verify",
+        passed=verdict.passed,
+        unverifiable=verdict.unverifiable,
+        output=verdict.output,
+    )
     outcome = Outcome.PASSED if verdict.passed else Outcome.FAILED
+    if verdict.unverifiable:
+        outcome = Outcome.UNVERIFIABLE
     return Settled(
         outcome, verdict, prompt.feedback_message(attempt, attempts, verdict.output), changed
     )
@@ -226,13 +237,16 @@ def close_attempt(
     started: float,
     summary: str,
 ) -> bool:
-    """Record the attempt (transcript, hooks, `result`); True when it passed."""
+    """Record the attempt (transcript, hooks, `result`); True when the attempts end here:
+    it passed, or its change cannot be verified (no agent can fix that)."""
     seconds = round(time.monotonic() - started, 3)
     report = AttemptReport(attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path))
     log.write("outcome", outcome=settled.outcome)
     log.close()
     hooks.attempt_done(report)
     result.attempts.append(report)
+    if settled.outcome is Outcome.UNVERIFIABLE:
+        return True
     if settled.outcome is not Outcome.PASSED:
         return False
     result.landed = True

@@ -173,7 +173,7 @@ class _Sessions:
         if self.dropped:
             log.write("tools", offered=self.tools, refused=self.dropped)
         hooks.before_call()
-        sink = SessionLog(log, on_call)
+        sink = SessionLog(log, on_call, self.job.ran)
         with tempfile.TemporaryDirectory(prefix="sdd-claude-") as folder:
             options = self._options(Path(folder), resume, sink, control)
             converse(options, text, sink, control)

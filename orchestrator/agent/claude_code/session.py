@@ -69,10 +69,12 @@ def gate_hooks(gate: Gate, sink: SessionLog, control: Control) -> tuple[Any, Any
                 await asyncio.wait_for(sink.metered(tool_use_id).wait(), METER_WAIT)
         stop = control.reason()
         if stop is not None:
+            sink.refused.add(tool_use_id or "")
             return {"continue": False, "stopReason": stop, "hookSpecificOutput": deny(stop)}
         reason = gate.check(data.get("tool_name", ""), data.get("tool_input") or {})
         if reason is None:
             return {}
+        sink.refused.add(tool_use_id or "")
         return {"hookSpecificOutput": deny(f"sdd refused this: {reason}")}
 
     async def can_use_tool(
@@ -81,6 +83,7 @@ def gate_hooks(gate: Gate, sink: SessionLog, control: Control) -> tuple[Any, Any
         reason = gate.check(name, tool_input) or gate.check_blocked(context.blocked_path)
         if reason is None:
             return PermissionResultAllow()
+        sink.refused.add(context.tool_use_id or "")
         return PermissionResultDeny(message=f"sdd refused this: {reason}")
 
     return {"PreToolUse": [HookMatcher(matcher=None, hooks=[pre_tool_use])]}, can_use_tool

@@ -78,8 +78,12 @@ class SessionLog:
     """Consumes one session's messages in order; writes the transcript as they come.
     `take` hands each message to the `_on_<SDK type name>` method, if there is one."""
 
-    def __init__(self, log: Transcript, on_call: OnCall) -> None:
+    def __init__(
+        self, log: Transcript, on_call: OnCall, ran: list[tuple[str, bool]] | None = None
+    ) -> None:
         self.log, self.on_call = log, on_call
+        self.ran = [] if ran is None else ran  # Bash commands that ran, and whether they exited 0
+        self.refused: set[str] = set()  # tool_use ids sdd's gate refused
         self.session_id: str | None = None
         self.result: Any = None  # the ResultMessage, once it came
         self.error_kind: str | None = None  # an API error Claude Code gave up on
@@ -171,6 +175,9 @@ class SessionLog:
             if type(block).__name__ != "ToolResultBlock":
                 continue
             name, tool_input = self._tools.get(block.tool_use_id, ("?", None))
+            ran = name == "Bash" and block.tool_use_id not in self.refused
+            if ran and isinstance(tool_input, dict) and isinstance(tool_input.get("command"), str):
+                self.ran.append((tool_input["command"], not block.is_error))
             self.log.write(
                 "tool",
                 name=name,
