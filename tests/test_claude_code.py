@@ -326,6 +326,20 @@ def test_the_output_token_limit_stops_before_the_next_call(tmp_path: Path, env: 
     assert len(server.requests) == 4 and (root / "calc" / "add.py").read_text() == ADD
 
 
+def test_a_check_task_lands_on_the_command_claude_code_ran(tmp_path: Path, env: Any) -> None:
+    tasks = "# Tasks: calc\n\n## Phase 1: Polish\n\n- [ ] T001 Run `python -c 'import calc'`\n"
+    root = project(tmp_path, tasks=tasks)
+    agent = ScriptedAgent(
+        {"T001": [[bash("python -c 'import calc'")], [text_block("The package imports.")]]}
+    )
+    with MessagesServer(handler=agent) as server:
+        env(server)
+        assert run_in_process(root) == ("finished", "")
+    task = records(root)["tasks"]["T001"]
+    assert task.kind == "check"
+    assert task.evidence == "ran `python -c 'import calc'` (exit 0)"  # not verification's
+
+
 # ---------------------------------------------------------------- sdd's rules hold
 
 

@@ -330,3 +330,19 @@ def test_config_names_a_bad_engine_key(tmp_path: Path) -> None:
         Config.model_validate({"engine": "codex"})
     with pytest.raises(ValidationError, match="settings"):
         Config.model_validate({"claude_code": {"settings": "all"}})
+
+
+def test_bash_commands_that_ran_are_kept_as_a_checks_evidence(tmp_path: Path) -> None:
+    sdk = pytest.importorskip("claude_agent_sdk")
+    from orchestrator.agent.claude_code.stream import SessionLog
+
+    ran: list[tuple[str, bool]] = []
+    sink = SessionLog(Transcript(tmp_path / "t.jsonl", []), lambda usage, stop: None, ran)
+    calls = {"a": "pytest -q", "b": "false", "c": "git commit -m x", "d": "x"}
+    uses = [sdk.ToolUseBlock(i, "Bash", {"command": c}) for i, c in calls.items()]
+    uses[-1] = sdk.ToolUseBlock("d", "Read", {"file_path": "x"})
+    sink.take(sdk.AssistantMessage(uses, "m"))
+    sink.refused.add("c")  # sdd's gate said no: it never ran
+    results = [sdk.ToolResultBlock(i, "out", is_error=i in "bc") for i in calls]
+    sink.take(sdk.UserMessage(results))
+    assert ran == [("pytest -q", True), ("false", False)]
