@@ -71,17 +71,15 @@ class AnthropicEngine:
             allow_env_files=job.allow_env_files,
             env=job.env,
         )
-        try:
-            return run_task_loop(
-                model=self._model,
-                model_id=job.model_id,
-                system=job.system,
-                toolbox=toolbox,
-                task_id=job.task_id,
-                first_message=job.first_message,
-                limits=job.limits,
-                check_task=job.check_task,
-                hooks=hooks,
-            )
-        finally:
-            job.ran.extend(toolbox.ran)
+        toolbox.ran = job.ran  # the run reads it as the agent goes (a check's evidence)
+        return run_task_loop(
+            model=self._model,
+            model_id=job.model_id,
+            system=job.system,
+            toolbox=toolbox,
+            task_id=job.task_id,
+            first_message=job.first_message,
+            limits=job.limits,
+            check_task=job.check_task,
+            hooks=hooks,
+        )
