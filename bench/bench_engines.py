@@ -221,7 +221,7 @@ def session_phases(rounds: int = 5) -> None:
 
 
 class _Passed:
-    passed, output = True, ""
+    passed, output, unverifiable = True, "", False
 
 
 class _Quiet:
