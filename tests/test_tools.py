@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.agent.tools.bash import scrubbed_env
 from orchestrator.agent.tools.bash_rules import Rule, subcommands
 from orchestrator.agent.tools.files import MAX_LISTED
 from orchestrator.agent.tools.inputs import TOOL_NAMES
 from orchestrator.agent.tools.pathguard import PathGuard, ToolError
 from orchestrator.agent.tools.toolbox import Toolbox, ToolResult
 from orchestrator.errors import InputError
+from orchestrator.procs import scrubbed_env
 
 BASE_ENV = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
 SECRET = "TOPSECRET-outside"

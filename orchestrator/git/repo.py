@@ -130,6 +130,22 @@ class GitRepo:
         self.git.out("reset", "-q", "--hard", base)
         self.git.out("clean", "-fdq", *[a for p in keep for a in ("-e", f"/{p}")])
 
+    def restore_paths(self, base: str, paths: Sequence[str]) -> None:
+        """`paths` (from the top) back as they are at `base`: checked out, or removed when
+        `base` lacks them; the index follows."""
+        if not paths:
+            return
+        listed = self.git.out("ls-tree", "-r", "--name-only", "-z", base, "--", *paths)
+        tracked = {p for p in listed.split("\0") if p}
+        if tracked:
+            self.git.out("checkout", "-q", base, "--", *sorted(tracked))
+        for path in paths:
+            if path not in tracked:
+                self.git.run("rm", "-q", "--cached", "--ignore-unmatch", "--", path, check=False)
+                target = self.root / path
+                if target.is_file() or target.is_symlink():
+                    target.unlink()
+
     def commit_all(self, message: str, *, hooks: bool = False, leave: Sequence[str] = ()) -> str:
         """Everything in the work tree but `leave` (paths from the top) as one commit; sdd's
         identity only when git has none."""
@@ -252,7 +268,7 @@ class GitRepo:
         with tempfile.TemporaryFile() as stdin:
             stdin.write(message.encode("utf-8"))
             stdin.seek(0)
-            code, out, err = self.git.run(*args, stdin=stdin, env=env, check=False)
+            code, out, err = self.git.run(*args, stdin=stdin, env=env, check=False, hooks=hooks)
         if code != 0:
             if "nothing to commit" in out and not err.strip():  # git says so on stdout
                 raise GitStateError("nothing to commit: the work tree matches HEAD")

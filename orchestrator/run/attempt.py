@@ -23,6 +23,7 @@ from orchestrator.agent.tools.toolbox import Toolbox
 from orchestrator.agent.transcript import Transcript
 from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
 from orchestrator.run.context import RunContext
+from orchestrator.run.guard import AttemptGuard
 from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.tasks import Task
 from orchestrator.store.records import AttemptRecord, TaskRecord, TaskStatus
@@ -122,12 +123,14 @@ class _Hooks:
         start: Start,
         record: TaskRecord,
         meter: Meter,
+        guard: AttemptGuard,
     ) -> None:
         self.ctx, self.ws, self.task, self.start = ctx, ws, task, start
-        self.record, self.meter = record, meter
+        self.record, self.meter, self.guard = record, meter, guard
         self.first_attempt = record.attempts
         self.verdict: policy.Verdict | None = None
         self.passing: policy.Snapshot | None = None
+        self.breach = ""  # what the guard undid after the agent's turns
 
     def before_call(self) -> None:
         if self.ctx.cancel.is_set():
@@ -143,14 +146,23 @@ class _Hooks:
         self.ctx.reporter.turn(self.task.id, self.first_attempt + attempt, usage)
 
     def changed_files(self) -> list[str]:
-        return self.ws.changed(self.start.base)
+        """The task's changes, after undoing any breach (which then counts as a change, so
+        the attempt is judged, and fails)."""
+        self.breach, touched = self.guard.check()
+        return sorted({*self.ws.changed(self.start.base), *touched})
 
     def verify(self, changed: list[str]) -> policy.Verdict:
         start = self.start
+        if self.breach:
+            self.verdict = policy.Verdict(False, self.breach, {})
+            return self.verdict
         self.verdict, now = judge_in(
             self.ctx, self.ws, self.task, changed, start.phase_end, start.red
         )
-        if self.verdict.passed:
+        breach, _ = self.guard.check()  # verification ran the agent's code too
+        if breach:
+            self.verdict = policy.Verdict(False, f"During verification: {breach}", {})
+        elif self.verdict.passed:
             self.passing = now
         return self.verdict
 
@@ -224,7 +236,8 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
     meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
-    hooks = _Hooks(ctx, ws, task, start, record, meter)
+    guard = AttemptGuard(ws, base, ctx.machinery, task.files)
+    hooks = _Hooks(ctx, ws, task, start, record, meter, guard)
     phase = ctx.plan.tasklist.phases[task.phase]
     message = prompt.task_message(task, phase, list(start.landed), describe(ctx.verify_commands()))
     if rejected:
@@ -244,6 +257,7 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
             hooks=hooks,
         )
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
+        guard.undo()
         ws.reset(base)
         hooks.keep_usage()
         what = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
@@ -253,12 +267,14 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
         ctx.reporter.failed(task_id, reason)
         return Worked(record, reason=reason, paused=True)
     except BaseException:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
+        guard.undo()
         ws.reset(base)
         hooks.keep_usage()
         record.status = TaskStatus.PENDING
         ctx.store.save_task(record)
         raise
     if not result.landed:
+        guard.undo()
         ws.reset(base)
         last = result.attempts[-1].outcome if result.attempts else "no attempt"
         reason = f"{task_id} failed after {len(result.attempts)} attempts (last: {last})"

@@ -14,6 +14,7 @@ from orchestrator.agent.model import Usage
 from orchestrator.agent.models import make_model
 from orchestrator.agent.transcript import secret_values
 from orchestrator.errors import GitStateError, InputError
+from orchestrator.git.guard import Machinery
 from orchestrator.git.history import task_commits
 from orchestrator.git.repo import GitRepo
 from orchestrator.plan.build import Plan, make_plan
@@ -62,6 +63,7 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
     except OSError as exc:
         raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
     held: list[Closeable] = [take_lock(root, plan.feature)]
+    machinery = Machinery.capture(repo)
     try:
         if interrupted:  # a crash mid-task left these; under the lock, nothing else writes
             sha = repo.stash_leftovers(
@@ -118,6 +120,7 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         remote=remote,
         usage=UsageMeter(spent),
         held=tuple(held),
+        machinery=machinery,
     )
 
 

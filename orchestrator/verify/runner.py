@@ -1,6 +1,7 @@
 """Running the verify commands on a tree: each one in its own process group, pytest reporting
 per-test results through a JUnit XML file, changed Python files compiled. The I/O half of
-verification; `policy` judges what it returns."""
+verification; `policy` judges what it returns. The commands run the agent's code, so they get
+the same scrubbed environment as its Bash (no API key), and nothing they start outlives them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from orchestrator.procs import kill_group, spawn
+from orchestrator.procs import scrubbed_env, spawn, stop
 from orchestrator.text import cap
 from orchestrator.verify.policy import OUTPUT_CAP, CommandResult, Snapshot
 
@@ -48,12 +49,12 @@ def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]
             out, _ = proc.communicate(timeout=timeout)
             code = proc.returncode
         except subprocess.TimeoutExpired:
-            kill_group(proc.pid)
+            stop(proc)
             out, _ = proc.communicate()
             code = 124
             out += f"\n[timed out after {timeout:g} s]\n".encode()
         finally:
-            kill_group(proc.pid)
+            stop(proc)
         failing = _parse_junit(junit) if junit.exists() else None
     text = out.decode("utf-8", errors="replace")
     output = cap(text, OUTPUT_CAP)
@@ -85,6 +86,6 @@ def snapshot(
     timeout: float = 900,
     env: Mapping[str, str] | None = None,
 ) -> Snapshot:
-    env = dict(os.environ if env is None else env)
+    env = scrubbed_env(os.environ if env is None else env)
     results = [run_command(c, root, timeout, env) for c in commands]
     return Snapshot(results, compile_errors(root, changed))

@@ -16,11 +16,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from orchestrator.agent.tools.bash import run_command, scrubbed_env
+from orchestrator.agent.tools.bash import run_command
 from orchestrator.agent.tools.bash_rules import CommandRefused, Rule, check_command
 from orchestrator.agent.tools.files import FileTools
 from orchestrator.agent.tools.inputs import MODELS, TOOL_NAMES, BashInput, input_error, schemas
 from orchestrator.agent.tools.pathguard import PathGuard, ToolError
+from orchestrator.procs import scrubbed_env
 
 
 @dataclass(frozen=True, slots=True)
