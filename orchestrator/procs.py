@@ -18,9 +18,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from orchestrator.vault import is_secret_name
+
 _PR_SET_PDEATHSIG = 1
 REAPER = Path(__file__).with_name("reaper.py")
-_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 # Variables that point git at another repository, index or object store than the workspace's
 # own (set, say, when sdd itself runs from a git hook): a child's git must see its worktree.
 _GIT_LOCATION = frozenset(
@@ -34,12 +35,6 @@ _GIT_LOCATION = frozenset(
         "GIT_NAMESPACE",
     }
 )
-
-
-def is_secret_name(name: str) -> bool:
-    """A variable that holds an API endpoint's settings or looks like a credential."""
-    upper = name.upper()
-    return upper.startswith("ANTHROPIC_") or any(w in upper for w in _SECRET_WORDS)
 
 
 def scrubbed_env(env: Mapping[str, str]) -> dict[str, str]:

@@ -9,6 +9,9 @@ from __future__ import annotations
 def main() -> None:
     """Console entry point (`sdd`): errors the user can fix are one line and an exit code,
     never a traceback."""
+    from orchestrator import vault
+
+    vault.withhold()  # before anything can start a child process
     from orchestrator.cli import inspecting, running
     from orchestrator.cli.app import app
     from orchestrator.errors import SddError

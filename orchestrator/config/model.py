@@ -57,6 +57,9 @@ class BashRules(_Section):
     """Commands the agents' Bash tool may run: `Bash(pytest:*)` or a bare prefix (`pytest`)."""
     deny: list[str] = []
     """Commands it may never run, in the same form; deny wins over allow."""
+    sandbox: Literal["none", "bwrap"] = "none"
+    """`bwrap` runs each Bash command in bubblewrap: writes only to the work tree, `$HOME` and
+    other processes hidden (needs the `bwrap` program)."""
 
     @field_validator("allow", "deny")
     @classmethod

@@ -166,12 +166,6 @@ class GitRepo:
     def drop_ref(self, ref: str) -> None:
         self.git.run("update-ref", "-d", ref, check=False)
 
-    def stash_leftovers(self, message: str) -> str:
-        """Put aside an interrupted attempt's changes (untracked files too), recoverable
-        with `git stash pop`, so nothing is lost if some of them were the user's."""
-        self.git.out("stash", "push", "--include-untracked", "-q", "-m", message)
-        return self.git.out("rev-parse", "-q", "--verify", "refs/stash").strip()
-
     def fast_forward(self, sha: str) -> None:
         """Move the branch to `sha`, which must have the current HEAD as its parent."""
         if self.resolve(f"{sha}^") != self.head():

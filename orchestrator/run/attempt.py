@@ -7,6 +7,7 @@ worktree per task), which differ only in where the agent works and how the resul
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -19,10 +20,12 @@ from orchestrator.agent.budget import Meter
 from orchestrator.agent.loop import AttemptReport, Limits, LoopResult, run_task_loop
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models import resolve_model_id
-from orchestrator.agent.tools.toolbox import Toolbox
+from orchestrator.agent.tools.sandbox import Sandbox
+from orchestrator.agent.tools.toolbox import Toolbox, ToolResult
 from orchestrator.agent.transcript import Transcript
 from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
 from orchestrator.run.context import RunContext
+from orchestrator.run.footprint import Footprint
 from orchestrator.run.guard import AttemptGuard
 from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.tasks import Task
@@ -58,11 +61,33 @@ class Start:
     landed: tuple[tuple[str, str, str], ...]  # (task, short sha, description) for the prompt
 
 
+class _Recorded(Toolbox):
+    """The toolbox of an attempt in the repository's own work tree: each call that can write
+    runs with the footprint on record (so a crash mid-call is told apart from your edits)."""
+
+    footprint: Footprint | None = None
+
+    def call(self, name: str, tool_input: object) -> ToolResult:
+        if self.footprint is None or name in _READ_ONLY:
+            return super().call(name, tool_input)
+        with self.footprint.in_flight():
+            return super().call(name, tool_input)
+
+
+_READ_ONLY = frozenset({"Read", "Glob", "Grep"})
+
+
 def agent_env() -> dict[str, str]:
     """The agent's `python` is the interpreter that verifies its work, so both see one world."""
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
+
+
+def sandbox_for(ctx: RunContext, ws: Workspace) -> Sandbox:
+    """The agent's Bash may write its workspace only; `$HOME` and sdd's state are hidden."""
+    home = Path(os.environ.get("HOME") or Path.home())
+    return Sandbox(ws.root, (home, paths.state_dir(ctx.root)), (ws.repo.root / ".git",))
 
 
 def phase_end(ctx: RunContext, task: Task, running: frozenset[str] = frozenset()) -> bool:
@@ -124,9 +149,11 @@ class _Hooks:
         record: TaskRecord,
         meter: Meter,
         guard: AttemptGuard,
+        footprint: Footprint | None,
     ) -> None:
         self.ctx, self.ws, self.task, self.start = ctx, ws, task, start
         self.record, self.meter, self.guard = record, meter, guard
+        self.footprint = footprint
         self.first_attempt = record.attempts
         self.verdict: policy.Verdict | None = None
         self.passing: policy.Snapshot | None = None
@@ -156,9 +183,10 @@ class _Hooks:
         if self.breach:
             self.verdict = policy.Verdict(False, self.breach, {})
             return self.verdict
-        self.verdict, now = judge_in(
-            self.ctx, self.ws, self.task, changed, start.phase_end, start.red
-        )
+        with self.footprint.in_flight() if self.footprint else contextlib.nullcontext():
+            self.verdict, now = judge_in(
+                self.ctx, self.ws, self.task, changed, start.phase_end, start.red
+            )
         breach, _ = self.guard.check()  # verification ran the agent's code too
         if breach:
             self.verdict = policy.Verdict(False, f"During verification: {breach}", {})
@@ -208,12 +236,14 @@ class _Hooks:
         ctx.reporter.attempt(self.task.id, n, report.outcome, detail[:160])
 
 
-def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
+def work(
+    ctx: RunContext, task_id: str, ws: Workspace, start: Start, footprint: Footprint | None = None
+) -> Worked:
     """Run the task's attempts in `ws` from `start.base` until one verifies or the limits end it.
 
     Whatever does not end verified leaves `ws` back at its base, with the reason recorded.
     Safe to run beside other tasks' `work` (a wave): it reads nothing that landing changes,
-    only `start`.
+    only `start`. `footprint` keeps what the attempt changed on record (the main work tree).
     """
     base, task, cfg = start.base, ctx.plan.tasks[task_id], ctx.plan.config
     agent, route = ctx.agent_for(task_id), ctx.plan.routes[task_id]
@@ -223,7 +253,7 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
     record.status, record.base = TaskStatus.RUNNING, base
     ctx.store.save_task(record)
     ctx.reporter.task_started(task_id, task.description, agent.name, route.reason)
-    toolbox = Toolbox(
+    toolbox = _Recorded(
         ws.root,
         allowed=agent.tools,
         bash_timeout=cfg.limits.bash_timeout,
@@ -231,13 +261,15 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
         bash_deny=cfg.bash.deny,
         allow_env_files=cfg.allow_env_files,
         env=agent_env(),
+        sandbox=sandbox_for(ctx, ws) if cfg.bash.sandbox == "bwrap" else None,
     )
+    toolbox.footprint = footprint
     model_id = resolve_model_id(agent.model, ctx.model.name)
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
     meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
     guard = AttemptGuard(ws, base, ctx.machinery, task.files)
-    hooks = _Hooks(ctx, ws, task, start, record, meter, guard)
+    hooks = _Hooks(ctx, ws, task, start, record, meter, guard, footprint)
     phase = ctx.plan.tasklist.phases[task.phase]
     message = prompt.task_message(task, phase, list(start.landed), describe(ctx.verify_commands()))
     if rejected:

@@ -10,15 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.agent.transcript import find_secret, redact
 from orchestrator.git import trailers
 from orchestrator.run.attempt import Worked
 from orchestrator.run.context import RunContext
 from orchestrator.run.remote import push_landed
+from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.documents import read_exact, write_exact
 from orchestrator.speckit.tasks import Task
 from orchestrator.speckit.ticks import set_done
 from orchestrator.store.records import TaskKind, TaskRecord, TaskStatus
 from orchestrator.verify.policy import Snapshot, Verdict
+
+_SCAN_BYTES = 50_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,27 @@ def stage_landing(
     ticked = set_done(ctx.head.tasks_text, task, True)
     write_exact(tasks_path, ticked)
     return message, ticked
+
+
+def refuse_secrets(ctx: RunContext, ws: Workspace, base: str, record: TaskRecord) -> str:
+    """The last look at a verified change before it lands: if a file it changes holds the API
+    key or another secret of sdd's environment (in any form `redact` knows), the tree goes
+    back to `base` and the task fails; the reason, or '' when it may land."""
+    if not ctx.secrets:
+        return ""
+    for rel in ws.changed(base):
+        path = ws.root / rel
+        texts = [rel]
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= _SCAN_BYTES:
+            texts.append(path.read_bytes().decode("latin-1"))
+        if any(find_secret(text, ctx.secrets) for text in texts):
+            reason = f"{record.task_id} not landed: {rel} holds a secret of sdd's environment"
+            ws.reset(base)
+            record.status, record.message = TaskStatus.FAILED, reason
+            ctx.store.save_task(record)
+            ctx.reporter.failed(record.task_id, reason)
+            return reason
+    return ""
 
 
 def record_landed(
@@ -102,4 +127,5 @@ def commit_message(
     }
     if record.kind == TaskKind.CHECK:
         fields[trailers.KIND] = str(TaskKind.CHECK)
+    summary = redact(summary, ctx.secrets)
     return trailers.task_commit_message(task.id, task.description, summary, fields)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+from orchestrator.agent.tools.sandbox import Sandbox
 from orchestrator.procs import spawn, stop
 from orchestrator.text import join_cut
 
@@ -45,14 +46,20 @@ class _Capture:
 
 
 def run_command(
-    command: str, cwd: Path, env: Mapping[str, str], timeout: float, max_output: int
+    command: str,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    max_output: int,
+    sandbox: Sandbox | None = None,
 ) -> tuple[str, bool]:
     """Run `bash -c command`; return (output with its exit status line, whether it failed).
 
     The command runs under the reaper, which ends everything it started when it ends or times
     out, so background jobs cannot outlive the call or hold its output open.
     """
-    proc = spawn(["bash", "-c", command], cwd, env)
+    argv = ["bash", "-c", command]
+    proc = spawn(sandbox.wrap(argv) if sandbox else argv, cwd, env)
     capture = _Capture(max_output)
     reader = threading.Thread(target=capture.drain, args=(proc.stdout,), daemon=True)
     reader.start()
