@@ -19,7 +19,9 @@ _BASH_RULE = re.compile(r"Bash\((.+)\)")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    # strict: YAML already gives numbers and booleans their types, so `jobs: true` or
+    # `commit_hooks: 1` is a mistake to report, not a value to coerce
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, strict=True)
 
 
 class RouteConfig(_Section):

@@ -52,6 +52,12 @@ class GitRepo:
                 raise GitStateError(f"{what} is in progress: finish it first ({fix})")
         if self.branch() is None:
             raise GitStateError(f"HEAD is detached at {self.head()[:10]}: check out a branch first")
+        lock = self.root / self.git.out("rev-parse", "--git-path", "index.lock").strip()
+        if lock.exists():
+            raise GitStateError(
+                f"{lock} exists: another git command is running, or one crashed; "
+                "if no git is running, remove that file"
+            )
 
     def branch(self) -> str | None:
         code, out, _ = self.git.run("symbolic-ref", "-q", "--short", "HEAD", check=False)

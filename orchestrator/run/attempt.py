@@ -8,8 +8,6 @@ worktree per task), which differ only in where the agent works and how the resul
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +18,12 @@ from orchestrator.agent.budget import Meter
 from orchestrator.agent.loop import AttemptReport, Limits, LoopResult, run_task_loop
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models import resolve_model_id
-from orchestrator.agent.tools.sandbox import Sandbox
-from orchestrator.agent.tools.toolbox import Toolbox, ToolResult
 from orchestrator.agent.transcript import Transcript
 from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
 from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
 from orchestrator.run.guard import AttemptGuard
+from orchestrator.run.tools import agent_toolbox
 from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.tasks import Task
 from orchestrator.store.records import AttemptRecord, TaskRecord, TaskStatus
@@ -59,35 +56,6 @@ class Start:
     red: policy.Snapshot  # verification at `base`: failures there are not this task's fault
     phase_end: bool
     landed: tuple[tuple[str, str, str], ...]  # (task, short sha, description) for the prompt
-
-
-class _Recorded(Toolbox):
-    """The toolbox of an attempt in the repository's own work tree: each call that can write
-    runs with the footprint on record (so a crash mid-call is told apart from your edits)."""
-
-    footprint: Footprint | None = None
-
-    def call(self, name: str, tool_input: object) -> ToolResult:
-        if self.footprint is None or name in _READ_ONLY:
-            return super().call(name, tool_input)
-        with self.footprint.in_flight():
-            return super().call(name, tool_input)
-
-
-_READ_ONLY = frozenset({"Read", "Glob", "Grep"})
-
-
-def agent_env() -> dict[str, str]:
-    """The agent's `python` is the interpreter that verifies its work, so both see one world."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
-
-
-def sandbox_for(ctx: RunContext, ws: Workspace) -> Sandbox:
-    """The agent's Bash may write its workspace only; `$HOME` and sdd's state are hidden."""
-    home = Path(os.environ.get("HOME") or Path.home())
-    return Sandbox(ws.root, (home, paths.state_dir(ctx.root)), (ws.repo.root / ".git",))
 
 
 def phase_end(ctx: RunContext, task: Task, running: frozenset[str] = frozenset()) -> bool:
@@ -253,17 +221,7 @@ def work(
     record.status, record.base = TaskStatus.RUNNING, base
     ctx.store.save_task(record)
     ctx.reporter.task_started(task_id, task.description, agent.name, route.reason)
-    toolbox = _Recorded(
-        ws.root,
-        allowed=agent.tools,
-        bash_timeout=cfg.limits.bash_timeout,
-        bash_allow=[*cfg.bash.allow, *agent.bash_rules],
-        bash_deny=cfg.bash.deny,
-        allow_env_files=cfg.allow_env_files,
-        env=agent_env(),
-        sandbox=sandbox_for(ctx, ws) if cfg.bash.sandbox == "bwrap" else None,
-    )
-    toolbox.footprint = footprint
+    toolbox = agent_toolbox(ctx, ws, agent, footprint)
     model_id = resolve_model_id(agent.model, ctx.model.name)
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)

@@ -15,19 +15,21 @@ from orchestrator.agent.models import make_model
 from orchestrator.agent.transcript import secret_values
 from orchestrator.errors import GitStateError, InputError
 from orchestrator.git.guard import Machinery
-from orchestrator.git.history import task_commits
+from orchestrator.git.history import landings
 from orchestrator.git.repo import GitRepo
 from orchestrator.plan.build import Plan, make_plan
 from orchestrator.run.context import Head, RunContext, RunOptions, UsageMeter
 from orchestrator.run.footprint import Leftovers, leftovers
 from orchestrator.run.lock import check_free, take_lock
 from orchestrator.run.preflight import check_before_writing
+from orchestrator.run.reconcile import reconcile
 from orchestrator.run.remote import catch_up
 from orchestrator.run.reporter import Reporter
 from orchestrator.speckit.documents import read_exact
 from orchestrator.store.open import open_store, store_url
 from orchestrator.store.records import RunStatus, TaskRecord, TaskStatus
 from orchestrator.store.store import Closeable, Store
+from orchestrator.verify.runner import clean_stale_dirs
 
 
 def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> RunContext:
@@ -45,7 +47,8 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         max_retries=cfg.api.max_retries,
     )
     check_free(root)
-    skip = check_before_writing(repo, plan, task_commits(repo, plan.feature), options.skip)
+    landed, notes = reconcile(landings(repo, plan.feature), plan.tasks)
+    skip = check_before_writing(repo, plan, landed, options.skip)
     prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
     ours = paths.exclude_pattern(prefix)
     dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
@@ -73,6 +76,7 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
             sha = repo.commit_user_changes("Work in progress before sdd run")
             reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         machinery = Machinery.capture(repo)
+        clean_stale_dirs()  # what verifications of a killed run left in the temp folder
         repo.clear_worktrees(paths.worktrees_dir(root, plan.feature))  # a killed wave's
         store = open_store(root, url)
         held.append(store)
@@ -86,9 +90,8 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
             run = store.new_run(plan.feature, model.name, remote)
         elif remote != run.remote:
             store.set_run_remote(run.run_id, remote)
-        landed = task_commits(repo, plan.feature)
-        for gone in sorted(set(landed) - set(plan.tasks)):
-            reporter.note(f"{gone} landed as {landed[gone][:10]} but is no longer in tasks.md")
+        for note in notes:
+            reporter.note(note)
         head = Head(landed, read_exact(plan.docs.tasks_path))
         skipped = _apply_skips(store, plan, skip, options)
     except BaseException:

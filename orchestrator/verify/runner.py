@@ -6,6 +6,7 @@ the same scrubbed environment as its Bash (no API key), and nothing they start o
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -15,6 +16,27 @@ from pathlib import Path
 from orchestrator.procs import scrubbed_env, spawn, stop
 from orchestrator.text import cap
 from orchestrator.verify.policy import OUTPUT_CAP, CommandResult, Snapshot
+
+_TMP_PREFIX = "sdd-verify-"
+
+
+def clean_stale_dirs() -> None:
+    """Remove the temporary folders of verifications whose sdd process is gone (killed)."""
+    tmp = Path(tempfile.gettempdir())
+    for folder in tmp.glob(f"{_TMP_PREFIX}*-*"):
+        pid = folder.name[len(_TMP_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _parse_junit(path: Path) -> set[str] | None:
@@ -36,7 +58,7 @@ def _parse_junit(path: Path) -> set[str] | None:
 
 def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]) -> CommandResult:
     """Run one verify command; pytest anywhere inside it reports per-test results via junit."""
-    with tempfile.TemporaryDirectory(prefix="sdd-verify-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-") as tmp:
         junit = Path(tmp) / "junit.xml"
         run_env = dict(env)
         run_env["PYTEST_ADDOPTS"] = (

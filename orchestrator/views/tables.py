@@ -41,7 +41,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "feature": plan.docs.name,
         "tasks": tasks,
         "waves": graph.waves(done),
-        "warnings": list(plan.tasklist.warnings),
+        "warnings": [*plan.tasklist.warnings, *graph.notes],
     }
 
 
