@@ -58,6 +58,9 @@ def regular_bytes(path: Path, label: str, limit: int = MAX_BYTES) -> bytes:
     """A regular file's bytes. A device, FIFO or socket (also behind a symlink) is refused
     before reading, so `/dev/zero` cannot exhaust memory and a FIFO cannot hang the run."""
     try:
+        kind = os.stat(path).st_mode  # a socket cannot even be opened
+        if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+            raise InputError(f"{label} is not a regular file (a device, FIFO or socket)")
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise InputError(f"{label} is missing") from None

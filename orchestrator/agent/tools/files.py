@@ -27,6 +27,9 @@ def _is_binary(data: bytes) -> bool:
 def _read_regular(path: Path, name: str, limit: int = MAX_READ_BYTES) -> bytes:
     """A regular file's bytes, at most `limit`; a FIFO, device or socket is refused before
     anything is read (it could block forever, or never end)."""
+    kind = os.stat(path).st_mode  # a socket cannot even be opened
+    if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+        raise ToolError(f"{name!r} is not a regular file (a device, FIFO or socket)")
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
