@@ -753,7 +753,7 @@ def test_file_tools_refuse_fifos_and_sockets_without_blocking(ws: Path, tb: Tool
             write = {"file_path": path, "content": "x"}
             assert "not a regular file" in err(tb.call("Write", write))
             assert ok(tb.call("Grep", {"pattern": "x", "path": path})) == "No matches."
-        assert "No matches." != ok(tb.call("Grep", {"pattern": "hello"}))  # the rest is read
+        assert ok(tb.call("Grep", {"pattern": "hello"})) != "No matches."  # the rest is read
         assert time.monotonic() - started < 5
     finally:
         sock.close()
