@@ -18,7 +18,7 @@ from orchestrator.agent.budget import Meter
 from orchestrator.agent.loop import AttemptReport, Limits, LoopResult, run_task_loop
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models import resolve_model_id
-from orchestrator.agent.transcript import Transcript
+from orchestrator.agent.transcript import Transcript, redact
 from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
 from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
@@ -178,6 +178,7 @@ class _Hooks:
 
     def attempt_done(self, report: AttemptReport) -> None:
         ctx, r = self.ctx, self.record
+        output = redact(report.verdict.output, ctx.secrets) if report.verdict else ""
         n = self.first_attempt + report.attempt
         ctx.store.add_attempt(
             AttemptRecord(
@@ -186,7 +187,7 @@ class _Hooks:
                 n,
                 ctx.run.run_id,
                 report.outcome,
-                report.verdict.output if report.verdict else "",
+                output,
                 report.transcript,
                 report.usage.input_tokens,
                 report.usage.output_tokens,
@@ -200,7 +201,7 @@ class _Hooks:
         r.cache_write_tokens += report.usage.cache_write_tokens
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
-        detail = report.verdict.output.splitlines()[0] if report.verdict else ""
+        detail = output.splitlines()[0] if output else ""
         ctx.reporter.attempt(self.task.id, n, report.outcome, detail[:160])
 
 
@@ -272,6 +273,6 @@ def work(
         ctx.store.save_task(record)
         ctx.reporter.failed(task_id, reason)
         return Worked(record, result, reason=reason)
-    record.kind, record.message = result.kind, result.summary[:500]
+    record.kind, record.message = result.kind, redact(result.summary, ctx.secrets)[:500]
     record.seconds = round(time.monotonic() - started, 3)
     return Worked(record, result, hooks.verdict, hooks.passing)
