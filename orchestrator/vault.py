@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import os
 import sys
+from collections.abc import Iterator
 
 API_KEYS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
 _SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
@@ -41,6 +42,19 @@ def withhold() -> None:
         if _kept:
             with contextlib.suppress(OSError, AttributeError):
                 ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+@contextlib.contextmanager
+def kept_out() -> Iterator[None]:
+    """`withhold` for the life of a command; afterwards (a command run in-process, as tests
+    do) the environment has its keys back."""
+    withhold()
+    try:
+        yield
+    finally:
+        while _kept:
+            name, value = _kept.popitem()
+            os.environ[name] = value
 
 
 def get(name: str) -> str | None:

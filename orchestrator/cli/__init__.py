@@ -11,7 +11,11 @@ def main() -> None:
     never a traceback."""
     from orchestrator import vault
 
-    vault.withhold()  # before anything can start a child process
+    with vault.kept_out():  # before anything can start a child process
+        _main()
+
+
+def _main() -> None:
     from orchestrator.cli import inspecting, running
     from orchestrator.cli.app import app
     from orchestrator.errors import SddError

@@ -347,8 +347,8 @@ class _Reader:
             by_id[d.id] = d
         expand = Expander([d.id for d in self.drafts])
         deps = {d.id: expand(d.refs) for d in self.drafts}
-        for d in self.drafts:  # its own line naming itself; a section's ranges may overlap
-            if d.id in deps[d.id]:
+        for d in self.drafts:  # naming itself among others (a range, a list) is dropped below
+            if deps[d.id] and set(deps[d.id]) == {d.id}:
                 raise TaskParseError(f"{d.id} depends on itself", d.line)
         for later, earlier in self.edges:
             before = expand(earlier)
