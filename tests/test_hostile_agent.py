@@ -111,7 +111,7 @@ def assert_contained(root: Path, before: dict[str, str], landed: list[str]) -> N
     assert machinery(root) == before, "git's config or hooks changed"
     assert git(root, "symbolic-ref", "--short", "HEAD").strip() == "main"
     fmt = "--format=%s%x1f%(trailers:key=Sdd-Task,valueonly,separator=%x2C)%x1e"
-    records = [r.strip() for r in git(root, "log", fmt).split("\x1e") if r.strip()]
+    records = [r.strip("\n") for r in git(root, "log", fmt).split("\x1e") if r.strip()]
     ours = [r.split("\x1f")[1].strip() for r in records[:-1]]
     assert ours == list(reversed(landed)), records  # every commit but the first is sdd's
     assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
