@@ -136,7 +136,8 @@ class Config(_Section):
     bash: BashRules = Field(default_factory=BashRules)
     """Project-wide Bash rules, added to each agent's own."""
     commit_hooks: bool = False
-    """Run the repository's git hooks when committing a task."""
+    """Run the repository's git hooks when committing (and pushing) a task; off, sdd's git
+    runs no hook at all."""
     approve: Literal["never", "each"] = "never"
     """`each` pauses before every commit for `sdd resume --approve/--reject`."""
     budget: Budget = Field(default_factory=Budget)

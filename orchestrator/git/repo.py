@@ -114,9 +114,10 @@ class GitRepo:
     def fetch(self, remote: str) -> None:
         self.git.out("fetch", "-q", remote, env=NO_PROMPT)
 
-    def push(self, remote: str, branch: str) -> None:
-        """The branch to the same name on `remote`; git's own reason when it refuses."""
-        self.git.out("push", "-q", remote, f"HEAD:refs/heads/{branch}", env=NO_PROMPT)
+    def push(self, remote: str, branch: str, *, hooks: bool = False) -> None:
+        """The branch to the same name on `remote`; git's own reason when it refuses. `hooks`
+        lets the repository's pre-push hook run."""
+        self.git.run("push", "-q", remote, f"HEAD:refs/heads/{branch}", env=NO_PROMPT, hooks=hooks)
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -76,7 +76,8 @@ def record_landed(
     record.status, record.commit_sha = TaskStatus.LANDED, sha
     ctx.store.save_task(record)
     ctx.reporter.landed(record.task_id, sha, record.kind)
-    push_landed(ctx.repo, ctx.remote, ctx.feature, record.task_id, sha)
+    hooks = ctx.plan.config.commit_hooks
+    push_landed(ctx.repo, ctx.remote, ctx.feature, record.task_id, sha, hooks=hooks)
 
 
 def record_found(ctx: RunContext, task_id: str) -> None:

@@ -85,7 +85,7 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
             held.append(run_lock)
         run = store.latest_run(plan.feature)
         remote = options.push or cfg.push or (run.remote if run else "")
-        catch_up(repo, store, plan.feature, remote)
+        catch_up(repo, store, plan.feature, remote, hooks=cfg.commit_hooks)
         if run is None or run.status == RunStatus.FINISHED or options.restart:
             run = store.new_run(plan.feature, model.name, remote)
         elif remote != run.remote:
