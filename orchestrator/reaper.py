@@ -14,12 +14,12 @@ import contextlib
 import ctypes
 import os
 import signal
-import subprocess
 import sys
 import time
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
+_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 class _Stop(Exception):
@@ -59,6 +59,20 @@ def sweep(deadline: float = 10.0) -> None:
         time.sleep(0.005)
 
 
+def _start(command: list[str]) -> int:
+    """fork and exec `command` (the subprocess module costs a start-up this cannot afford)."""
+    pid = os.fork()
+    if pid == 0:
+        for signo in _SIGNALS:
+            signal.signal(signo, signal.SIG_DFL)
+        try:
+            os.execvp(command[0], command)
+        except OSError as exc:  # say so as bash would
+            os.write(2, f"{command[0]}: {exc.strerror}\n".encode())
+        os._exit(127)
+    return pid
+
+
 def main(argv: list[str]) -> int:
     parent, command = int(argv[0]), argv[2:]
     if sys.platform.startswith("linux"):
@@ -71,20 +85,17 @@ def main(argv: list[str]) -> int:
     def stop(signo: int, frame: object) -> None:
         raise _Stop
 
-    for signo in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    for signo in _SIGNALS:
         signal.signal(signo, stop)
     code = 137
     try:
-        proc = subprocess.Popen(command)
-        code = proc.wait()
+        pid = _start(command)
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         code = 128 - code if code < 0 else code
     except _Stop:
         pass
-    except OSError as exc:  # the command cannot start: say so as bash would
-        sys.stderr.write(f"{command[0]}: {exc.strerror}\n")
-        code = 127
     finally:
-        for signo in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signo in _SIGNALS:
             signal.signal(signo, signal.SIG_IGN)
         sweep()
     return code

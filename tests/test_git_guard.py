@@ -163,7 +163,7 @@ def test_attempt_guard_undoes_rules_files_the_task_does_not_name(repo: Path) -> 
     (repo / ".gitattributes").write_text("* filter=x\n")
     (repo / ".gitignore").write_text("build/\n")
     (repo / "app.py").write_text("print(1)\n")
-    feedback, touched = guard.check()
+    feedback, touched, changed = guard.check()
     assert touched == [
         ".claude/agents/evil.md",
         ".claude/settings.local.json",
@@ -174,8 +174,8 @@ def test_attempt_guard_undoes_rules_files_the_task_does_not_name(repo: Path) -> 
     assert (repo / ".specify" / "sdd.yaml").read_text() == "jobs: 1\n"
     assert not (repo / ".claude" / "agents" / "evil.md").exists()
     assert not (repo / ".gitattributes").exists()
-    assert ws.changed(gr.head()) == [".gitignore", "app.py"]
-    assert guard.check() == ("", [])
+    assert ws.changed(gr.head()) == changed == [".gitignore", "app.py"]
+    assert guard.check() == ("", [], changed)
 
 
 def test_rules_files() -> None:

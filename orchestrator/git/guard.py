@@ -111,14 +111,16 @@ class Position:
 
     @classmethod
     def of(cls, repo: GitRepo) -> Position:
-        return cls(repo.head(), repo.branch())
+        """One git call: HEAD's commit, then its full ref name ("HEAD" when detached)."""
+        head, ref = repo.git.out("rev-parse", "HEAD", "--symbolic-full-name", "HEAD").split()
+        return cls(head, ref.removeprefix("refs/heads/") if ref != "HEAD" else None)
 
     def moved(self, repo: GitRepo) -> str:
         """How HEAD or the branch moved since, in words; '' when they did not."""
-        branch = repo.branch()
+        now = Position.of(repo)
+        branch, head = now.branch, now.head
         if branch != self.branch:
             return f"HEAD was moved to {branch or 'a detached commit'}"
-        head = repo.head()
         if head != self.head:
             count = repo.git.out("rev-list", "--count", f"{self.head}..{head}").strip()
             return f"{count or 'some'} commit(s) were made or HEAD was moved to {head[:10]}"

@@ -143,8 +143,8 @@ class _Hooks:
     def changed_files(self) -> list[str]:
         """The task's changes, after undoing any breach (which then counts as a change, so
         the attempt is judged, and fails)."""
-        self.breach, touched = self.guard.check()
-        return sorted({*self.ws.changed(self.start.base), *touched})
+        self.breach, touched, changed = self.guard.check()
+        return sorted({*changed, *touched})
 
     def verify(self, changed: list[str]) -> policy.Verdict:
         start = self.start
@@ -155,7 +155,7 @@ class _Hooks:
             self.verdict, now = judge_in(
                 self.ctx, self.ws, self.task, changed, start.phase_end, start.red
             )
-        breach, _ = self.guard.check()  # verification ran the agent's code too
+        breach, _, _ = self.guard.check()  # verification ran the agent's code too
         if breach:
             self.verdict = policy.Verdict(False, f"During verification: {breach}", {})
         elif self.verdict.passed:

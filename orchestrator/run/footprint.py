@@ -49,7 +49,7 @@ class Footprint:
 
     def record(self) -> None:
         """Write down the dirty files as they are now; atomically, so a kill leaves the last
-        record or this one."""
+        record or this one (a kill, not a power loss: there is no fsync)."""
         self._files = {p: digest(self.repo.root / p) for p in self.repo.dirty_files()}
         self._write()
 
@@ -84,10 +84,7 @@ class Footprint:
             data["in_flight_since"] = self._since
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
+        tmp.write_text(json.dumps(data), encoding="utf-8")
         os.replace(tmp, self.path)
 
 

@@ -46,9 +46,9 @@ class AttemptGuard:
         self.named = tuple(named)
         self.position = Position.of(ws.repo)
 
-    def check(self) -> tuple[str, list[str]]:
+    def check(self) -> tuple[str, list[str], list[str]]:
         """Undo every breach; (what was undone, as feedback for the agent, or ''; the names
-        of what the agent had changed there)."""
+        of what the agent had changed there; the workspace's changes after that)."""
         problems: list[str] = []
         touched: list[str] = []
         moved = self.position.moved(self.ws.repo)
@@ -66,15 +66,17 @@ class AttemptGuard:
                 "Git's config and hooks are not yours to change"
             )
             touched += undone
-        refused = refused_paths(self.ws.changed(self.base), self.named)
+        changed = self.ws.changed(self.base)
+        refused = refused_paths(changed, self.named)
         if refused:
             self.ws.restore(self.base, refused)
+            changed = [p for p in changed if p not in refused]
             problems.append(
                 f"Your changes to {', '.join(refused)} are undone: sdd's rules, agents and "
                 ".git* files change only when the task names them"
             )
             touched += refused
-        return ". ".join(problems) + ("." if problems else ""), touched
+        return ". ".join(problems) + ("." if problems else ""), touched, changed
 
     def undo(self) -> None:
         """HEAD, the branch and git's files back as they were, before the tree is reset."""
