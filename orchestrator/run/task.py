@@ -21,6 +21,7 @@ from orchestrator.run.landing import (
     refuse_secrets,
     stage_landing,
 )
+from orchestrator.run.verifying import base_blocker
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskRecord, TaskStatus
 
@@ -51,7 +52,11 @@ def _attempt_and_land(
 ) -> TaskOutcome:
     task = ctx.plan.tasks[task_id]
     ws = main_workspace(ctx)
-    worked = work(ctx, task_id, ws, start_at(ctx, task, base), footprint)
+    start = start_at(ctx, task, base)
+    blocker = base_blocker(ctx, start.red)
+    if blocker:  # nothing could be judged from this base: a person must act first
+        return TaskOutcome(False, blocker)
+    worked = work(ctx, task_id, ws, start, footprint)
     if not worked.landed:
         return TaskOutcome(False, worked.reason)
     assert worked.verdict is not None

@@ -1,11 +1,10 @@
-"""The toolbox an attempt's agent works with: its tools and Bash rules, an environment whose
-`python` is the one that verifies its work, the optional sandbox, and, in the repository's own
-work tree, the footprint kept on record around every call that can write."""
+"""The toolbox an attempt's agent works with: its tools and Bash rules, the optional sandbox,
+and, in the repository's own work tree, the footprint kept on record around every call that
+can write."""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 from orchestrator import paths
@@ -33,7 +32,11 @@ class Recorded(Toolbox):
 
 
 def agent_toolbox(
-    ctx: RunContext, ws: Workspace, agent: AgentDef, footprint: Footprint | None
+    ctx: RunContext,
+    ws: Workspace,
+    agent: AgentDef,
+    env: dict[str, str],
+    footprint: Footprint | None,
 ) -> Toolbox:
     cfg = ctx.plan.config
     toolbox = Recorded(
@@ -43,18 +46,11 @@ def agent_toolbox(
         bash_allow=[*cfg.bash.allow, *agent.bash_rules],
         bash_deny=cfg.bash.deny,
         allow_env_files=cfg.allow_env_files,
-        env=agent_env(),
+        env=env,
         sandbox=sandbox_for(ctx, ws) if cfg.bash.sandbox == "bwrap" else None,
     )
     toolbox.footprint = footprint
     return toolbox
-
-
-def agent_env() -> dict[str, str]:
-    """The agent's `python` is the interpreter that verifies its work, so both see one world."""
-    env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
 
 
 def sandbox_for(ctx: RunContext, ws: Workspace) -> Sandbox:

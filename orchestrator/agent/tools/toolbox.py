@@ -57,6 +57,7 @@ class Toolbox:
         self.env = scrubbed_env(os.environ if env is None else env)
         self.max_output = max_output
         self.sandbox = sandbox
+        self.ran: list[tuple[str, bool]] = []  # Bash commands run, and whether each exited 0
 
     def schemas(self) -> list[dict[str, Any]]:
         """Tool definitions for the Messages API; identical for every Toolbox with these tools."""
@@ -98,4 +99,5 @@ class Toolbox:
         out, failed = run_command(
             a.command, self.guard.root, self.env, timeout, self.max_output, self.sandbox
         )
+        self.ran.append((a.command, not failed))
         return ToolResult(out, failed)
