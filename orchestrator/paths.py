@@ -5,6 +5,7 @@ spells these paths, so moving one is a one-line change.
     .sdd/locks/worktree.lock                     one sdd run per working tree
     .sdd/transcripts/FEATURE/TASK/attempt-N.jsonl   what each attempt's agent did
     .sdd/worktrees/FEATURE/TASK                  a parallel wave's git worktrees, while it runs
+    .sdd/footprints/FEATURE.json                 what the running attempt has changed so far
     .sdd/report-FEATURE.html                     `sdd report`'s default output
 """
 
@@ -40,6 +41,11 @@ def transcript_file(root: Path, feature: str, task_id: str, attempt: int) -> Pat
 def worktrees_dir(root: Path, feature: str) -> Path:
     """Where a parallel wave's worktrees live, one per task, removed when the wave ends."""
     return state_dir(root) / "worktrees" / feature
+
+
+def footprint_file(root: Path, feature: str) -> Path:
+    """The record of what the attempt running in the work tree has changed (see footprint)."""
+    return state_dir(root) / "footprints" / f"{feature}.json"
 
 
 def report_file(root: Path, feature: str) -> Path:

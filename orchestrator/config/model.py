@@ -19,7 +19,9 @@ _BASH_RULE = re.compile(r"Bash\((.+)\)")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    # strict: YAML already gives numbers and booleans their types, so `jobs: true` or
+    # `commit_hooks: 1` is a mistake to report, not a value to coerce
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, strict=True)
 
 
 class RouteConfig(_Section):
@@ -57,6 +59,9 @@ class BashRules(_Section):
     """Commands the agents' Bash tool may run: `Bash(pytest:*)` or a bare prefix (`pytest`)."""
     deny: list[str] = []
     """Commands it may never run, in the same form; deny wins over allow."""
+    sandbox: Literal["none", "bwrap"] = "none"
+    """`bwrap` runs each Bash command in bubblewrap: writes only to the work tree, `$HOME` and
+    other processes hidden (needs the `bwrap` program)."""
 
     @field_validator("allow", "deny")
     @classmethod
@@ -136,7 +141,8 @@ class Config(_Section):
     bash: BashRules = Field(default_factory=BashRules)
     """Project-wide Bash rules, added to each agent's own."""
     commit_hooks: bool = False
-    """Run the repository's git hooks when committing a task."""
+    """Run the repository's git hooks when committing (and pushing) a task; off, sdd's git
+    runs no hook at all."""
     approve: Literal["never", "each"] = "never"
     """`each` pauses before every commit for `sdd resume --approve/--reject`."""
     budget: Budget = Field(default_factory=Budget)

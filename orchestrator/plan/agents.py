@@ -19,7 +19,9 @@ import yaml
 
 from orchestrator.agent.tools.bash_rules import Rule
 from orchestrator.agent.tools.inputs import TOOL_NAMES
+from orchestrator.config.load import load_yaml
 from orchestrator.errors import InputError
+from orchestrator.speckit.documents import regular_bytes
 
 SDD_TOOLS = TOOL_NAMES
 # fmt: off
@@ -101,7 +103,7 @@ def load_agents(dirs: Sequence[tuple[str, Path]]) -> AgentSet:
 
 def load_agent(path: Path, source: str, notes: list[str]) -> AgentDef:
     """Parse one definition; what sdd ignores in it is appended to `notes`."""
-    raw = path.read_bytes()
+    raw = regular_bytes(path, str(path))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -144,7 +146,7 @@ def load_agent(path: Path, source: str, notes: list[str]) -> AgentDef:
 def _front_matter(lines: list[str], path: Path, notes: list[str]) -> object:
     """YAML, except an unquoted description holding `: `, which Claude Code reads as text."""
     try:
-        return yaml.safe_load("\n".join(lines))
+        return load_yaml("\n".join(lines))
     except yaml.YAMLError as e:
         error = e
     start = next((i for i, line in enumerate(lines) if line.startswith("description:")), -1)
@@ -155,7 +157,7 @@ def _front_matter(lines: list[str], path: Path, notes: list[str]) -> object:
         stop += 1
     text = " ".join(line.strip() for line in lines[start:stop])[len("description:") :].strip()
     try:  # blank lines in its place keep the line numbers of any other error
-        meta = yaml.safe_load("\n".join(lines[:start] + [""] * (stop - start) + lines[stop:]))
+        meta = load_yaml("\n".join(lines[:start] + [""] * (stop - start) + lines[stop:]))
     except yaml.YAMLError as e:
         raise _yaml_error(path, e) from None
     if not isinstance(meta, dict | None):

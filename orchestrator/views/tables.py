@@ -43,7 +43,7 @@ def plan_data(plan: Plan, verification: Verification | None = None) -> dict[str,
         "feature": plan.docs.name,
         "tasks": tasks,
         "waves": graph.waves(done),
-        "warnings": list(plan.tasklist.warnings),
+        "warnings": [*plan.tasklist.warnings, *graph.notes],
         "verification": None if verification is None else verification_data(verification),
     }
 
