@@ -18,7 +18,6 @@ from orchestrator.cli.app import (
     StoreOpt,
     locate,
     out,
-    print_json,
     run_feature,
 )
 
@@ -61,7 +60,7 @@ def plan(
 ) -> None:
     """Dry run: the tasks, their dependencies, waves and agent routes, with reasons."""
     from orchestrator.plan.build import make_plan
-    from orchestrator.views.tables import plan_data, plan_table
+    from orchestrator.views.tables import plan_data, plan_json, plan_table
 
     fmt = "json" if as_json else fmt.lower()
     if fmt not in ("table", "json", "mermaid", "dot"):
@@ -78,7 +77,7 @@ def plan(
         return
     data = plan_data(made)
     if fmt == "json":
-        print_json(data)
+        sys.stdout.write(plan_json(data))
         return
     out.print(plan_table(data))
     for w in data["warnings"]:

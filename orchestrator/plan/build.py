@@ -15,7 +15,8 @@ from orchestrator.config.model import Config
 from orchestrator.errors import InputError
 from orchestrator.plan.agents import AgentDef, AgentSet, agent_dirs, load_agents
 from orchestrator.plan.graph import TaskGraph, build_graph
-from orchestrator.plan.routing import Route, route, rules_from
+from orchestrator.plan.routing import Route, route_tasks, rules_from
+from orchestrator.plan.stack import Stack, read_stack
 from orchestrator.speckit.documents import FeatureDocs, load_feature
 from orchestrator.speckit.tasks import Task, TaskList, parse_tasks
 
@@ -33,6 +34,7 @@ class Plan:
     config: Config
     agents: AgentSet
     routes: dict[str, Route]
+    stack: Stack
 
     @property
     def tasks(self) -> dict[str, Task]:
@@ -69,9 +71,12 @@ def make_plan(root: Path, feature_dir: Path) -> Plan:
     tasklist = parse_tasks(docs.tasks)
     graph = build_graph(tasklist.tasks)
     agents = load_agents(agent_dirs(root))
-    rules = rules_from(config)
-    routes = {t.id: route(t, agents, rules, config.default_agent) for t in tasklist.tasks}
-    return Plan(root, docs, tasklist, graph, config, agents, routes)
+    stack = read_stack(docs.plan, docs.constitution, docs.spec)
+    titles = [p.title for p in tasklist.phases]
+    routes = route_tasks(
+        tasklist.tasks, agents, rules_from(config), config.default_agent, stack, titles
+    )
+    return Plan(root, docs, tasklist, graph, config, agents, routes, stack)
 
 
 def _id_key(tid: str) -> tuple[str, int, str] | None:
