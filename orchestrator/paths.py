@@ -6,6 +6,7 @@ spells these paths, so moving one is a one-line change.
     .sdd/transcripts/FEATURE/TASK/attempt-N.jsonl   what each attempt's agent did
     .sdd/worktrees/FEATURE/TASK                  a parallel wave's git worktrees, while it runs
     .sdd/report-FEATURE.html                     `sdd report`'s default output
+    .sdd/routing/FEATURE.json                    `routing: model`'s answers, by prompt
 """
 
 from __future__ import annotations
@@ -44,3 +45,7 @@ def worktrees_dir(root: Path, feature: str) -> Path:
 
 def report_file(root: Path, feature: str) -> Path:
     return state_dir(root) / f"report-{feature}.html"
+
+
+def routing_file(root: Path, feature: str) -> Path:
+    return state_dir(root) / "routing" / f"{feature}.json"

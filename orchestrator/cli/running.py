@@ -1,4 +1,4 @@
-"""The commands that plan and run: plan, agents, run, resume, demo."""
+"""The commands that plan and run: plan, route, agents, run, resume, demo."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ import typer
 from orchestrator.cli.app import (
     AsJson,
     Feature,
+    FeatureName,
     Jobs,
     ModelOpt,
     Push,
     Repo,
     StoreOpt,
+    TaskId,
     locate,
     out,
+    print_json,
     run_feature,
 )
 
@@ -66,7 +69,7 @@ def plan(
     if fmt not in ("table", "json", "mermaid", "dot"):
         raise typer.BadParameter("--format takes table, json, mermaid or dot")
     root, feature_dir = locate(repo, feature)
-    made = make_plan(root, feature_dir)
+    made = make_plan(root, feature_dir, consult=True)
     if fmt in ("mermaid", "dot"):
         from orchestrator.views import graphs
 
@@ -82,6 +85,28 @@ def plan(
     out.print(plan_table(data))
     for w in data["warnings"]:
         out.print(f"[yellow]warning:[/yellow] {w}")
+
+
+def route(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    as_json: AsJson = False,
+) -> None:
+    """Why a task goes to its agent: every candidate, every signal, what would change it."""
+    from orchestrator.plan.build import make_plan
+    from orchestrator.views.routes import route_data, route_lines
+
+    root, feature_dir = locate(repo, feature)
+    made = make_plan(root, feature_dir, consult=True)
+    data = route_data(made, made.find_task(task).id)
+    if as_json:
+        print_json(data)
+        return
+    for line in route_lines(data):
+        out.print(line, soft_wrap=True)
+    for note in made.notes:
+        out.print(f"[yellow]note:[/yellow] {note}")
 
 
 def agents(repo: Repo = None) -> None:
@@ -188,5 +213,5 @@ def _demo_options(script: Path) -> RunOptions:
 
 
 # In `sdd --help` order: these, then the inspection commands, then the demo.
-BEFORE = (plan, agents, run, resume)
+BEFORE = (plan, route, agents, run, resume)
 AFTER = (demo,)

@@ -1,4 +1,5 @@
-"""The pure part of a run: documents, tasks, graph and routes. No git, no model, no store.
+"""The pure part of a run: documents, tasks, graph and routes. No git and no store; a model
+only with `routing: model`, and only when asked to consult it (`advice`).
 
 `sdd plan` and the inspection commands need only this, so it imports nothing heavy.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.config.load import load_config
@@ -35,6 +36,7 @@ class Plan:
     agents: AgentSet
     routes: dict[str, Route]
     stack: Stack
+    notes: list[str] = field(default_factory=list)  # what routing: model did or could not do
 
     @property
     def tasks(self) -> dict[str, Task]:
@@ -65,7 +67,9 @@ class Plan:
         raise InputError(f"no task {query.strip()} in {self.feature}/tasks.md{hint}")
 
 
-def make_plan(root: Path, feature_dir: Path) -> Plan:
+def make_plan(root: Path, feature_dir: Path, consult: bool = False) -> Plan:
+    """The plan of a feature. With `routing: model`, stored answers apply when they answer
+    this exact plan; `consult` asks the model when they do not (`sdd plan`, `route`, `run`)."""
     config = load_config(root)
     docs = load_feature(root, feature_dir)
     tasklist = parse_tasks(docs.tasks)
@@ -76,7 +80,14 @@ def make_plan(root: Path, feature_dir: Path) -> Plan:
     routes = route_tasks(
         tasklist.tasks, agents, rules_from(config), config.default_agent, stack, titles
     )
-    return Plan(root, docs, tasklist, graph, config, agents, routes, stack)
+    plan = Plan(root, docs, tasklist, graph, config, agents, routes, stack)
+    if config.routing == "model":
+        from orchestrator.plan.consulting import settle
+
+        plan.routes, plan.notes = settle(
+            root, docs.name, config, agents, stack, tasklist, routes, consult
+        )
+    return plan
 
 
 def _id_key(tid: str) -> tuple[str, int, str] | None:

@@ -54,15 +54,15 @@ def facts(task: Task, phase_title: str, stack: Stack) -> Facts:
         if found:
             folders.append((path, found))
     phase = f"{phase_title} {task.section}" if task.section else phase_title
-    words_all = lexicon.terms(text)
-    words = tuple(dict.fromkeys(words_all))
+    words = tuple(dict.fromkeys(lexicon.terms(text)))
+    names = lexicon.name_words(text)
     return Facts(
         task=task,
         words=words,
         files=tuple(files),
         folder_terms=tuple(folders),
         phase_words=_phase_words(phase),
-        pairs=tuple(dict.fromkeys(itertools.pairwise(words_all))),
+        pairs=tuple(dict.fromkeys(itertools.pairwise(names))),
         refs=tuple(dict.fromkeys([*_refs(task.description, task.id), *task.depends_on])),
         writes_docs=_writes_docs(task, files, words),
     )

@@ -200,6 +200,18 @@ def _word_terms(word: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=16384)
+def _word_parts(word: str) -> tuple[str, ...]:
+    parts = [word] if word.islower() or word.isupper() else _CAMEL.findall(word)
+    return tuple(norm(p) for p in parts if not p.isdigit())
+
+
+def name_words(text: str) -> list[str]:
+    """Every word of a name, stop words kept: `TaskService.update_task` gives task, service,
+    update, task, as does `task_service.py`'s stem with update_task; for matching names."""
+    return [w for m in _TOKEN.finditer(text) if not m.group(1) for w in _word_parts(m.group(0))]
+
+
 def terms(text: str) -> list[str]:
     """The meaningful terms of free text, in order: `TaskService.update_task` gives task,
     service, update; `Next.js` gives nextjs; `POST /tasks` and `/docs` (a URL path, not a
@@ -235,7 +247,7 @@ def file_facts(path: str) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
 
     The path terms come from its directories and name (`src/api/routes.py`: api, route); a
     documentation file's directories say what it documents, not what it is, so it has none.
-    The name terms are its name's alone (`CardTitleEditor.tsx`: card, title, editor).
+    The name words are its name's alone, stop words kept (`TaskCard.tsx`: task, card).
     """
     clean = path.rstrip("/")
     name = clean.rsplit("/", 1)[-1]
@@ -250,9 +262,8 @@ def file_facts(path: str) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
     concept = concept or EXT_CONCEPT.get(ext, "")
     if not concept and any(d.lower() in DOC_DIRS for d in dirs):
         concept = "docs"
-    named = tuple(terms(stem.replace("_", " ").replace("-", " ")))
+    named = tuple(name_words(stem.replace("_", " ").replace("-", " ")))
     if concept == "docs":
         return family, concept, (), named
-    found = [t for d in dirs for t in terms(d.replace("_", " ").replace("-", " "))]
-    found += named
+    found = [t for d in [*dirs, stem] for t in terms(d.replace("_", " ").replace("-", " "))]
     return family, concept, tuple(dict.fromkeys(t for t in found if t not in PATH_NOISE)), named

@@ -2,7 +2,7 @@
 check. Pure; no agent is named here, every agent is judged by its own definition.
 
 The weights, in order of strength: a language the agent does not write rules it out (-8); an
-`sdd.paths` hint claims a file (+4); a file's kind (a README is documentation, a `.tsx` is
+`sdd.paths` hint claims a file (+6); a file's kind (a README is documentation, a `.tsx` is
 frontend) and the description's own words weigh most among the rest; the feature's stack
 adds a steady pull toward the agent built for it (or a push away, for another ecosystem's
 agent), strong enough to take tasks that say little and weak enough that a task plainly about
@@ -25,13 +25,14 @@ W_TOPIC = 0.75  # a word of a kind of work the agent's description names
 W_FILE_KIND = 2.0  # a file whose name says its kind (README.md, .gitignore, App.tsx)
 W_FOLDER = 1.0  # a word of the agent's in a task file's folders or the plan's structure
 W_FOLDER_TOPIC = 0.5
+W_FOLDERS_MAX = 2.0  # folder words say one thing several times: `backend/src/api/`
 W_PHASE = 0.5  # per word of the phase or section title, at most 1.0 in all
 W_STACK = 2.0  # the feature's stack is the agent's (+0.25 per further technology, to +2.5)
 W_STACK_OTHER = -2.0  # the feature's stack is another ecosystem than the agent's
 W_LANGUAGE = 1.0  # the task's files are in a language the agent names
 W_LANGUAGE_FEATURE = 0.5  # the task names no code file, and the feature's language is its
 W_LANGUAGE_OTHER = -8.0  # ... or none of them is
-W_HINT = 4.0  # an `sdd.paths` glob of the agent matches a task file
+W_HINT = 6.0  # an `sdd.paths` glob of the agent matches a task file
 W_RELATED = 1.5  # tasks sharing its files, symbols or ids went to this agent (share of them)
 W_DEFAULT = 0.5  # the configured default agent
 
@@ -154,7 +155,7 @@ class Scorer:
                     seen[t] = W_FOLDER * weight / self.term_df[t]
                 elif cs := [c for c in lexicon.concepts_of(t) if c in p.concepts]:
                     seen[t] = W_FOLDER_TOPIC / min(self.topic_df[c] for c in cs)
-        total = round(sum(seen.values()), 3)
+        total = round(min(W_FOLDERS_MAX, sum(seen.values())), 3)
         signal = Signal("folders", ", ".join(seen), total) if seen else None
         self._folder_cache[key] = signal
         return signal

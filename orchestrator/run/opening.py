@@ -30,7 +30,9 @@ from orchestrator.store.url import StoreUrl
 
 def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> RunContext:
     """Check everything that could make the run unsafe, then open records and the lock."""
-    plan = make_plan(root, feature_dir)
+    plan = make_plan(root, feature_dir, consult=True)
+    for note in plan.notes:  # what routing: model did not settle
+        reporter.note(note)
     url = store_url(root, options.store, plan.config.store)
     repo = GitRepo(root)
     repo.check_writable()

@@ -47,7 +47,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "feature": plan.docs.name,
         "tasks": tasks,
         "waves": graph.waves(done),
-        "warnings": list(plan.tasklist.warnings),
+        "warnings": [*plan.tasklist.warnings, *plan.notes],
     }
 
 
@@ -102,7 +102,7 @@ def plan_table(data: dict[str, Any]) -> Table:
             t["id"] + flags,
             escape(_short(t["description"], 90)),
             deps,
-            f"{t['agent']}: {escape(t['model'])}, {_tools(t['tools'])}\n"
+            f"{t['agent']}: {escape(t['model'])}, {tools_text(t['tools'])}\n"
             f"[dim]({escape(t['route_reason'])})[/dim]",
         )
     return table
@@ -116,7 +116,7 @@ def _short(text: str, limit: int) -> str:
     return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:") + "…"
 
 
-def _tools(tools: list[str] | None) -> str:
+def tools_text(tools: list[str] | None) -> str:
     from orchestrator.plan.agents import SDD_TOOLS
 
     if tools is None or set(tools) >= set(SDD_TOOLS):
