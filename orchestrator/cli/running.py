@@ -115,6 +115,7 @@ def agents(repo: Repo = None) -> None:
 
     from orchestrator.plan.agents import agent_dirs, load_agents
     from orchestrator.speckit.project import find_root
+    from orchestrator.views.tables import short_text
 
     found = load_agents(agent_dirs(find_root(repo)))
     table = Table(title="agents")
@@ -122,9 +123,15 @@ def agents(repo: Repo = None) -> None:
         table.add_column(col, overflow="fold")
     for a in found.agents.values():
         tools = ", ".join(a.tools) if a.tools is not None else "all"
-        table.add_row(
-            a.name, f"{a.source}: {a.path}", tools, a.model or "inherit", a.description[:120]
+        hints = [
+            f"{k}: {', '.join(v)}"
+            for k, v in (("paths", a.hints.paths), ("stacks", a.hints.stacks))
+            if v
+        ]
+        about = short_text(a.description, 120) + (
+            f"\n[dim]sdd {'; '.join(hints)}[/dim]" if hints else ""
         )
+        table.add_row(a.name, f"{a.source}: {a.path}", tools, a.model or "inherit", about)
     out.print(table)
     for note in found.notes:
         out.print(f"[dim]{note}[/dim]")

@@ -100,7 +100,7 @@ def plan_table(data: dict[str, Any]) -> Table:
         table.add_row(
             "✓" if t["done"] else str(wave_of.get(t["id"], "")),
             t["id"] + flags,
-            escape(_short(t["description"], 90)),
+            escape(short_text(t["description"], 90)),
             deps,
             f"{t['agent']}: {escape(t['model'])}, {tools_text(t['tools'])}\n"
             f"[dim]({escape(t['route_reason'])})[/dim]",
@@ -108,7 +108,7 @@ def plan_table(data: dict[str, Any]) -> Table:
     return table
 
 
-def _short(text: str, limit: int) -> str:
+def short_text(text: str, limit: int) -> str:
     """At most `limit` characters, cut between words, with an ellipsis when cut."""
     if len(text) <= limit:
         return text
