@@ -5,7 +5,6 @@ technologies and languages it is for, and the files its `sdd:` hints claim. Pure
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from orchestrator.plan import lexicon
@@ -45,16 +44,3 @@ def profile(agent: AgentDef) -> Profile:
         ecosystems=frozenset(lexicon.ecosystems(techs)),
         paths=agent.hints.paths,
     )
-
-
-def spread(profiles: Iterable[Profile]) -> tuple[dict[str, int], dict[str, int]]:
-    """How many agents name each term, and cover each concept: a word every agent uses tells
-    them apart less than one only a specialist uses."""
-    terms: dict[str, int] = {}
-    concepts: dict[str, int] = {}
-    for p in profiles:
-        for t in p.terms:
-            terms[t] = terms.get(t, 0) + 1
-        for c in p.concepts:
-            concepts[c] = concepts.get(c, 0) + 1
-    return terms, concepts
