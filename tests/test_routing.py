@@ -337,3 +337,17 @@ def test_a_users_frontend_agent_takes_the_react_tasks_of_a_mixed_feature() -> No
 
 def _frontend_misses(routes: dict[str, Route], frontend: list[str]) -> list[str]:
     return [t for t in frontend if routes[t].agent != "react-frontend-dev"]
+
+
+def test_a_language_named_in_a_description_is_one_it_writes(tmp_path: Path) -> None:
+    write(tmp_path / "go.md", agent("go-dev", "Go CLI specialist: cobra commands and their tests."))
+    write(tmp_path / "logs.md", agent("log-reader", "Use it to go through logs and traces."))
+    agents = builtin(("repo agents/", tmp_path))
+    stack = read_stack(GO_PLAN)
+    got = route(task("Implement the root command", "cmd/root.go"), agents, stack=stack)
+    assert got.agent == "go-dev"
+    assert ("language", "cmd/root.go is go", 1.0) in [
+        (s.kind, s.detail, s.weight) for s in got.candidates[0].signals
+    ]
+    reader = next(c for c in got.candidates if c.agent == "log-reader")
+    assert all(s.kind != "language" for s in reader.signals)  # "go through" is no language

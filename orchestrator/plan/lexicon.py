@@ -158,9 +158,10 @@ PATH_NOISE = frozenset({"src", "app", "lib", "internal", "pkg", "cmd", "main", "
 _TOKEN = re.compile(
     r"(next\.js|node\.js|vue\.js|nest\.js|pre-commit|e2e|a11y"
     r"|\b(?:GET|POST|PUT|PATCH|DELETE)\s+/\S*|(?<![\w.~/])/[a-z][\w/{}.-]*)"
-    r"|[A-Za-z][A-Za-z0-9]*",
+    r"|([A-Za-z][A-Za-z0-9]*)",
     re.IGNORECASE,
 )
+_NAME_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _COMPOUNDS = {
     "next.js": "nextjs",
@@ -209,7 +210,7 @@ def _word_parts(word: str) -> tuple[str, ...]:
 def name_words(text: str) -> list[str]:
     """Every word of a name, stop words kept: `TaskService.update_task` gives task, service,
     update, task, as does `task_service.py`'s stem with update_task; for matching names."""
-    return [w for m in _TOKEN.finditer(text) if not m.group(1) for w in _word_parts(m.group(0))]
+    return [w for word in _NAME_WORD.findall(text) for w in _word_parts(word)]
 
 
 def terms(text: str) -> list[str]:
@@ -217,12 +218,11 @@ def terms(text: str) -> list[str]:
     service, update; `Next.js` gives nextjs; `POST /tasks` and `/docs` (a URL path, not a
     file) give endpoint."""
     out: list[str] = []
-    for m in _TOKEN.finditer(text):
-        compound = m.group(1)
+    for compound, word in _TOKEN.findall(text):
         if compound:
             out.append(_COMPOUNDS.get(compound.lower(), "endpoint"))
         else:
-            out += _word_terms(m.group(0))
+            out += _word_terms(word)
     return out
 
 

@@ -34,7 +34,7 @@ def profile(agent: AgentDef) -> Profile:
     headings = [t for h in _HEADING_LINE.findall(agent.body) for t in lexicon.terms(h)]
     weights = dict.fromkeys(headings, HEADING) | dict.fromkeys([*described, *stacks], DESCRIPTION)
     own = [*described, *stacks]
-    techs = frozenset(t for t in own if t in lexicon.TECH)
+    techs = frozenset(t for t in own if t in lexicon.TECH and _named(t, agent, stacks))
     return Profile(
         name=agent.name,
         terms=weights,
@@ -44,3 +44,11 @@ def profile(agent: AgentDef) -> Profile:
         ecosystems=frozenset(lexicon.ecosystems(techs)),
         paths=agent.hints.paths,
     )
+
+
+def _named(tech: str, agent: AgentDef, stacks: list[str]) -> bool:
+    """`go`, `rust`, `spring`: a technology when the description capitalises it or a stacks
+    hint names it, a plain word otherwise ("go through the logs")."""
+    if tech not in lexicon.STACK_ONLY or tech in stacks:
+        return True
+    return re.search(rf"\b{tech.capitalize()}\b", agent.description) is not None

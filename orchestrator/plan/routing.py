@@ -175,9 +175,12 @@ def _with_related(
 def _rank(
     signals: list[tuple[str, list[Signal]]], default: str, order: dict[str, int]
 ) -> tuple[Candidate, ...]:
-    cands = [
-        Candidate(a, round(sum(s.weight for s in sigs), 3), tuple(sigs)) for a, sigs in signals
-    ]
+    cands = []
+    for agent, sigs in signals:
+        total = 0.0
+        for s in sigs:
+            total += s.weight
+        cands.append(Candidate(agent, round(total, 3), tuple(sigs)))
     cands.sort(key=lambda c: (-c.score, c.agent != default, order[c.agent]))
     return tuple(cands)
 

@@ -163,7 +163,11 @@ class Scorer:
     def _phase(self, words: tuple[str, ...], p: Profile, out: list[Signal]) -> None:
         key = (words, p.name)  # every task of a phase has the same title
         if key not in self._phases:
-            hits = [t for t in words if t in p.terms or any(c in p.concepts for c in _topics(t))]
+            hits = [
+                t
+                for t in words
+                if t in p.terms or any(c in p.concepts for c in lexicon.concepts_of(t))
+            ]
             found = Signal("phase", ", ".join(hits), min(1.0, W_PHASE * len(hits)))
             self._phases[key] = found if hits else None
         signal = self._phases[key]
@@ -204,7 +208,3 @@ class Scorer:
                 "stack", f"the feature's stack ({theirs}) is not this agent's", W_STACK_OTHER
             )
         return None
-
-
-def _topics(term: str) -> tuple[str, ...]:
-    return lexicon.concepts_of(term)
