@@ -46,6 +46,23 @@ class Plan:
     def feature(self) -> str:
         return self.docs.name
 
+    def consult(self) -> None:
+        """`routing: model`: ask the routing model for the close calls now, unless answers
+        kept for this exact plan already settle them."""
+        from orchestrator.plan.consulting import settle
+
+        rules = _rules_routes(self.config, self.agents, self.tasklist, self.stack)
+        self.routes, self.notes = settle(
+            self.root,
+            self.feature,
+            self.config,
+            self.agents,
+            self.stack,
+            self.tasklist,
+            rules,
+            True,
+        )
+
     def agent_for(self, task_id: str) -> AgentDef:
         return self.agents.agents[self.routes[task_id].agent]
 
@@ -76,10 +93,7 @@ def make_plan(root: Path, feature_dir: Path, consult: bool = False) -> Plan:
     graph = build_graph(tasklist.tasks)
     agents = load_agents(agent_dirs(root))
     stack = read_stack(docs.plan, docs.constitution, docs.spec)
-    titles = [p.title for p in tasklist.phases]
-    routes = route_tasks(
-        tasklist.tasks, agents, rules_from(config), config.default_agent, stack, titles
-    )
+    routes = _rules_routes(config, agents, tasklist, stack)
     plan = Plan(root, docs, tasklist, graph, config, agents, routes, stack)
     if config.routing == "model":
         from orchestrator.plan.consulting import settle
@@ -88,6 +102,14 @@ def make_plan(root: Path, feature_dir: Path, consult: bool = False) -> Plan:
             root, docs.name, config, agents, stack, tasklist, routes, consult
         )
     return plan
+
+
+def _rules_routes(
+    config: Config, agents: AgentSet, tasklist: TaskList, stack: Stack
+) -> dict[str, Route]:
+    titles = [p.title for p in tasklist.phases]
+    rules = rules_from(config)
+    return route_tasks(tasklist.tasks, agents, rules, config.default_agent, stack, titles)
 
 
 def _id_key(tid: str) -> tuple[str, int, str] | None:

@@ -36,7 +36,7 @@ W_HINT = 6.0  # an `sdd.paths` glob of the agent matches a task file
 W_RELATED = 1.5  # tasks sharing its files, symbols or ids went to this agent (share of them)
 W_DEFAULT = 0.5  # the configured default agent
 
-TASK_KINDS = frozenset({"hint", "description", "topic", "files", "folders", "phase", "related"})
+TASK_KINDS = frozenset({"hint", "description", "topic", "files", "folders"})  # its own words, files
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,9 +30,7 @@ from orchestrator.store.url import StoreUrl
 
 def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> RunContext:
     """Check everything that could make the run unsafe, then open records and the lock."""
-    plan = make_plan(root, feature_dir, consult=True)
-    for note in plan.notes:  # what routing: model did not settle
-        reporter.note(note)
+    plan = make_plan(root, feature_dir)
     url = store_url(root, options.store, plan.config.store)
     repo = GitRepo(root)
     repo.check_writable()
@@ -94,6 +92,10 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
             reporter.note(f"{gone} landed as {landed[gone][:10]} but is no longer in tasks.md")
         head = Head(landed, read_exact(plan.docs.tasks_path))
         skipped = _apply_skips(store, plan, landed, options)
+        if plan.config.routing == "model":  # a request, and .sdd/routing/: after every check
+            plan.consult()
+            for note in plan.notes:
+                reporter.note(note)
     except BaseException:
         for handle in reversed(held):
             handle.close()
