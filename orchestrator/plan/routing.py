@@ -103,18 +103,18 @@ def route_tasks(
     all_facts = [facts(t, titles[t.phase] if t.phase < len(titles) else "", stack) for t in tasks]
     scored = {f.task.id: [(p.name, scorer.signals(f, p)) for p in profiles] for f in all_facts}
     configured = {f.task.id: r for f in all_facts if (r := _configured(f, rules))}
+    ranks = {tid: _rank(s, default, order) for tid, s in scored.items()}
     first = {
-        tid: configured[tid][0] if tid in configured else _rank(s, default, order)[0].agent
-        for tid, s in scored.items()
+        tid: configured[tid][0] if tid in configured else ranked[0].agent
+        for tid, ranked in ranks.items()
     }
     routes: dict[str, Route] = {}
     links = related(all_facts)
     for f in all_facts:
         tid = f.task.id
-        signals = scored[tid]
+        ranked = ranks[tid]
         if tid in links:
-            signals = _with_related(signals, links[tid], first)
-        ranked = _rank(signals, default, order)
+            ranked = _rank(_with_related(scored[tid], links[tid], first), default, order)
         if tid in configured:
             agent, why = configured[tid]
             routes[tid] = Route(agent, why, _mark(ranked, agent, why), by="config")
