@@ -3,6 +3,9 @@
     .venv/bin/python bench/bench_routing.py            # the figures
     .venv/bin/python bench/bench_routing.py --misses   # also every task routed against its label
 
+The corpus is `SDD_CORPUS`, else the first `shared/corpus` beside or above this tree. A tree
+older than the scoring router routes each task alone, as it did.
+
 Backend recall: of the tasks labelled backend in the FastAPI features
 (tests/fixtures/routing_labels.yaml), the share routed to the FastAPI agent. Stay-off: of the
 tasks of features in other stacks, the share routed anywhere else. Each feature is planned as
@@ -12,6 +15,7 @@ tasks of features in other stacks, the share routed anywhere else. Each feature 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -25,9 +29,13 @@ from orchestrator.plan.agents import builtin_agents_dir, load_agents
 from orchestrator.speckit.tasks import TaskList, parse_tasks
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = next(
-    (p / "shared" / "corpus" for p in REPO.parents if (p / "shared" / "corpus").is_dir()),
-    REPO.parent / "shared" / "corpus",
+CORPUS = (
+    Path(os.environ["SDD_CORPUS"])
+    if os.environ.get("SDD_CORPUS")
+    else next(
+        (p / "shared" / "corpus" for p in REPO.parents if (p / "shared" / "corpus").is_dir()),
+        REPO.parent / "shared" / "corpus",
+    )
 )
 LABELS = REPO / "tests" / "fixtures" / "routing_labels.yaml"
 BACKEND = "fastapi-backend-dev"  # the built-in agent these labels are about

@@ -30,7 +30,7 @@ class Facts:
     phase_words: tuple[str, ...]
     pairs: tuple[tuple[str, str], ...]  # neighbouring terms: "task service", TaskService
     refs: tuple[str, ...]  # task ids it names or depends on
-    writes_docs: bool  # its product is documentation: the stack it documents is no pull
+    product: str  # "docs" or "tooling" when that, not the feature's code, is what it makes
 
     @property
     def families(self) -> set[str]:
@@ -64,7 +64,7 @@ def facts(task: Task, phase_title: str, stack: Stack) -> Facts:
         phase_words=_phase_words(phase),
         pairs=tuple(dict.fromkeys(itertools.pairwise(names))),
         refs=tuple(dict.fromkeys([*_refs(task.description, task.id), *task.depends_on])),
-        writes_docs=_writes_docs(task, files, words),
+        product=_product(task, files, words),
     )
 
 
@@ -73,15 +73,23 @@ def _phase_words(title: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(lexicon.terms(title)))
 
 
-def _writes_docs(task: Task, files: Sequence[tuple[str, str, str]], words: Sequence[str]) -> bool:
-    """Documents are its product: all its files are documentation, or it names no code file
-    and says documentation. A task that runs or checks things (`Run quickstart.md
-    validation`) only reads them."""
-    if is_check_task(task):
-        return False
-    if files:
-        return all(kind == "docs" for _, _, kind in files)
-    return any("docs" in lexicon.concepts_of(w) for w in words)
+def _product(task: Task, files: Sequence[tuple[str, str, str]], words: Sequence[str]) -> str:
+    """What the task makes when it is not the feature's code: "docs" when all its files are
+    documentation, or it names no code file and says documentation (a task that runs or
+    checks things, `Run quickstart.md validation`, only reads them); "tooling" when all its
+    files are tool files (`.gitignore`, a hook; a dependency manifest declares the feature's
+    own stack) or it names no code file and a tool's work (a lint run, mypy, a CI workflow)."""
+    kinds = {kind for _, _, kind in files}
+    code = any(family for _, family, _ in files)
+    if not is_check_task(task) and (
+        kinds == {"docs"} or (not files and any("docs" in lexicon.concepts_of(w) for w in words))
+    ):
+        return "docs"
+    manifest = any(path.rsplit("/", 1)[-1].lower() in lexicon.MANIFESTS for path, _, _ in files)
+    tool_files = kinds == {"tooling"} and not manifest
+    if tool_files or (not code and any(w in lexicon.TOOLING_PRODUCT for w in words)):
+        return "tooling"
+    return ""
 
 
 def _refs(text: str, own: str) -> list[str]:

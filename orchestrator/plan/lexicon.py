@@ -41,7 +41,7 @@ ALIASES = {
     "routing": "route", "routes": "route", "routers": "router", "db": "database",
     "endpoints": "endpoint", "migrate": "migration", "migrations": "migration",
     "repositories": "repository", "repo": "repository", "postgresql": "postgres",
-    "formatting": "format", "formatter": "format", "linting": "lint", "linter": "lint",
+    "formatting": "format", "linting": "lint", "linter": "lint",
     "initialise": "init", "initialize": "init", "initialization": "init",
     "initialisation": "init", "installation": "install", "installing": "install",
     "dependencies": "dependency", "deps": "dependency", "dep": "dependency",
@@ -80,7 +80,7 @@ CONCEPTS: dict[str, frozenset[str]] = {
     """),
     "docs": _set("doc readme changelog guide tutorial"),
     "tooling": _set("""
-        tooling tool script ci workflow github lint ruff mypy pyright eslint prettier format
+        tooling tool script ci workflow github lint ruff mypy pyright eslint prettier formatter
         precommit husky gitignore makefile docker dockerfile install venv uv npm pnpm yarn
         pip package dependency setup init scaffold directory folder structure benchmark
     """),
@@ -150,6 +150,15 @@ NAME_CONCEPT = {
     "alembic.ini": "data",
 }
 DOC_DIRS = frozenset({"docs", "doc"})
+# Dependency manifests: tool files, but what they declare is the application's own stack.
+MANIFESTS = frozenset(
+    {"pyproject.toml", "package.json", "requirements.txt", "go.mod", "cargo.toml"}
+)
+# Words that make the project's tools, not its code, the product: a lint run, a hook, a CI job.
+TOOLING_PRODUCT = _set("""
+    lint ruff mypy pyright eslint prettier formatter precommit husky gitignore ci workflow
+    makefile dockerfile benchmark venv
+""")
 # Structure words that say where a file sits, not what it is about.
 PATH_NOISE = frozenset({"src", "app", "lib", "internal", "pkg", "cmd", "main", "index", "init"})
 # fmt: on

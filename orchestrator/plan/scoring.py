@@ -90,12 +90,12 @@ class Scorer:
         stack = self._stack_signal[profile.name]
         language = self._language(f, profile)
         # Writing the feature's language pulls toward an agent for that language, or for the
-        # feature's stack; neither pulls toward documentation of it.
+        # feature's stack; neither pulls toward its documentation or its tooling.
         fits = not profile.ecosystems or (stack is not None and stack.weight > 0)
-        pulls = fits and not f.writes_docs
+        pulls = fits and not f.product
         if language and (language.weight < 0 or pulls):
             out.append(language)
-        if stack and (stack.weight < 0 or not f.writes_docs):
+        if stack and (stack.weight < 0 or not f.product):
             out.append(stack)
         if profile.name == self.default:
             out.append(Signal("default", "the default agent", W_DEFAULT))
