@@ -62,7 +62,7 @@ class Clock(Reporter):
         super().__init__(quiet=True)
         self.landings: list[tuple[float, float, float]] = []
 
-    def landed(self, task_id: str, sha: str, kind: str) -> None:
+    def landed(self, task_id: str, sha: str, kind: str, evidence: str = "") -> None:
         self.landings.append((time.perf_counter(), *_cpu_split()))
 
 

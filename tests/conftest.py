@@ -48,3 +48,14 @@ def pg_url(pg_server: str) -> str:
     from support import pgserver
 
     return pgserver.fresh_database(pg_server)
+
+
+@pytest.fixture(scope="session")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheelhouse for projects' own environments: pytest's wheels (rebuilt from the ones
+    installed here, so nothing is downloaded) and `calcdep`, a module (`double(x)`) that no
+    environment has unless it is installed there."""
+    from support.venvs import wheelhouse
+
+    calcdep = {"calcdep.py": "def double(x):\n    return 2 * x\n"}
+    return wheelhouse(tmp_path_factory.mktemp("wheels"), {"calcdep": calcdep})

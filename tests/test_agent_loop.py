@@ -23,6 +23,7 @@ from orchestrator.store.records import Outcome, TaskKind
 class Checked:
     passed: bool
     output: str
+    unverifiable: bool = False
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Caller:
     reports: list[AttemptReport] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     before: dict[str, str] = field(default_factory=dict)
+    cannot_run: bool = False  # verification cannot run at all (a missing tool, say)
 
     def __post_init__(self) -> None:
         self.before = self._files()
@@ -59,6 +61,8 @@ class Caller:
         self.calls.append("verify")
         app = self.root / "app.py"
         good = app.exists() and "good" in app.read_text()
+        if self.cannot_run:
+            return Checked(False, "COULD NOT VERIFY: pytest is not installed", True)
         return Checked(good, "PASSED" if good else "FAILED: app.py is not good yet")
 
     def transcript(self, attempt: int) -> Transcript:
@@ -80,6 +84,7 @@ def loop(
     limits: Limits | None = None,
     budget_turns: int = 100,
     present: dict[str, str] | None = None,
+    cannot_run: bool = False,
 ) -> tuple[LoopResult, Caller]:
     """Run task T001's scripted turns in `tmp_path/work` (holding `present` files first)."""
     script = tmp_path / "script.yaml"
@@ -88,7 +93,7 @@ def loop(
     work.mkdir()
     for name, text in (present or {}).items():
         (work / name).write_text(text)
-    caller = Caller(work, tmp_path / "logs", budget_turns)
+    caller = Caller(work, tmp_path / "logs", budget_turns, cannot_run=cannot_run)
     result = run_task_loop(
         model=ScriptedModel(script),
         model_id="scripted",
@@ -183,3 +188,15 @@ def test_a_tool_error_is_a_result_the_model_reads_not_an_exception(tmp_path: Pat
     assert result.landed
     tool = next(e for e in events(caller, 1) if e["type"] == "tool")
     assert tool["is_error"] is True and "outside the workspace" in str(tool["result"])
+
+
+def test_a_verification_that_cannot_run_ends_the_attempts_without_feedback(
+    tmp_path: Path,
+) -> None:
+    turns = [{"tools": [write("app.py", "good = 1\n")]}, {"text": "Done."}] * 3
+    result, caller = loop(tmp_path, turns, cannot_run=True)
+    assert not result.landed
+    assert [r.outcome for r in result.attempts] == [Outcome.UNVERIFIABLE]
+    assert caller.calls == ["call", "call", "verify"]  # no second attempt: no agent can fix it
+    verify = next(e for e in events(caller, 1) if e["type"] == "verify")
+    assert verify["unverifiable"] is True

@@ -1,5 +1,5 @@
-"""An installed sdd (not the source tree) must carry every module, its agents and the whole demo
-project."""
+"""An installed sdd (not the source tree) must carry every module, its agents, the whole demo
+project and its spec-kit extension (with the workflow step type and workflows)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-def test_wheel_carries_the_agents_and_the_demo_with_its_hidden_files(tmp_path: Path) -> None:
+def test_wheel_carries_the_agents_the_demo_and_the_speckit_extension(tmp_path: Path) -> None:
     pytest.importorskip("setuptools")
     done = subprocess.run(
         [
@@ -49,3 +49,12 @@ def test_wheel_carries_the_agents_and_the_demo_with_its_hidden_files(tmp_path: P
     }
     assert shipped - names == set()
     assert "orchestrator/demo_data/todo-api/.specify/memory/constitution.md" in names
+    extension = ROOT / "speckit-extension"
+    carried = {
+        f"orchestrator/speckit_extension/{p.relative_to(extension).as_posix()}"
+        for p in extension.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+    assert carried - names == set()
+    for inside in (".extensionignore", "extension.yml", "step/__init__.py", "step/step.yml"):
+        assert f"orchestrator/speckit_extension/{inside}" in names

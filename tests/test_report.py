@@ -175,6 +175,22 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_report(target, target / "specs" / "001-todo-api", target.parent / "report.html")
 
 
+def test_demo_report_marks_tests_landed_red_and_checks_with_their_evidence(
+    demo_report: Path,
+) -> None:
+    html = demo_report.read_text()
+
+    def row(task: str) -> str:
+        found = re.search(rf'<tr data-task="{task}".*?</tr>', html, re.S)
+        assert found, task
+        return found.group(0)
+
+    assert '<span class="marker tdd-red">red as expected</span>' in row("T006")
+    assert '<span class="marker check">check</span>' in row("T010")
+    assert "marker" not in row("T007")
+    assert "verification ran 16 tests: 16 passed" in html  # T010's evidence, in its detail
+
+
 def chromium(*args: str) -> subprocess.CompletedProcess[bytes]:
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     assert binary

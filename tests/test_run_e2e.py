@@ -147,7 +147,7 @@ def test_expected_red_tdd_tests_land_red_and_are_recorded(tmp_path: Path) -> Non
     assert "T002: Write tests for multiply in tests/test_mul.py" in subjects(root)
     s = store(root)
     t2 = s.attempts("001-calc", "T002")[-1]
-    assert t2.outcome == "passed" and "expected red" in t2.verify_output
+    assert t2.outcome == "passed" and "red as expected" in t2.verify_output
     assert s.expected_red("001-calc") == {"tests/test_mul.py": "T002"}
     # T003 changed nothing three times: never committed, never ticked
     assert [a.outcome for a in s.attempts("001-calc", "T003")] == ["no-change"] * 3
@@ -184,7 +184,9 @@ def test_breaking_a_passing_test_is_fed_back_and_fixed_on_retry(tmp_path: Path) 
     assert status == "finished"
     attempts = store(root).attempts("001-calc", "T001")
     assert [a.outcome for a in attempts] == ["failed", "passed"]
-    assert "broke tests/test_base.py::test_base" in attempts[0].verify_output
+    output = attempts[0].verify_output
+    assert "regression: passed before and fails now: tests/test_base.py::test_base" in output
+    assert "restore tests/test_base.py; change the code, not the test" in output
     assert store(root).task("001-calc", "T001").attempts == 2  # type: ignore[union-attr]
     # the transcript of attempt 1 holds the verification output the agent saw
     lines = Path(attempts[0].transcript).read_text().splitlines()

@@ -5,23 +5,29 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.speckit.tasks import parse_tasks
+from orchestrator.verify.evidence import Evidence, check_evidence, named_commands
 from orchestrator.verify.policy import (
-    CommandResult,
-    Snapshot,
     is_check_task,
     is_phase_end,
     is_test_path,
     is_test_task,
     judge,
 )
+from orchestrator.verify.results import CommandResult, Problem, Snapshot
 
 PYTEST = "python -m pytest -q"
 
 
-def ran(*failing: str, code: int | None = None) -> Snapshot:
-    """A pytest run that reported per-test results, with these tests failing."""
+def ran(
+    *failing: str,
+    passed: tuple[str, ...] = (),
+    skipped: tuple[str, ...] = (),
+    code: int | None = None,
+) -> Snapshot:
+    """A pytest run that reported per-test results: these tests failing, passed, skipped."""
     exit_code = code if code is not None else (1 if failing else 0)
-    return Snapshot([CommandResult(PYTEST, exit_code, "", set(failing), structured=True)])
+    result = CommandResult(PYTEST, exit_code, "", set(failing), True, set(passed), set(skipped))
+    return Snapshot([result])
 
 
 def decide(
@@ -46,9 +52,17 @@ def decide(
 
 
 def test_a_test_that_passed_at_the_base_and_fails_now_blocks_the_task() -> None:
-    passed, head, _ = decide(ran("tests/test_a.py::test_x"), ran())
+    passed, head, _ = decide(
+        ran("tests/test_a.py::test_x"), ran(passed=("tests/test_a.py::test_x",))
+    )
     assert not passed
-    assert head == "FAILED: broke tests/test_a.py::test_x"
+    assert head == "FAILED: regression: passed before and fails now: tests/test_a.py::test_x"
+
+
+def test_a_new_test_that_fails_blocks_an_implementation_task() -> None:
+    passed, head, _ = decide(ran("tests/test_new.py::test_y"), ran())
+    assert not passed
+    assert head == "FAILED: fails: tests/test_new.py::test_y"
 
 
 def test_tests_already_red_at_the_base_are_not_the_tasks_fault() -> None:
@@ -65,9 +79,20 @@ def test_a_tdd_task_may_leave_the_tests_it_wrote_red_and_they_are_recorded() -> 
 
 def test_a_tdd_task_may_not_break_tests_it_did_not_write() -> None:
     now = ran("tests/test_books.py::test_create", "tests/test_old.py::test_kept")
-    passed, head, _ = decide(now, ran(), changed=("tests/test_books.py",), test_task=True)
+    base = ran(passed=("tests/test_old.py::test_kept",))
+    passed, head, _ = decide(now, base, changed=("tests/test_books.py",), test_task=True)
     assert not passed
-    assert head == "FAILED: broke tests/test_old.py::test_kept"
+    assert head == "FAILED: regression: passed before and fails now: tests/test_old.py::test_kept"
+
+
+def test_a_tdd_task_may_not_turn_a_passing_test_red_even_in_a_file_it_names() -> None:
+    old = "tests/test_books.py::test_list"
+    now = ran("tests/test_books.py::test_create", old)
+    passed, head, _ = decide(
+        now, ran(passed=(old,)), changed=("tests/test_books.py",), test_task=True
+    )
+    assert not passed
+    assert head == f"FAILED: regression: passed before and fails now: {old}"
 
 
 def test_an_implementation_task_may_not_leave_new_red_tests_even_in_files_it_wrote() -> None:
@@ -209,3 +234,187 @@ def test_a_task_working_beside_a_sibling_of_its_phase_is_not_the_end() -> None:
     t005 = next(t for t in tasklist.tasks if t.id == "T005")
     assert not is_phase_end(tasklist, t005, set(), running=frozenset({"T004", "T005"}))
     assert is_phase_end(tasklist, t005, set(), running=frozenset({"T005"}))
+
+
+OLD = "tests/test_old.py::test_kept"
+
+
+def test_a_passing_test_that_is_skipped_or_xfailed_now_is_a_regression() -> None:
+    passed, head, _ = decide(ran(skipped=(OLD,)), ran(passed=(OLD,)))
+    assert not passed
+    assert head == f"FAILED: regression: passed before and skipped now: {OLD}"
+
+
+def test_a_passing_test_that_no_longer_runs_is_a_regression_unless_its_file_was_edited() -> None:
+    passed, head, _ = decide(ran(passed=("tests/test_new.py::t",)), ran(passed=(OLD,)))
+    assert not passed
+    assert head == f"FAILED: regression: passed before and no longer runs: {OLD}"
+    # the task edited that file (and was allowed to: it names it, or protect_tests is off)
+    assert decide(ran(), ran(passed=(OLD,)), changed=("tests/test_old.py",))[0]
+
+
+def test_many_regressions_are_one_reason_with_a_count() -> None:
+    tests = tuple(f"tests/test_a.py::t{i}" for i in range(8))
+    _, head, _ = decide(ran(*tests), ran(passed=tests))
+    assert head.endswith("tests/test_a.py::t4 and 3 more")
+
+
+def test_edits_to_protected_tests_are_refused_with_what_to_do() -> None:
+    verdict = judge(
+        ran(passed=(OLD,)),
+        ran(passed=(OLD,)),
+        task_id="T5",
+        changed=["app/models.py", "tests/test_old.py"],
+        expected_red={},
+        test_task=False,
+        phase_end=False,
+        protected=["tests/test_old.py"],
+    )
+    assert not verdict.passed and not verdict.unverifiable
+    assert verdict.headline == ("FAILED: restore tests/test_old.py; change the code, not the test")
+
+
+def test_a_check_lands_only_with_evidence_which_the_verdict_carries() -> None:
+    def check(evidence: Evidence) -> tuple[bool, str, str]:
+        v = judge(
+            ran(passed=(OLD,)),
+            ran(passed=(OLD,)),
+            task_id="T9",
+            changed=[],
+            expected_red={},
+            test_task=False,
+            phase_end=False,
+            evidence=evidence,
+        )
+        return v.passed, v.headline, v.evidence
+
+    assert check(Evidence(True, "verification ran 1 tests: 1 passed")) == (
+        True,
+        "PASSED",
+        "verification ran 1 tests: 1 passed",
+    )
+    missing = Evidence(False, "the task names quickstart.md, which does not exist")
+    assert check(missing) == (
+        False,
+        "FAILED: no evidence that this check ran: the task names quickstart.md, which does not "
+        "exist",
+        "",
+    )
+
+
+def test_tests_written_red_and_turned_green_are_in_the_evidence() -> None:
+    red = judge(
+        ran("tests/test_books.py::a", "tests/test_books.py::b", passed=(OLD,)),
+        ran(passed=(OLD,)),
+        task_id="T3",
+        changed=["tests/test_books.py"],
+        expected_red={},
+        test_task=True,
+        phase_end=False,
+    )
+    assert red.passed and red.red_files == ["2 tests in tests/test_books.py"]
+    assert red.evidence == "red as expected: 2 tests in tests/test_books.py; 1 passed, 2 failed"
+    green = judge(
+        ran(passed=(OLD, "tests/test_books.py::a")),
+        ran("tests/test_books.py::a"),
+        task_id="T4",
+        changed=["app/books.py"],
+        expected_red={"tests/test_books.py": "T3"},
+        test_task=False,
+        phase_end=True,
+    )
+    assert green.passed and green.turned_green == {"tests/test_books.py": "T3"}
+    assert green.evidence == "turned green: tests/test_books.py (written by T3); 2 passed"
+
+
+def test_a_base_that_could_not_be_verified_makes_every_verdict_unverifiable() -> None:
+    base = ran()
+    base.problems.append(Problem("pytest is not installed in .venv", "install it"))
+    verdict = judge(
+        ran(),
+        base,
+        task_id="T1",
+        changed=["a.py"],
+        expected_red={},
+        test_task=False,
+        phase_end=False,
+    )
+    assert verdict.unverifiable and not verdict.passed
+    assert verdict.headline == "pytest is not installed in .venv; fix: install it"
+
+
+def test_named_commands_are_the_backticked_ones_that_are_not_files() -> None:
+    assert named_commands("Run `npm run lint`, `pytest` and check `quickstart.md` in `docs/`") == [
+        "npm run lint",
+        "pytest",
+    ]
+
+
+def snap_of(collected: int) -> Snapshot:
+    return ran(passed=tuple(f"tests/test_a.py::t{i}" for i in range(collected)))
+
+
+@pytest.mark.parametrize(
+    ("description", "files", "ran_cmds", "now", "expected"),
+    [
+        ("Run the test suite", (), (), snap_of(3), (True, "verification ran 3 tests: 3 passed")),
+        (
+            "Run the test suite",
+            (),
+            (),
+            Snapshot([]),
+            (False, "no test ran, and the task names no command that was run"),
+        ),
+        (
+            "Run quickstart.md validation",
+            ("quickstart.md",),
+            (),
+            snap_of(3),
+            (False, "the task names quickstart.md, which does not exist"),
+        ),
+        (
+            "Run `npm run lint`",
+            (),
+            (("cd web && npm run lint", True),),
+            snap_of(3),
+            (True, "ran `cd web && npm run lint` (exit 0)"),
+        ),
+        (
+            "Run `npm run lint`",
+            (),
+            (("npm run lint", False),),
+            snap_of(3),
+            (False, "nobody ran `npm run lint`, which the task names, to exit 0"),
+        ),
+        (
+            "Run the tests",
+            (),
+            (),
+            Snapshot([CommandResult("go test ./...", 0, "ok")]),
+            (True, "verification ran `go test ./...` (exit 0)"),
+        ),
+        (
+            "Run the tests",
+            (),
+            (),
+            Snapshot([CommandResult("go test ./...", 1, "FAIL")]),
+            (False, "no test ran, and the task names no command that was run"),
+        ),
+        (
+            "Run `pytest -q` and confirm",
+            (),
+            (),
+            snap_of(2),
+            (True, f"verification ran `{PYTEST}` (exit 0)"),
+        ),
+    ],
+)
+def test_check_evidence(
+    description: str,
+    files: tuple[str, ...],
+    ran_cmds: tuple[tuple[str, bool], ...],
+    now: Snapshot,
+    expected: tuple[bool, str],
+) -> None:
+    found = check_evidence(description, files, lambda f: False, ran_cmds, now)
+    assert (found.ok, found.text) == expected

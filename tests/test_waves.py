@@ -208,7 +208,8 @@ PLUGINS_TEST = (
 
 
 def test_a_task_that_fails_verification_after_a_sibling_lands_is_redone(tmp_path: Path) -> None:
-    wave = ["T002 [P] Add plugin a", "T003 [P] Add plugin b"]
+    # T003 names the plugin test: it may change a test that guards earlier work
+    wave = ["T002 [P] Add plugin a", "T003 [P] Add plugin b and list it in tests/test_plugins.py"]
     root = make_project(tmp_path, tasks_md(*wave, setup=False))
     script = {
         "tasks": {

@@ -29,13 +29,17 @@ class Limits:
 
 
 class Checked(Protocol):
-    """What the loop reads of a verification: did it pass, and what to show the agent."""
+    """What the loop reads of a verification: did it pass, what to show the agent, and
+    whether it could not run at all (then the attempts stop: no agent can fix that)."""
 
     @property
     def passed(self) -> bool: ...
 
     @property
     def output(self) -> str: ...
+
+    @property
+    def unverifiable(self) -> bool: ...
 
 
 @dataclass(slots=True)
@@ -183,8 +187,15 @@ def run_task_loop(
             feedback = "You reached this attempt's turn or token limit. Finish the task now."
         else:
             verdict = hooks.verify(changed)
-            log.write("verify", passed=verdict.passed, output=verdict.output)
+            log.write(
+                "verify",
+                passed=verdict.passed,
+                unverifiable=verdict.unverifiable,
+                output=verdict.output,
+            )
             outcome = Outcome.PASSED if verdict.passed else Outcome.FAILED
+            if verdict.unverifiable:
+                outcome = Outcome.UNVERIFIABLE
             feedback = prompt.feedback_message(attempt, limits.attempts, verdict.output)
         report = AttemptReport(
             attempt, outcome, verdict, usage, round(time.monotonic() - started, 3), str(log.path)
@@ -197,6 +208,8 @@ def run_task_loop(
             result.landed = True
             result.kind = TaskKind.CHANGE if changed else TaskKind.CHECK
             result.summary = summary
+            return result
+        if outcome is Outcome.UNVERIFIABLE:
             return result
         _append_user(messages, [{"type": "text", "text": feedback}])
     return result

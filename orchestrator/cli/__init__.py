@@ -1,7 +1,8 @@
 """The `sdd` command line: thin commands that parse arguments, call one library function and
-render its result (`app` holds what they share, `running` plan/agents/run/resume/demo,
-`inspecting` status/log/diff/show/report/undo/retry, `demo` the example project). Heavy
-modules are imported inside the commands that need them, so `sdd plan` starts fast."""
+render its result (`app` holds what they share, `initializing` init, `running`
+plan/agents/run/resume/demo, `inspecting` status/log/diff/show/report/audit/undo/retry, `demo`
+the example project). Heavy modules are imported inside the commands that need them, so
+`sdd plan` starts fast."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 def main() -> None:
     """Console entry point (`sdd`): errors the user can fix are one line and an exit code,
     never a traceback."""
-    from orchestrator.cli import inspecting, running
+    from orchestrator.cli import initializing, inspecting, running
     from orchestrator.cli.app import app
     from orchestrator.errors import SddError
 
-    for command in (*running.BEFORE, *inspecting.COMMANDS, *running.AFTER):
+    for command in (*initializing.COMMANDS, *running.BEFORE, *inspecting.COMMANDS, *running.AFTER):
         app.command()(command)
     try:
         app()

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import shutil
+import sys
 import tempfile
 from importlib import resources
 from pathlib import Path
 
+from orchestrator.config.model import CONFIG_PATH
 from orchestrator.errors import InputError
 from orchestrator.git.runner import init_repo
 
 EXAMPLE = "todo-api"
+
+
+def demo_config(python: str = sys.executable) -> str:
+    """The demo project has no environment of its own: sdd's `demo` extra installed its
+    dependencies (FastAPI, pytest) beside sdd, so its tests run with sdd's interpreter."""
+    return (
+        "# The demo's dependencies (FastAPI, pytest) come with sdd's `demo` extra, so its\n"
+        "# tests run with the interpreter running sdd. A project of your own would use its\n"
+        "# environment (.venv, uv, poetry...), which sdd finds without this line.\n"
+        f"verify: [{json.dumps(f'{shlex.quote(python)} -m pytest -q')}]\n"
+    )
 
 
 def examples_dir() -> Path:
@@ -37,6 +52,7 @@ def prepare_demo(target: Path | None = None) -> tuple[Path, Path]:
         dirs_exist_ok=True,
         ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".sdd"),
     )
+    (target / CONFIG_PATH).write_text(demo_config(), encoding="utf-8")
     init_repo(
         target,
         "sdd demo",

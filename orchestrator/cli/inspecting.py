@@ -1,4 +1,5 @@
-"""The `sdd` commands that look back at a run: status, log, diff, show, report, undo, retry."""
+"""The `sdd` commands that look back at a run: status, log, diff, show, report, audit, undo,
+retry."""
 
 from __future__ import annotations
 
@@ -160,5 +161,32 @@ def report(
     out.print(f"Report written to {path}")
 
 
+def audit(
+    feature: FeatureName,
+    repo: Repo = None,
+    as_json: AsJson = False,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Run the suite once; show each task's named tests.")
+    ] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Whether every ticked task in tasks.md landed as a verified sdd commit; exit 1 if not."""
+    from rich.markup import escape
+
+    from orchestrator.run.audit import run_audit
+    from orchestrator.views.audit import audit_data, audit_table, audit_verdict
+
+    root, feature_dir = locate(repo, feature)
+    found = run_audit(root, feature_dir, store, run_tests=verify)
+    if as_json:
+        print_json(audit_data(found, verify))
+    else:
+        out.print(audit_table(found, verify))
+        colour = "green" if found.ok else "yellow"
+        out.print(f"[{colour}]{escape(audit_verdict(found, verify))}[/{colour}]")
+    if not found.ok:
+        raise typer.Exit(1)
+
+
 # Registered by `app.main` after the run commands, in the order `sdd --help` shows.
-COMMANDS = (status, log, diff, show, report, undo, retry)
+COMMANDS = (status, log, diff, show, report, audit, undo, retry)

@@ -61,8 +61,12 @@ def plan(
     fmt: PlanFormat = "table",
     store: StoreOpt = None,
 ) -> None:
-    """Dry run: the tasks, their dependencies, waves and agent routes, with reasons."""
+    """Dry run: the tasks, their dependencies, waves and agent routes, and how each task will
+    be verified, with reasons."""
+    from rich.markup import escape
+
     from orchestrator.plan.build import make_plan
+    from orchestrator.verify.commands import detect
     from orchestrator.views.tables import plan_data, plan_json, plan_table
 
     fmt = "json" if as_json else fmt.lower()
@@ -78,13 +82,18 @@ def plan(
         render = graphs.to_mermaid if fmt == "mermaid" else graphs.to_dot
         sys.stdout.write(render(graph))
         return
-    data = plan_data(made)
+    docs = f"{made.docs.plan}\n{made.docs.constitution}"
+    data = plan_data(made, detect(root, made.config.verify, docs=docs))
     if fmt == "json":
         sys.stdout.write(plan_json(data))
         return
     out.print(plan_table(data))
-    for w in data["warnings"]:
-        out.print(f"[yellow]warning:[/yellow] {w}")
+    verification = data["verification"]
+    out.print(f"[bold]verify:[/bold] {escape(verification['reason'])}")
+    for w in [*data["warnings"], *verification["warnings"]]:
+        out.print(f"[yellow]warning:[/yellow] {escape(w)}")
+    for hint in verification["hints"]:
+        out.print(f"[dim]hint: {escape(hint)}[/dim]")
 
 
 def route(

@@ -122,8 +122,13 @@ class Config(_Section):
     default_agent: str = Field("generalist", min_length=1)
     """The agent that wins ties and takes tasks nothing points elsewhere."""
     verify: list[str] | None = None
-    """Shell commands run from the repo root after each task; null = pytest when the repo has
-    tests plus a syntax check of changed Python files; `[]` turns verification off."""
+    """Shell commands run from the repo root after each task; null = chosen from the
+    repository (`sdd plan` says which and why: uv, poetry, pdm, hatch, .venv, go, cargo, a
+    package manager's test script); `[]` turns verification off. Changed Python files are
+    always compiled."""
+    protect_tests: bool = True
+    """Refuse a task's edits to (or deletion of) test files that existed before it, unless
+    the task names them: the agent is told to change the code, not the test."""
     routes: list[RouteConfig] = []
     """Routing rules tried in order before any scoring; the first match decides."""
     routing: Literal["rules", "model"] = "rules"

@@ -86,6 +86,11 @@ class GitRepo:
         untracked = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
         return sorted({p for p in (tracked + "\0" + untracked).split("\0") if p})
 
+    def tracked_at(self, rev: str, paths: Sequence[str]) -> set[str]:
+        """Which of `paths` (from the top) are files of the commit `rev`."""
+        out = self.git.out("ls-tree", "-r", "--name-only", "-z", "--full-tree", rev, "--", *paths)
+        return {p for p in out.split("\0") if p} & set(paths)
+
     def is_ignored(self, path: str) -> bool:
         """Whether git ignores `path` (from the top), as `git status` would."""
         return self.git.run("check-ignore", "-q", "--", path, check=False)[0] == 0
@@ -114,15 +119,24 @@ class GitRepo:
 
     # -- writing ---------------------------------------------------------------------------
 
+    def excludes(self, pattern: str) -> bool:
+        """Whether .git/info/exclude already has `pattern` (read only)."""
+        path = self._exclude_file()
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        return pattern in (line.strip() for line in text.splitlines())
+
     def exclude(self, pattern: str) -> None:
         """Ignore `pattern` locally (.git/info/exclude), leaving the user's .gitignore alone."""
-        path = self.root / self.git.out("rev-parse", "--git-path", "info/exclude").strip()
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        if pattern in (line.strip() for line in text.splitlines()):
+        if self.excludes(pattern):
             return
+        path = self._exclude_file()
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
         path.parent.mkdir(parents=True, exist_ok=True)
         sep = "\n" if text and not text.endswith("\n") else ""
         path.write_text(f"{text}{sep}{pattern}\n", encoding="utf-8")
+
+    def _exclude_file(self) -> Path:
+        return self.root / self.git.out("rev-parse", "--git-path", "info/exclude").strip()
 
     def reset_to(self, base: str, *, keep: Sequence[str] = ()) -> None:
         """Back to `base` exactly; ignored files (.sdd/, .venv/) and `keep` (paths from the

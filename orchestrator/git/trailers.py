@@ -14,7 +14,10 @@ FEATURE = "Sdd-Feature"
 AGENT = "Sdd-Agent"
 RUN = "Sdd-Run"
 ATTEMPTS = "Sdd-Attempts"
-KIND = "Sdd-Kind"  # "check" for a task whose commit only records a passing check
+KIND = "Sdd-Kind"  # "check" (a passing check, no change) or "tdd-red" (tests written first)
+EVIDENCE = "Sdd-Evidence"  # what a check ran: its tests, or the command the task names
+EXPECTED_RED = "Sdd-Expected-Red"  # test files landed failing on purpose, with their counts
+TURNED_GREEN = "Sdd-Turned-Green"  # expected-red test files this task made pass
 REVERT = "Sdd-Revert"  # on an `sdd undo` commit: the task it took back
 
 SUBJECT_LIMIT = 72

@@ -23,11 +23,13 @@ from orchestrator.agent.tools.toolbox import Toolbox
 from orchestrator.agent.transcript import Transcript
 from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
 from orchestrator.run.context import RunContext
+from orchestrator.run.verifying import baseline, judge_in
 from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.tasks import Task
-from orchestrator.store.records import AttemptRecord, TaskRecord, TaskStatus
-from orchestrator.verify import policy, runner
+from orchestrator.store.records import AttemptRecord, Outcome, TaskRecord, TaskStatus
+from orchestrator.verify import policy
 from orchestrator.verify.commands import describe
+from orchestrator.verify.results import Snapshot
 
 
 @dataclass(slots=True)
@@ -37,9 +39,10 @@ class Worked:
     record: TaskRecord
     result: LoopResult | None = None
     verdict: policy.Verdict | None = None
-    passing: policy.Snapshot | None = None  # the verification that passed, at the new tree
+    passing: Snapshot | None = None  # the verification that passed, at the new tree
     reason: str = ""
-    paused: bool = False  # budget or model trouble: resumable, not the task's failure
+    paused: bool = False  # budget, model trouble or unverifiable: resumable, not its failure
+    ran: tuple[tuple[str, bool], ...] = ()  # the agent's Bash commands (a check's evidence)
 
     @property
     def landed(self) -> bool:
@@ -52,63 +55,42 @@ class Start:
     wave) cannot move it: its base commit, what is red there, and what the prompt says."""
 
     base: str
-    red: policy.Snapshot  # verification at `base`: failures there are not this task's fault
+    red: Snapshot  # verification at `base`: failures there are not this task's fault
     phase_end: bool
     landed: tuple[tuple[str, str, str], ...]  # (task, short sha, description) for the prompt
 
 
-def agent_env() -> dict[str, str]:
-    """The agent's `python` is the interpreter that verifies its work, so both see one world."""
+def agent_env(bin_dir: str = "") -> dict[str, str]:
+    """The agent's `python` is the interpreter that verifies its work, so both see one world:
+    the project environment's `bin_dir` (from `root`), else the interpreter running sdd."""
     env = dict(os.environ)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    first = bin_dir or str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([first, env.get("PATH", "")])
     return env
+
+
+def _headline(output: str, limit: int = 160) -> str:
+    """The first line of a verification's output, cut on a word when it is long."""
+    line = output.splitlines()[0] if output else ""
+    return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def phase_end(ctx: RunContext, task: Task, running: frozenset[str] = frozenset()) -> bool:
     return policy.is_phase_end(ctx.plan.tasklist, task, ctx.done_ids(), running)
 
 
-def verify_head(ctx: RunContext, root: Path) -> policy.Snapshot:
-    """The verify commands run on the tree at `root` as it is (the base of the next task)."""
-    timeout = ctx.plan.config.limits.verify_timeout
-    return runner.snapshot(root, ctx.verify_commands(), (), timeout=timeout)
-
-
 def start_at(
     ctx: RunContext, task: Task, base: str, running: frozenset[str] = frozenset()
 ) -> Start:
-    """A task's start at `base`, which must be the HEAD whose verification the head holds."""
-    red = ctx.head.verification(lambda: verify_head(ctx, ctx.root))
+    """A task's start at `base`, which must be the HEAD whose verification the head holds
+    (run and reported here the first time: before the first task)."""
+    red = ctx.head.verification(lambda: baseline(ctx))
     tasks = ctx.plan.tasks
     landed = tuple(
         (tid, sha[:8], tasks[tid].description if tid in tasks else "")
         for tid, sha in ctx.head.landed.items()
     )
     return Start(base, red, phase_end(ctx, task, running), landed)
-
-
-def judge_in(
-    ctx: RunContext,
-    ws: Workspace,
-    task: Task,
-    changed: list[str],
-    at_phase_end: bool,
-    red: policy.Snapshot,
-) -> tuple[policy.Verdict, policy.Snapshot]:
-    """Verify the tree at `ws` against `red`, the verification of the commit it started from."""
-    timeout = ctx.plan.config.limits.verify_timeout
-    now = runner.snapshot(ws.root, ctx.verify_commands(), changed, timeout=timeout)
-    title = ctx.plan.tasklist.phases[task.phase].title
-    verdict = policy.judge(
-        now,
-        red,
-        task_id=task.id,
-        changed=changed,
-        expected_red=ctx.store.expected_red(ctx.feature),
-        test_task=policy.is_test_task(task, title),
-        phase_end=at_phase_end,
-    )
-    return verdict, now
 
 
 class _Hooks:
@@ -122,12 +104,13 @@ class _Hooks:
         start: Start,
         record: TaskRecord,
         meter: Meter,
+        ran: list[tuple[str, bool]],
     ) -> None:
         self.ctx, self.ws, self.task, self.start = ctx, ws, task, start
-        self.record, self.meter = record, meter
+        self.record, self.meter, self.ran = record, meter, ran
         self.first_attempt = record.attempts
         self.verdict: policy.Verdict | None = None
-        self.passing: policy.Snapshot | None = None
+        self.passing: Snapshot | None = None
 
     def before_call(self) -> None:
         if self.ctx.cancel.is_set():
@@ -148,7 +131,7 @@ class _Hooks:
     def verify(self, changed: list[str]) -> policy.Verdict:
         start = self.start
         self.verdict, now = judge_in(
-            self.ctx, self.ws, self.task, changed, start.phase_end, start.red
+            self.ctx, self.ws, self.task, changed, start.phase_end, start.red, start.base, self.ran
         )
         if self.verdict.passed:
             self.passing = now
@@ -192,8 +175,8 @@ class _Hooks:
         r.cache_write_tokens += report.usage.cache_write_tokens
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
-        detail = report.verdict.output.splitlines()[0] if report.verdict else ""
-        ctx.reporter.attempt(self.task.id, n, report.outcome, detail[:160])
+        detail = _headline(report.verdict.output) if report.verdict else ""
+        ctx.reporter.attempt(self.task.id, n, report.outcome, detail)
 
 
 def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
@@ -211,6 +194,7 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
     record.status, record.base = TaskStatus.RUNNING, base
     ctx.store.save_task(record)
     ctx.reporter.task_started(task_id, task.description, agent.name, route.reason)
+    verification = ctx.verification()
     toolbox = Toolbox(
         ws.root,
         allowed=agent.tools,
@@ -218,15 +202,16 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
         bash_allow=[*cfg.bash.allow, *agent.bash_rules],
         bash_deny=cfg.bash.deny,
         allow_env_files=cfg.allow_env_files,
-        env=agent_env(),
+        env=agent_env(_bin_dir(ws.root, verification.bin_dir)),
     )
     model_id = resolve_model_id(agent.model, ctx.model.name)
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
     meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
-    hooks = _Hooks(ctx, ws, task, start, record, meter)
+    hooks = _Hooks(ctx, ws, task, start, record, meter, toolbox.ran)
     phase = ctx.plan.tasklist.phases[task.phase]
-    message = prompt.task_message(task, phase, list(start.landed), describe(ctx.verify_commands()))
+    how = describe(verification.commands, cfg.protect_tests)
+    message = prompt.task_message(task, phase, list(start.landed), how)
     if rejected:
         message += f"\n\nA reviewer rejected your previous change for this task: {rejected}"
     started = time.monotonic()
@@ -258,14 +243,35 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
         record.status = TaskStatus.PENDING
         ctx.store.save_task(record)
         raise
+    ran = tuple(toolbox.ran)
     if not result.landed:
         ws.reset(base)
-        last = result.attempts[-1].outcome if result.attempts else "no attempt"
-        reason = f"{task_id} failed after {len(result.attempts)} attempts (last: {last})"
+        last = result.attempts[-1] if result.attempts else None
+        if last is not None and last.outcome == Outcome.UNVERIFIABLE:  # a person must act
+            assert hooks.verdict is not None
+            reason = f"{task_id} could not be verified: {hooks.verdict.headline}"
+            record.status, record.message = TaskStatus.PENDING, reason
+            ctx.store.save_task(record)
+            ctx.reporter.failed(task_id, reason)
+            return Worked(record, result, reason=reason, paused=True, ran=ran)
+        reason = f"{task_id} failed after {len(result.attempts)} attempts (last: {_last(last)})"
         record.status, record.message = TaskStatus.FAILED, reason
         ctx.store.save_task(record)
         ctx.reporter.failed(task_id, reason)
-        return Worked(record, result, reason=reason)
+        return Worked(record, result, reason=reason, ran=ran)
     record.kind, record.message = result.kind, result.summary[:500]
     record.seconds = round(time.monotonic() - started, 3)
-    return Worked(record, result, hooks.verdict, hooks.passing)
+    return Worked(record, result, hooks.verdict, hooks.passing, ran=ran)
+
+
+def _last(report: AttemptReport | None) -> str:
+    """How the last attempt ended, with its verification's reason when it had one."""
+    if report is None:
+        return "no attempt"
+    why = _headline(report.verdict.output).removeprefix("FAILED: ") if report.verdict else ""
+    return f"{report.outcome}: {why}" if why else str(report.outcome)
+
+
+def _bin_dir(root: Path, bin_dir: str) -> str:
+    """The environment's bin folder as an absolute path, when there is one."""
+    return str(root / bin_dir) if bin_dir else ""

@@ -21,8 +21,9 @@ from orchestrator.plan.build import Plan
 from orchestrator.run.reporter import Reporter
 from orchestrator.store.records import RunRecord
 from orchestrator.store.store import Closeable, Store
-from orchestrator.verify.commands import default_commands
-from orchestrator.verify.policy import Snapshot
+from orchestrator.verify.commands import detect
+from orchestrator.verify.environment import Verification
+from orchestrator.verify.results import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +130,16 @@ class RunContext:
             self._systems[agent.name] = prompt.system_blocks(agent.body, docs)
         return self._systems[agent.name]
 
-    def verify_commands(self) -> list[str]:
-        cmds = self.plan.config.verify
-        return list(cmds) if cmds is not None else default_commands(self.root)
+    def verification(self, tree: Path | None = None) -> Verification:
+        """The verify commands and why, chosen afresh each time (a task may add the first
+        tests); `tree` is the work tree to verify when it is not the repository's own."""
+        d = self.plan.docs
+        docs = f"{d.plan}\n{d.constitution}"
+        return detect(self.root, self.plan.config.verify, docs=docs, tree=tree)
+
+    def mentioned(self) -> list[str]:
+        """Every path tasks.md names: the project's modules, written or still to come."""
+        return [f for t in self.plan.tasklist.tasks for f in t.files]
 
     def close(self) -> None:
         for handle in reversed(self.held):

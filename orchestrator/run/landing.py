@@ -18,7 +18,8 @@ from orchestrator.speckit.documents import read_exact, write_exact
 from orchestrator.speckit.tasks import Task
 from orchestrator.speckit.ticks import set_done
 from orchestrator.store.records import TaskKind, TaskRecord, TaskStatus
-from orchestrator.verify.policy import Snapshot, Verdict
+from orchestrator.verify.policy import Verdict
+from orchestrator.verify.results import Snapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,14 @@ def stage_landing(
     commit message, and its tick written to `tasks_path`. Returns (message, ticked tasks.md)."""
     assert worked.result is not None
     record = worked.record
+    record.evidence = verdict.evidence
+    if verdict.new_expected:
+        record.kind = TaskKind.TDD_RED
+    elif record.kind == TaskKind.TDD_RED:  # judged again on a new head, green this time
+        record.kind = TaskKind.CHANGE
     ctx.store.set_expected_red(ctx.feature, verdict.expected_red)
     agent = ctx.agent_for(task.id).name
-    message = commit_message(ctx, task, agent, worked.result.summary, record)
+    message = commit_message(ctx, task, agent, worked.result.summary, record, verdict)
     ticked = set_done(ctx.head.tasks_text, task, True)
     write_exact(tasks_path, ticked)
     return message, ticked
@@ -50,7 +56,7 @@ def record_landed(
     ctx.head.land(record.task_id, sha, tasks_text, verified)
     record.status, record.commit_sha = TaskStatus.LANDED, sha
     ctx.store.save_task(record)
-    ctx.reporter.landed(record.task_id, sha, record.kind)
+    ctx.reporter.landed(record.task_id, sha, record.kind, record.evidence)
     push_landed(ctx.repo, ctx.remote, ctx.feature, record.task_id, sha)
 
 
@@ -91,8 +97,10 @@ def decide(ctx: RunContext, task_id: str, approve: bool, note: str) -> TaskOutco
 
 
 def commit_message(
-    ctx: RunContext, task: Task, agent: str, summary: str, record: TaskRecord
+    ctx: RunContext, task: Task, agent: str, summary: str, record: TaskRecord, verdict: Verdict
 ) -> str:
+    """Subject, the agent's summary, and trailers that say how it was verified: a check's
+    evidence, tests landed red as expected, expected-red tests this task turned green."""
     fields = {
         trailers.TASK: task.id,
         trailers.FEATURE: ctx.feature,
@@ -100,6 +108,14 @@ def commit_message(
         trailers.RUN: ctx.run.run_id,
         trailers.ATTEMPTS: str(record.attempts),
     }
-    if record.kind == TaskKind.CHECK:
-        fields[trailers.KIND] = str(TaskKind.CHECK)
+    if record.kind in (TaskKind.CHECK, TaskKind.TDD_RED):
+        fields[trailers.KIND] = str(record.kind)
+    if record.kind == TaskKind.CHECK and verdict.evidence:
+        fields[trailers.EVIDENCE] = verdict.evidence
+    if verdict.red_files:
+        fields[trailers.EXPECTED_RED] = ", ".join(verdict.red_files)
+    if verdict.turned_green:
+        fields[trailers.TURNED_GREEN] = ", ".join(
+            f"{f} (written by {t})" for f, t in verdict.turned_green.items()
+        )
     return trailers.task_commit_message(task.id, task.description, summary, fields)

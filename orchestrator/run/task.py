@@ -17,6 +17,7 @@ from orchestrator.run.landing import (
     record_landed,
     stage_landing,
 )
+from orchestrator.run.verifying import base_blocker
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskStatus
 
@@ -36,7 +37,11 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
         ctx.repo.reset_to(base)  # leftovers of an interrupted attempt
     task = ctx.plan.tasks[task_id]
     ws = main_workspace(ctx)
-    worked = work(ctx, task_id, ws, start_at(ctx, task, base))
+    start = start_at(ctx, task, base)
+    blocker = base_blocker(ctx, start.red)
+    if blocker:  # nothing could be judged from this base: a person must act first
+        return TaskOutcome(False, blocker)
+    worked = work(ctx, task_id, ws, start)
     if not worked.landed:
         return TaskOutcome(False, worked.reason)
     assert worked.verdict is not None

@@ -75,6 +75,7 @@ def undo_task(
                 TaskKind.NONE,
             )
             record.message = f"undone: {info.sha[:10]} reverted by {sha[:10]}"
+            record.evidence = ""
             records.save_task(record)
         finally:
             if run_lock is not None:

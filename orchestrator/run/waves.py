@@ -16,9 +16,10 @@ from pathlib import Path
 
 from orchestrator import paths
 from orchestrator.git.repo import GitRepo
-from orchestrator.run.attempt import Start, Worked, judge_in, phase_end, start_at, verify_head, work
+from orchestrator.run.attempt import Start, Worked, phase_end, start_at, work
 from orchestrator.run.context import RunContext
 from orchestrator.run.landing import record_landed, stage_landing
+from orchestrator.run.verifying import base_blocker, baseline, judge_in, verify_head
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskKind, TaskStatus
 
@@ -52,7 +53,9 @@ def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
     head = ctx.repo.head()
     if ctx.head.take_clean() != head:
         ctx.repo.reset_to(head)
-    ctx.head.verification(lambda: verify_head(ctx, ctx.root))
+    blocker = base_blocker(ctx, ctx.head.verification(lambda: baseline(ctx)))
+    if blocker:  # before any task starts: nothing could be judged from this base
+        return WaveOutcome(paused=blocker)
     home = paths.worktrees_dir(ctx.root, ctx.feature)
     ctx.repo.clear_worktrees(home)
     queue, settled = list(batch), 0
@@ -125,7 +128,7 @@ def _worktree(ctx: RunContext, path: Path, base: str) -> Workspace:
 def _work_in_tree(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> _Done:
     worked = work(ctx, task_id, ws, start)
     sha = start.base
-    if worked.landed and worked.record.kind == TaskKind.CHANGE:
+    if worked.landed and worked.record.kind != TaskKind.CHECK:
         sha = ws.commit(f"sdd: verified change of {task_id}, not landed yet")
     return _Done(task_id, ws, start, worked, sha)
 
@@ -160,7 +163,8 @@ def _land(ctx: RunContext, done: _Done) -> str:
     at_end = phase_end(ctx, task)
     if head != base or at_end != done.start.phase_end:  # siblings landed since it started
         red = ctx.head.verification(lambda: verify_head(ctx, ctx.root))  # of `head`
-        verdict, passing = judge_in(ctx, ws, task, ws.changed(head), at_end, red)
+        changed = ws.changed(head)
+        verdict, passing = judge_in(ctx, ws, task, changed, at_end, red, head, worked.ran)
         if not verdict.passed:
             first = verdict.output.splitlines()[0] if verdict.output else "failed"
             return f"verification failed on the new head ({first[:120]})"

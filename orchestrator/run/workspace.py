@@ -32,6 +32,12 @@ class Workspace:
         paths = self.rel([p for p in self.repo.changed_files(base) if p not in self.shared])
         return [p for p in paths if p != self.tasks_md]
 
+    def existed(self, base: str, paths: list[str]) -> set[str]:
+        """Which of `paths` (from the workspace root) are files of the commit `base`."""
+        prefix = self.root.resolve().relative_to(self.repo.root.resolve()).as_posix()
+        top = [p if prefix in ("", ".") else f"{prefix}/{p}" for p in paths]
+        return set(self.rel(sorted(self.repo.tracked_at(base, top))))
+
     def rel(self, paths: list[str]) -> list[str]:
         """git paths are relative to the work tree top; the workspace is the spec-kit root."""
         prefix = self.root.resolve().relative_to(self.repo.root.resolve()).as_posix()

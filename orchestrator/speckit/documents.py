@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.errors import InputError
+from orchestrator.speckit.integration import speckit_command
 
 DOCS = ("spec.md", "plan.md", "tasks.md")
 CONSTITUTIONS = (".specify/memory/constitution.md", "memory/constitution.md", "CONSTITUTION.md")
@@ -103,9 +104,10 @@ def load_feature(root: Path, feature_dir: Path) -> FeatureDocs:
     feature_dir = feature_dir.resolve()
     missing = [rel(root, feature_dir / d) for d in DOCS if not os.path.lexists(feature_dir / d)]
     if missing:
+        plan, tasks = (speckit_command(root, name) for name in ("plan", "tasks"))
         raise InputError(
             f"missing {', '.join(missing)}: a feature needs spec.md, plan.md and tasks.md "
-            "(/speckit.plan and /speckit.tasks write them)"
+            f"({plan} and {tasks} write them)"
         )
     spec, plan, tasks = (read_text(feature_dir / d, root) for d in DOCS)
     constitution_path = find_constitution(root)

@@ -17,6 +17,7 @@ from pathlib import Path
 from orchestrator.errors import InputError
 from orchestrator.git.runner import current_branch
 from orchestrator.speckit.documents import DOCS, read_text, rel
+from orchestrator.speckit.integration import speckit_command
 
 SPECS = "specs"
 NESTED = "features"  # spec-kit-plus keeps features under specs/features/
@@ -204,7 +205,8 @@ def _names(features: list[Path]) -> list[str]:
 def _existing(root: Path) -> str:
     features = list_features(root)
     if not features:
-        return f"there are no features under {root / SPECS} yet (create one with /speckit.specify)"
+        create = speckit_command(root, "specify")
+        return f"there are no features under {root / SPECS} yet (create one with {create})"
     shown = ", ".join(f.name for f in features[:20])
     more = f" (and {len(features) - 20} more)" if len(features) > 20 else ""
     return f"features: {shown}{more}"

@@ -31,7 +31,8 @@ class TaskStatus(StrEnum):
 class TaskKind(StrEnum):
     NONE = ""  # not landed
     CHANGE = "change"
-    CHECK = "check"  # landed with no change: a check whose verification passed
+    CHECK = "check"  # landed with no change: a check whose verification passed with evidence
+    TDD_RED = "tdd-red"  # tests written first, landed failing as spec-kit's TDD asks
     ALREADY_LANDED = "already-landed"  # committed before a crash, recorded on resume
 
 
@@ -40,6 +41,7 @@ class Outcome(StrEnum):
     FAILED = "failed"  # verification failed
     NO_CHANGE = "no-change"  # the agent changed nothing, and the task needs a change
     LIMIT = "limit"  # the attempt's turn or output-token limit
+    UNVERIFIABLE = "unverifiable"  # verification could not run (a missing tool or dependency)
 
 
 @dataclass(slots=True)
@@ -76,6 +78,7 @@ class TaskRecord:
     message: str = ""
     updated: float = 0.0
     base: str = ""  # HEAD when the task started: what an interrupted attempt is reset to
+    evidence: str = ""  # what let it land: tests run, a check's evidence, red as expected
 
     def __post_init__(self) -> None:
         self.status, self.kind = TaskStatus(self.status), TaskKind(self.kind)

@@ -69,6 +69,7 @@ TASKS = Table(
         _text("message"),
         Column("updated", "real", "0"),
         _text("base"),
+        _text("evidence"),
     ),
     key=("feature", "task_id"),
 )

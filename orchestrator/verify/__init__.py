@@ -1,3 +1,6 @@
-"""Verification: whether a task's change may land. `runner` runs the commands on a tree,
-`policy` judges the result against the task's base (pure), `commands` picks the defaults.
-Imports `speckit` (tasks), `procs` and `text` only."""
+"""Verification: whether a task's change may land, judged in the project's own environment.
+`environment` picks the commands from the repository's files and says why (pure), `commands`
+gathers those facts, `runner` runs the commands on a tree (per-test results from pytest's
+JUnit report), `diagnosis` says why a command could not run (pure), `evidence` what a check
+task ran (pure), and `policy` judges a tree against the task's base (pure); `results` holds
+the data they share. Imports `speckit` (tasks), `procs` and `text` only."""

@@ -1,6 +1,6 @@
 """Running the verify commands on a tree: each one in its own process group, pytest reporting
-per-test results through a JUnit XML file, changed Python files compiled. The I/O half of
-verification; `policy` judges what it returns."""
+per-test results through a JUnit XML file (never read from its text output), changed Python
+files compiled. The I/O half of verification; `diagnosis` and `policy` judge what it returns."""
 
 from __future__ import annotations
 
@@ -9,28 +9,55 @@ import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.procs import kill_group, spawn
 from orchestrator.text import cap
-from orchestrator.verify.policy import OUTPUT_CAP, CommandResult, Snapshot
+from orchestrator.verify.commands import has_tests, project_names
+from orchestrator.verify.diagnosis import diagnose
+from orchestrator.verify.environment import Verification
+from orchestrator.verify.results import COLLECTION, OUTPUT_CAP, CommandResult, Snapshot
 
 
-def _parse_junit(path: Path) -> set[str] | None:
+@dataclass(slots=True)
+class _Report:
+    failing: set[str] = field(default_factory=set)
+    passed: set[str] = field(default_factory=set)
+    skipped: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def _test_id(case: ET.Element) -> tuple[str, str]:
+    """(file, `file::Class::name`) of a testcase, as pytest names it (xunit1 attributes)."""
+    cls, name = case.get("classname") or "", case.get("name") or ""
+    file = case.get("file") or (cls or name).replace(".", "/") + ".py"
+    if not cls:  # a collection error names the module, not a test
+        return file, f"{file}::{COLLECTION}"
+    module = file.removesuffix(".py").replace("/", ".")
+    inner = cls[len(module) + 1 :] if cls.startswith(module + ".") else ""
+    return file, "::".join(p for p in (file, *inner.split("."), name) if p)
+
+
+def parse_junit(path: Path) -> _Report | None:
+    """Per-test outcomes from pytest's JUnit XML; None when there is no readable report."""
     try:
         tree = ET.parse(path)
     except (OSError, ET.ParseError):
         return None
-    failing: set[str] = set()
+    report = _Report()
     for case in tree.iter("testcase"):
-        if case.find("failure") is None and case.find("error") is None:
-            continue
-        file = case.get("file") or ""
-        cls, name = case.get("classname") or "", case.get("name") or ""
-        if not file:
-            file = (cls or name).replace(".", "/") + ".py"
-        failing.add(f"{file}::{name if cls else '<collection>'}")
-    return failing
+        file, test = _test_id(case)
+        bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+        if bad is not None:
+            report.failing.add(test)
+            if test.endswith(COLLECTION):
+                report.errors[file] = (bad.text or bad.get("message") or "").strip()
+        elif case.find("skipped") is not None:
+            report.skipped.add(test)
+        else:
+            report.passed.add(test)
+    return report
 
 
 def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]) -> CommandResult:
@@ -54,10 +81,20 @@ def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]
             out += f"\n[timed out after {timeout:g} s]\n".encode()
         finally:
             kill_group(proc.pid)
-        failing = _parse_junit(junit) if junit.exists() else None
-    text = out.decode("utf-8", errors="replace")
-    output = cap(text, OUTPUT_CAP)
-    return CommandResult(command, code, output, failing or set(), failing is not None)
+        report = parse_junit(junit) if junit.exists() else None
+    output = cap(out.decode("utf-8", errors="replace"), OUTPUT_CAP)
+    if report is None:
+        return CommandResult(command, code, output)
+    return CommandResult(
+        command,
+        code,
+        output,
+        report.failing,
+        True,
+        report.passed,
+        report.skipped,
+        {f: cap(e, 4_000) for f, e in report.errors.items()},
+    )
 
 
 def compile_errors(root: Path, changed: Iterable[str]) -> list[str]:
@@ -75,6 +112,30 @@ def compile_errors(root: Path, changed: Iterable[str]) -> list[str]:
         except ValueError as exc:  # NUL bytes
             errors.append(f"{rel}: {exc}")
     return errors
+
+
+def verify_tree(
+    root: Path,
+    verification: Verification,
+    changed: Iterable[str] = (),
+    *,
+    timeout: float = 900,
+    mentioned: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Snapshot:
+    """Run `verification` on the tree at `root` and say what kept any command from running
+    (`mentioned`: paths tasks.md names, so modules not written yet count as the project's)."""
+    snap = snapshot(root, verification.commands, changed, timeout=timeout, env=env)
+    names: frozenset[str] | None = None
+
+    def is_project_module(module: str) -> bool:
+        nonlocal names
+        if names is None:
+            names = project_names(root, mentioned)
+        return module.split(".")[0] in names
+
+    snap.problems = diagnose(snap, verification, is_project_module, has_tests(root))
+    return snap
 
 
 def snapshot(

@@ -40,10 +40,19 @@ class Reporter:
         extra = f": {escape(detail)}" if detail else ""
         self.console.print(f"  {task_id} attempt {attempt} [{colour}]{outcome}[/{colour}]{extra}")
 
-    def landed(self, task_id: str, sha: str, kind: str) -> None:
-        if not self.quiet:
-            label = " (check: no change needed)" if kind == "check" else ""
-            self.console.print(f"  [green]✓ {task_id} landed as {sha[:10]}{label}[/green]")
+    def landed(self, task_id: str, sha: str, kind: str, evidence: str = "") -> None:
+        """One line with what verified it: a check what it ran, TDD tests that they landed
+        red on purpose (the evidence then starts with that), a phase end what turned green."""
+        if self.quiet:
+            return
+        if kind == "tdd-red" and evidence.startswith("red as expected"):
+            red, _, rest = evidence.partition("; ")
+            line = f"✓ {task_id} landed {red} ({sha[:10]}{'; ' + rest if rest else ''})"
+        else:
+            what = f"check: {evidence or 'no change needed'}" if kind == "check" else evidence
+            line = f"✓ {task_id} landed as {sha[:10]}" + (f" ({what})" if what else "")
+        colour = "yellow" if kind == "tdd-red" else "green"
+        self.console.print(f"  [{colour}]{escape(line)}[/{colour}]")
 
     def failed(self, task_id: str, reason: str) -> None:
         self.console.print(f"  [red]✗ {task_id}: {escape(reason)}[/red]")

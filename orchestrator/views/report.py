@@ -62,6 +62,8 @@ def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -
             "attempts": rec.attempts if rec else 0,
             "commit": commits.get(task.id, ""),
             "note": notes.get(task.id, ""),
+            "kind": str(rec.kind) if rec else "",
+            "evidence": rec.evidence if rec else "",
         }
         tasks.append(row)
         sha = commits.get(task.id)
@@ -173,7 +175,8 @@ def _item(event: dict[str, Any]) -> dict[str, str]:
     if kind == "verify":
         passed = "passed" if event.get("passed") else "failed"
         body = clip(str(event.get("output", "")), 30)
-        return {"kind": f"verify-{passed}", "head": f"verification {passed}", "body": body}
+        said = "could not run" if event.get("unverifiable") else passed
+        return {"kind": f"verify-{passed}", "head": f"verification {said}", "body": body}
     if kind == "outcome":
         return {"kind": "outcome", "head": f"outcome: {event.get('outcome')}", "body": ""}
     return {"kind": "other", "head": kind, "body": clip(json.dumps(event), 6)}

@@ -52,11 +52,18 @@ def _legend(graph: graphs.Graph) -> str:
     return f'<p class="legend">agents: {agents} &nbsp; states (border): {states}</p>'
 
 
+def _marker(kind: str) -> str:
+    """A landed task that changed nothing (check) or landed its tests red on purpose."""
+    label = {"check": "check", "tdd-red": "red as expected"}.get(kind)
+    return f' <span class="marker {kind}">{label}</span>' if label else ""
+
+
 def render_html(data: dict[str, Any]) -> str:
     rows = "".join(
         f'<tr data-task="{escape(t["id"])}" class="st-{escape(t["state"].replace(" ", "-"))}">'
         f'<td><a href="#task-{escape(t["id"])}">{escape(t["id"])}</a></td>'
-        f"<td>{t['wave']}</td><td>{escape(t['state'])}</td><td>{escape(t['agent'])}</td>"
+        f"<td>{t['wave']}</td><td>{escape(t['state'])}{_marker(t.get('kind', ''))}</td>"
+        f"<td>{escape(t['agent'])}</td>"
         f"<td>{t['attempts'] or ''}</td><td><code>{escape(t['commit'][:10])}</code></td>"
         f"<td>{escape(graphs.short(t['description'], 110))}</td></tr>"
         for t in data["tasks"]
@@ -127,6 +134,8 @@ white-space:pre-wrap;word-break:break-word}
 .ev.model{border-color:#0969da}.ev.tool{border-color:#bf8700}.ev.error{border-color:#c62828}
 .ev.verify-passed{border-color:#2e7d32}.ev.verify-failed{border-color:#c62828}
 .note{color:#c62828;font-weight:600}
+.marker{font-size:.8em;padding:0 .4em;border-radius:3px;background:#eee}
+.marker.tdd-red{background:#fff3cd}
 """
 
 _JS = r"""
@@ -160,7 +169,8 @@ _JS = r"""
     var dl = el('dl');
     [['agent', d.agent + ' (' + d.route_reason + ')'], ['phase', d.phase], ['wave', d.wave],
      ['depends on', d.depends_on.join(', ') || 'nothing'], ['files', d.files.join(', ')],
-     ['attempts', d.attempts], ['commit', d.commit || '-'], ['summary', d.message]]
+     ['attempts', d.attempts], ['commit', d.commit || '-'],
+     ['verified by', d.evidence || '-'], ['summary', d.message]]
       .forEach(function (kv) {
         dl.appendChild(el('dt', null, kv[0]));
         dl.appendChild(el('dd', null, String(kv[1])));

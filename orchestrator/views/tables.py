@@ -12,10 +12,12 @@ if TYPE_CHECKING:
     from orchestrator.plan.build import Plan
     from orchestrator.plan.routing import Route
     from orchestrator.store.records import RunRecord, TaskRecord
+    from orchestrator.verify.environment import Verification
 
 
-def plan_data(plan: Plan) -> dict[str, Any]:
-    """`sdd plan --json`: depends_on holds every direct predecessor, explicit and derived."""
+def plan_data(plan: Plan, verification: Verification | None = None) -> dict[str, Any]:
+    """`sdd plan --json`: depends_on holds every direct predecessor, explicit and derived;
+    `verification` is how each task will be verified, and why."""
     graph = plan.graph
     phases = plan.tasklist.phases
     tasks = []
@@ -48,6 +50,18 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "tasks": tasks,
         "waves": graph.waves(done),
         "warnings": [*plan.tasklist.warnings, *plan.notes],
+        "verification": None if verification is None else verification_data(verification),
+    }
+
+
+def verification_data(v: Verification) -> dict[str, Any]:
+    return {
+        "commands": list(v.commands),
+        "source": "config" if v.configured else "detected",
+        "reason": v.reason,
+        "environment": v.where,
+        "warnings": list(v.warnings),
+        "hints": list(v.hints),
     }
 
 
@@ -156,6 +170,7 @@ def log_data(
             "saving_usd": saving_usd(r.cache_read_tokens, price),
             "seconds": r.seconds,
             "kind": r.kind,
+            "evidence": r.evidence,
         }
         for r in landed
     ]
@@ -166,8 +181,9 @@ def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
     cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $", "seconds")
     for col in cols:
         table.add_column(col)
+    table.add_column("verified by", overflow="fold")
     for r in rows:
-        kind = " [dim](check)[/dim]" if r["kind"] == "check" else ""
+        kind = f" [dim]({r['kind']})[/dim]" if r["kind"] in ("check", "tdd-red") else ""
         table.add_row(
             r["task"] + kind,
             r["commit"][:10],
@@ -176,6 +192,7 @@ def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
             f"{r['input_tokens']}/{r['output_tokens']} ({r['cache_read_tokens']})",
             f"{r.get('saving_usd', 0.0):.4f}",
             f"{r['seconds']:.1f}",
+            escape(r.get("evidence", "")),
         )
     return table
 

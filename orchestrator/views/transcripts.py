@@ -123,10 +123,9 @@ def _event(event: dict[str, Any], turn: int) -> list[RenderableType]:
         return [head, _block(clip(result, 10), "red" if failed else "dim")] if result else [head]
     if kind == "verify":
         passed = bool(event.get("passed"))
-        head = Text(
-            f"  verification {'passed' if passed else 'failed'}",
-            style="bold green" if passed else "bold red",
-        )
+        said = "passed" if passed else "failed"
+        said = "could not run" if event.get("unverifiable") else said
+        head = Text(f"  verification {said}", style="bold green" if passed else "bold red")
         return [head, _block(clip(str(event.get("output", "")), 30))]
     if kind == "outcome":
         return [Text(f"  outcome: {event.get('outcome')}", style="bold")]

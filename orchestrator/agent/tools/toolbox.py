@@ -53,6 +53,7 @@ class Toolbox:
         self.bash_deny = tuple(Rule.parse(r) for r in bash_deny)
         self.env = scrubbed_env(os.environ if env is None else env)
         self.max_output = max_output
+        self.ran: list[tuple[str, bool]] = []  # Bash commands run, and whether each exited 0
 
     def schemas(self) -> list[dict[str, Any]]:
         """Tool definitions for the Messages API; identical for every Toolbox with these tools."""
@@ -92,4 +93,5 @@ class Toolbox:
             return ToolResult(f"Bash: {e}", True)
         timeout = min(a.timeout / 1000, self.bash_timeout)
         out, failed = run_command(a.command, self.guard.root, self.env, timeout, self.max_output)
+        self.ran.append((a.command, not failed))
         return ToolResult(out, failed)
