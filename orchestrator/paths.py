@@ -7,6 +7,7 @@ spells these paths, so moving one is a one-line change.
     .sdd/worktrees/FEATURE/TASK                  a parallel wave's git worktrees, while it runs
     .sdd/footprints/FEATURE.json                 what the running attempt has changed so far
     .sdd/report-FEATURE.html                     `sdd report`'s default output
+    .sdd/routing/FEATURE.json                    `routing: model`'s answers, by prompt
 """
 
 from __future__ import annotations
@@ -50,3 +51,7 @@ def footprint_file(root: Path, feature: str) -> Path:
 
 def report_file(root: Path, feature: str) -> Path:
     return state_dir(root) / f"report-{feature}.html"
+
+
+def routing_file(root: Path, feature: str) -> Path:
+    return state_dir(root) / "routing" / f"{feature}.json"

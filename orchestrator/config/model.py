@@ -125,7 +125,7 @@ class Config(_Section):
     model: str = Field("claude-sonnet-5-5", min_length=1)
     """A model id, an alias (`sonnet`, `opus`, `haiku`) or `scripted:PATH` (from the repo root)."""
     default_agent: str = Field("generalist", min_length=1)
-    """The agent for tasks no route and no agent description claims."""
+    """The agent that wins ties and takes tasks nothing points elsewhere."""
     verify: list[str] | None = None
     """Shell commands run from the repo root after each task; null = chosen from the
     repository (`sdd plan` says which and why: uv, poetry, pdm, hatch, .venv, go, cargo, a
@@ -135,7 +135,14 @@ class Config(_Section):
     """Refuse a task's edits to (or deletion of) test files that existed before it, unless
     the task names them: the agent is told to change the code, not the test."""
     routes: list[RouteConfig] = []
-    """Routing rules tried in order before the agents' own descriptions."""
+    """Routing rules tried in order before any scoring; the first match decides."""
+    routing: Literal["rules", "model"] = "rules"
+    """`rules`: each task goes to the agent whose description, stack and files fit it best;
+    `model`: a small model then settles the close and unclaimed calls, once per feature,
+    answers kept in `.sdd/routing/` (needs an API key)."""
+    routing_model: str = Field("haiku", min_length=1)
+    """The model `routing: model` asks: an id, an alias (`haiku`, `sonnet`, `opus`) or
+    `inherit` (the run's `model`)."""
     limits: Limits = Field(default_factory=Limits)
     """How long one task may go on."""
     bash: BashRules = Field(default_factory=BashRules)

@@ -94,6 +94,10 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
             reporter.note(note)
         head = Head(landed, read_exact(plan.docs.tasks_path))
         skipped = _apply_skips(store, plan, skip, options)
+        if plan.config.routing == "model":  # a request, and .sdd/routing/: after every check
+            plan.consult()
+            for note in plan.notes:
+                reporter.note(note)
     except BaseException:
         for handle in reversed(held):
             handle.close()
