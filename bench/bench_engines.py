@@ -183,6 +183,7 @@ def session_phases(rounds: int = 5) -> None:
     from orchestrator.agent.claude_code.engine import open_engine
     from orchestrator.agent.engine import Job
     from orchestrator.agent.loop import Limits
+    from orchestrator.agent.tools.toolbox import Toolbox
     from orchestrator.config.model import Config
 
     stamps: dict[str, list[float]] = {}
@@ -203,7 +204,8 @@ def session_phases(rounds: int = 5) -> None:
             with MessagesServer(handler=answer) as server:
                 env = claude_env(server.url, Path(tmp) / "home")
                 engine = open_engine(MODEL, root=work, config=Config(), env=env)
-                job = Job("T001", work, MODEL, [], "# Task T001\n\nWrite part 1.", Limits(), False)
+                task, box = "# Task T001\n\nWrite part 1.", Toolbox(work)
+                job = Job("T001", work, MODEL, [], task, Limits(), False, box)
                 job = dataclasses.replace(job, env={**os.environ, **env})
                 hooks = _Quiet(Path(tmp) / "t.jsonl")
                 t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """Synthetic spec-kit projects for the benchmarks: N tasks with phases, [P] groups, shared
 files and explicit dependencies, plus a zero-latency script (one Write per task).
 
-    .venv/bin/python bench/gen.py DIR [N]   # a plan-only project (no git) with N tasks
+    .venv/bin/python bench/gen.py DIR [N] [--words]   # a plan-only project (no git), N tasks
 """
 
 from __future__ import annotations
@@ -13,8 +13,55 @@ from pathlib import Path
 
 import yaml
 
+# Task texts shaped like real ones (a FastAPI backend and a React frontend, their tests, docs
+# and setup), so routing reads as many words per task as it does on real features.
+WORDS = (
+    "Create the {x} SQLModel table with validation in {f}",
+    "Implement GET /{x}s endpoint with pagination in {f}",
+    "Write contract tests for POST /{x}s (201, 404, 422) in {f}",
+    "Implement {X}Service.update_{x} keeping positions dense in {f}",
+    "Create the {X}List React component with loading and error states in {f}",
+    "Add an Alembic migration for the {x} index in {f}",
+    "Document the {x} endpoints with curl examples in {f}",
+    "Configure ESLint and Prettier for the {x} module in {f}",
+    "Ensure {X}Service.get_{x} returns 404 to members of other teams",
+    "Run the {x} test suite and verify every test passes",
+)
+FILES = (
+    "backend/src/models/{x}.py",
+    "backend/src/api/{x}s.py",
+    "backend/tests/test_{x}s.py",
+    "backend/src/services/{x}_service.py",
+    "frontend/src/components/{X}List.tsx",
+    "backend/alembic/versions/{n}_{x}.py",
+    "docs/{x}.md",
+    "frontend/.eslintrc.cjs",
+    "",
+    "",
+)
+PLAN = """# Implementation Plan: synthetic
 
-def tasks_md(n: int, seed: int = 7) -> str:
+## Technical Context
+
+**Language/Version**: Python 3.12 (backend), TypeScript 5.4 (frontend)
+**Primary Dependencies**: FastAPI, SQLModel, Alembic (backend); React 18, Vite (frontend)
+**Testing**: pytest, Vitest
+**Project Type**: web
+
+## Project Structure
+
+```text
+backend/                 # FastAPI service
+├── src/
+│   ├── models/          # SQLModel tables
+│   └── api/             # routers
+frontend/                # React single-page app
+```
+"""
+
+
+def tasks_md(n: int, seed: int = 7, words: bool = False) -> str:
+    """N tasks; `words` gives them texts like real ones (`WORDS`) instead of "Implement part"."""
     rng = random.Random(seed)
     lines = ["# Tasks: synthetic", ""]
     per_phase = max(10, n // 20)
@@ -30,18 +77,27 @@ def tasks_md(n: int, seed: int = 7) -> str:
         dep = ""
         if i > 3 and rng.random() < 0.2:
             dep = f" (depends on T{rng.randrange(max(1, i - 15), i):04d})"
-        lines.append(f"- [ ] T{i:04d}{p} Implement part {i} in {f}{dep}")
+        text = f"Implement part {i} in {f}"
+        if words:
+            k = rng.randrange(len(WORDS))
+            x = f"item{rng.randrange(max(1, n // 4))}"
+            parts = {"x": x, "X": x.capitalize(), "n": f"{i:04d}"}
+            text = WORDS[k].format(f=FILES[k].format(**parts), **parts)
+        lines.append(f"- [ ] T{i:04d}{p} {text}{dep}")
     return "\n".join(lines) + "\n"
 
 
-def plan_project(root: Path, n: int) -> None:
-    """Just enough of a spec-kit project for `sdd plan`: no git, no config, no script."""
+def plan_project(root: Path, n: int, words: bool = False) -> None:
+    """Just enough of a spec-kit project for `sdd plan`: no git, no config, no script.
+
+    `words`: tasks like real ones, and a plan whose Technical Context names the stack.
+    """
     feature = root / "specs" / "001-synthetic"
     feature.mkdir(parents=True)
     (root / ".specify" / "memory").mkdir(parents=True)
-    for name in ("spec.md", "plan.md"):
-        (feature / name).write_text("# doc\n")
-    (feature / "tasks.md").write_text(tasks_md(n))
+    (feature / "spec.md").write_text("# doc\n")
+    (feature / "plan.md").write_text(PLAN if words else "# doc\n")
+    (feature / "tasks.md").write_text(tasks_md(n, words=words))
 
 
 def project(root: Path, n: int, verify: list[str] | None = None) -> Path:
@@ -83,4 +139,5 @@ def project(root: Path, n: int, verify: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    plan_project(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 1000)
+    args = [a for a in sys.argv[1:] if a != "--words"]
+    plan_project(Path(args[0]), int(args[1]) if len(args) > 1 else 1000, "--words" in sys.argv)

@@ -5,8 +5,10 @@ spells these paths, so moving one is a one-line change.
     .sdd/locks/worktree.lock                     one sdd run per working tree
     .sdd/transcripts/FEATURE/TASK/attempt-N.jsonl   what each attempt's agent did
     .sdd/worktrees/FEATURE/TASK                  a parallel wave's git worktrees, while it runs
+    .sdd/footprints/FEATURE.json                 what the running attempt has changed so far
     .sdd/report-FEATURE.html                     `sdd report`'s default output
     .sdd/claude/                                 Claude Code's own state for `--engine claude-code`
+    .sdd/routing/FEATURE.json                    `routing: model`'s answers, by prompt
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ def worktrees_dir(root: Path, feature: str) -> Path:
     return state_dir(root) / "worktrees" / feature
 
 
+def footprint_file(root: Path, feature: str) -> Path:
+    """The record of what the attempt running in the work tree has changed (see footprint)."""
+    return state_dir(root) / "footprints" / f"{feature}.json"
+
+
 def report_file(root: Path, feature: str) -> Path:
     return state_dir(root) / f"report-{feature}.html"
 
@@ -50,3 +57,7 @@ def report_file(root: Path, feature: str) -> Path:
 def claude_config_dir(root: Path) -> Path:
     """Claude Code's config folder (sessions, its settings) when sdd signs it in with a key."""
     return state_dir(root) / "claude"
+
+
+def routing_file(root: Path, feature: str) -> Path:
+    return state_dir(root) / "routing" / f"{feature}.json"

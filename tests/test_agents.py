@@ -1,4 +1,5 @@
-"""Agent definition files (real files in tmp dirs), the three sources, and task routing."""
+"""Agent definition files (real files in tmp dirs), the three sources, and the glob dialect of
+routes and hints; routing itself is tests/test_routing.py."""
 
 from __future__ import annotations
 
@@ -11,14 +12,11 @@ from orchestrator.errors import InputError
 from orchestrator.globs import glob_match
 from orchestrator.plan.agents import (
     SDD_TOOLS,
-    AgentSet,
     agent_dirs,
     builtin_agents_dir,
     load_agent,
     load_agents,
 )
-from orchestrator.plan.routing import RouteRule, route, validate_rules
-from orchestrator.speckit.tasks import Task
 
 
 def write(path: Path, text: str | bytes) -> Path:
@@ -159,6 +157,40 @@ def test_non_utf8_file(tmp_path: Path) -> None:
         load_one(path)
 
 
+def test_sdd_hints_are_read_and_claude_code_fields_kept(tmp_path: Path) -> None:
+    hinted, notes = load_one(
+        write(
+            tmp_path / "web.md",
+            agent_file(
+                "web", extra="sdd:\n  paths: ['web/**', 'ui/*.tsx']\n  stacks: [react, vite]"
+            ),
+        )
+    )
+    assert hinted.hints.paths == ("web/**", "ui/*.tsx")
+    assert hinted.hints.stacks == ("react", "vite")
+    assert notes == []
+    single, _ = load_one(write(tmp_path / "one.md", agent_file("one", extra="sdd: {paths: a/**}")))
+    assert (single.hints.paths, single.hints.stacks) == (("a/**",), ())
+    plain, _ = load_one(write(tmp_path / "plain.md", agent_file("plain")))
+    assert (plain.hints.paths, plain.hints.stacks) == ((), ())
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("sdd: [web/**]", "'sdd' must be a mapping: sdd: {paths: [...], stacks: [...]}"),
+        ("sdd: {path: [web/**]}", "unknown key 'sdd.path' (sdd takes paths and stacks)"),
+        ("sdd: {paths: [web/**, '']}", "'sdd.paths' must be a list of non-empty strings"),
+        ("sdd: {stacks: {react: 1}}", "'sdd.stacks' must be a list of non-empty strings"),
+    ],
+)
+def test_bad_sdd_hints_name_the_file_and_line(tmp_path: Path, extra: str, message: str) -> None:
+    path = write(tmp_path / "bad.md", agent_file("bad", extra=extra))
+    with pytest.raises(InputError) as err:
+        load_one(path)
+    assert str(err.value) == f"{path}:4: {message}"
+
+
 # --- sources -------------------------------------------------------------------------------
 
 
@@ -235,122 +267,7 @@ def test_a_bad_file_in_any_source_is_an_input_error(tmp_path: Path) -> None:
         load_agents(agent_dirs(tmp_path))
 
 
-# --- routing -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def agents(tmp_path_factory: pytest.TempPathFactory) -> AgentSet:
-    extra = tmp_path_factory.mktemp("agents")
-    write(extra / "frontend-dev.md", agent_file("frontend-dev"))
-    write(extra / "docs-writer.md", agent_file("docs-writer"))
-    return load_agents([("built-in", builtin_agents_dir()), ("repo agents/", extra)])
-
-
-def task(description: str, *files: str) -> Task:
-    return Task(id="T001", description=description, line=1, phase=0, files=files)
-
-
-BACKEND = "fastapi-backend-dev"
-GENERAL = "generalist"
-
-
-@pytest.mark.parametrize(
-    ("description", "files", "agent", "reason"),
-    [
-        ("Create User model in src/models/user.py", ["src/models/user.py"], BACKEND,
-         "backend path src/models/user.py"),
-        ("Add routes in ./app/api/routes.py", ["./app/api/routes.py"], BACKEND,
-         "backend path app/api/routes.py"),
-        ("Login handler", ["src/auth/login.py"], BACKEND, "backend path src/auth/login.py"),
-        ("Password hashing", ["app/core/auth_utils.py"], BACKEND,
-         "backend path app/core/auth_utils.py"),
-        ("Migration for tasks table", ["alembic/versions/"], BACKEND,
-         "backend path alembic/versions/"),
-        ("Contract tests", ["tests/contract/test_api.py"], BACKEND,
-         "backend path tests/contract/test_api.py"),
-        ("Implement POST /tasks endpoint", [], BACKEND, "backend keyword 'endpoint'"),
-        ("Define pydantic models for Task", [], BACKEND, "backend keyword 'pydantic'"),
-        ("Issue JWT access tokens", ["app/core/security.py"], BACKEND, "backend keyword 'JWT'"),
-        ("Implement TaskRepository over the session", [], BACKEND,
-         "backend keyword 'TaskRepository'"),
-        ("Add CORS middleware for the React app", ["src/main.py"], BACKEND,
-         "backend keyword 'middleware'"),
-        ("Add CORS for the React app in src/api/main.py", ["src/api/main.py"], BACKEND,
-         "backend path src/api/main.py"),
-        ("Initialize the git repository and .gitignore", [".gitignore"], GENERAL, "default agent"),
-        ("Configure pytest in pyproject.toml", ["pyproject.toml"], GENERAL, "default agent"),
-        ("Document the API in README.md", ["README.md"], GENERAL,
-         "documentation task (README.md)"),
-        ("Describe every endpoint", ["docs/api/endpoints.md"], GENERAL,
-         "documentation task (docs/api/endpoints.md)"),
-        ("Write API documentation for all endpoints", [], GENERAL,
-         "documentation task (keyword 'documentation')"),
-        ("Update the README with the FastAPI quickstart", [], GENERAL,
-         "documentation task (keyword 'README')"),
-        ("TaskList component calling the tasks API", ["frontend/src/components/TaskList.tsx"],
-         GENERAL, "frontend task (frontend/src/components/TaskList.tsx)"),
-        ("Board page for the API", ["web/src/Board.vue"], GENERAL,
-         "frontend task (web/src/Board.vue)"),
-        ("Style the board with Tailwind and call the endpoint", [], GENERAL,
-         "frontend task (keyword 'Tailwind')"),
-        ("Implement the handler", ["internal/api/tasks.go"], GENERAL,
-         "not Python code (internal/api/tasks.go)"),
-        ("Configure the Spring Boot database connection", [], GENERAL,
-         "not Python (keyword 'Spring Boot')"),
-        ("Tidy up naming", [], GENERAL, "default agent"),
-    ],
-)  # fmt: skip
-def test_routing_table(
-    agents: AgentSet, description: str, files: list[str], agent: str, reason: str
-) -> None:
-    got = route(task(description, *files), agents)
-    assert (got.agent, got.reason) == (agent, reason)
-
-
-def test_config_rules_come_first_in_order(agents: AgentSet) -> None:
-    rules = [
-        RouteRule("frontend-dev", glob="frontend/**"),
-        RouteRule("docs-writer", keyword="changelog"),
-        RouteRule(BACKEND, keyword="changelog"),
-        RouteRule("docs-writer", glob="src/api/*"),
-    ]
-    got = route(task("Wire the App", "frontend/src/App.tsx"), agents, rules)
-    assert (got.agent, got.reason) == (
-        "frontend-dev",
-        "config route: glob 'frontend/**' matched frontend/src/App.tsx",
-    )
-    got = route(task("Update the CHANGELOG for the endpoint"), agents, rules)
-    assert (got.agent, got.reason) == ("docs-writer", "config route: keyword 'changelog'")
-    got = route(task("Add routes", "src/api/routes.py"), agents, rules)  # a rule beats a signal
-    assert got.agent == "docs-writer"
-    got = route(task("Changelogs everywhere", "src/api/v2/routes.py"), agents, rules)
-    assert (got.agent, got.reason) == (BACKEND, "backend path src/api/v2/routes.py")
-
-
-def test_default_agent_and_missing_backend_agent(agents: AgentSet, tmp_path: Path) -> None:
-    got = route(task("Tidy up"), agents, default="docs-writer")
-    assert (got.agent, got.reason) == ("docs-writer", "default agent")
-    only = load_agents(
-        [("repo agents/", write(tmp_path / "g.md", agent_file("generalist")).parent)]
-    )
-    got = route(task("Implement POST /tasks endpoint"), only)
-    assert (got.agent, got.reason) == (GENERAL, "default agent")
-    got = route(task("Write documentation"), only)
-    assert (got.agent, got.reason) == (GENERAL, "documentation task (keyword 'documentation')")
-
-
-def test_rules_naming_unknown_agents_are_input_errors(agents: AgentSet) -> None:
-    rules = [RouteRule("frontend-dev", glob="web/**"), RouteRule("ghost", keyword="x")]
-    with pytest.raises(InputError, match=r"route rule \(keyword 'x'\) names agent 'ghost'"):
-        validate_rules(rules, agents)
-    with pytest.raises(InputError, match="'ghost'"):
-        route(task("unrelated", "web/a.ts"), agents, rules)  # even when an earlier rule matches
-    with pytest.raises(InputError, match="default agent 'nobody' is not defined"):
-        route(task("x"), agents, default="nobody")
-    with pytest.raises(InputError, match="exactly one of glob or keyword"):
-        RouteRule("generalist")
-    with pytest.raises(InputError, match="exactly one of glob or keyword"):
-        RouteRule("generalist", glob="*", keyword="x")
+# --- globs (config routes and sdd.paths hints) --------------------------------------------
 
 
 @pytest.mark.parametrize(

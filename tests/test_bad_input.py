@@ -288,6 +288,80 @@ def two_helpers(root: Path) -> None:
     put(root, "agents/generalist.md", AGENT.replace("helper", "generalist").format(tools="Read"))
 
 
+def immutable_tasks(root: Path) -> Callable[[], object]:
+    """chattr +i: not even root may replace the file (ticking a task does)."""
+    path = root / FEATURE / "tasks.md"
+    undo = partial(subprocess.run, ["chattr", "-i", str(path)], capture_output=True)
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"chattr +i failed: {done.stderr.strip()}")
+    return undo
+
+
+def specs_elsewhere(root: Path) -> None:
+    """specs/ is a symlink to a folder outside the repository."""
+    shutil.move(root / "specs", root.parent / "elsewhere-specs")
+    (root / "specs").symlink_to(root.parent / "elsewhere-specs", target_is_directory=True)
+
+
+def failing_signing(root: Path) -> None:
+    git(root, "config", "commit.gpgSign", "true")
+    git(root, "config", "gpg.program", "false")
+
+
+def refusing_pre_commit(root: Path) -> Callable[[], object]:
+    """Installed last: the case's own commits would run it too."""
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'lint failed: style' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    return partial(hook.unlink, missing_ok=True)
+
+
+def stale_index_lock(root: Path) -> Callable[[], object]:
+    lock = root / ".git" / "index.lock"
+    lock.write_text("")
+    return partial(lock.unlink, missing_ok=True)
+
+
+def config_from_work_tree(root: Path) -> None:
+    put(root, "extra.gitconfig", "[core]\n\tautocrlf = false\n")
+    git(root, "config", "include.path", "../extra.gitconfig")
+
+
+def link_to_zero(rel: str) -> Callable[[Path], None]:
+    def setup(root: Path) -> None:
+        if (root / rel).exists():
+            remove(root, rel)
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).symlink_to("/dev/zero")
+
+    return setup
+
+
+def crashed_then_edited(root: Path) -> None:
+    """A crash left the record of T001's attempt; then the user edited tasks.md."""
+    head = git(root, "rev-parse", "HEAD").stdout.strip()
+    record = {"task": "T001", "base": head, "files": {"calc/add.py": "0" * 64}}
+    put(root, ".sdd/footprints/001-calc.json", json.dumps(record))
+    put(root, "calc/add.py", "def add(a, b):\n    return a + b\n")  # not what T001 left
+    put(root, f"{FEATURE}/tasks.md", TASKS.replace("T004 Run", "T004 Then run"))
+
+
+def renumbered_twice(root: Path) -> None:
+    """T009 landed as "Run the full test suite…"; tasks.md now has that text twice."""
+    put(root, "calc/done.txt", "checked\n")
+    commit(
+        root,
+        "T009: Run the full test suite and confirm it passes\n\n"
+        "Sdd-Task: T009\nSdd-Feature: 001-calc",
+    )
+    put(
+        root,
+        f"{FEATURE}/tasks.md",
+        TASKS + "- [ ] T005 Run the full test suite and confirm it passes\n",
+    )
+
+
 def plan_ids(stdout: str) -> None:
     data = json.loads(stdout)
     assert [t["id"] for t in data["tasks"]] == IDS, data["tasks"]
@@ -454,6 +528,43 @@ CASES = [
          tasks("- [ ] T001 Do a (depends on T002)\n- [ ] T002 Do b (depends on T001)\n")),
     Case("run-agent-unknown-tool", run_args(), r"unknown tool 'Teleport'",
          write(".claude/agents/helper.md", AGENT.format(tools="Teleport"))),
+    # -- what would fail only after an agent worked: checked before anything is written -----
+    Case("run-tasks-immutable", run_args(), r"tasks\.md cannot be written .*chattr -i",
+         after=immutable_tasks),
+    Case("run-specs-symlinked-outside", run_args(),
+         r"specs/001-calc is outside the repository \(it leads to .*elsewhere-specs",
+         specs_elsewhere),
+    Case("run-signing-fails", run_args(), r"commit\.gpgSign is on, but signing a commit fails",
+         failing_signing),
+    Case("run-pre-commit-refuses", run_args(),
+         r"pre-commit hook refuses a commit even before any task \(lint failed: style\)",
+         write(CONFIG, "commit_hooks: true\n"), after=refusing_pre_commit),
+    Case("run-stale-index-lock", run_args(), r"index\.lock exists: another git command",
+         after=stale_index_lock),
+    Case("run-git-config-from-work-tree", run_args(),
+         r"git reads its config from extra\.gitconfig .*move it out", config_from_work_tree),
+    Case("resume-skip-unknown-task", ("resume", "001", "--model", "scripted:{script}", "--skip",
+         "T999"), r"no task T999 in tasks\.md"),
+    Case("run-agent-is-dev-zero", run_args(), r"evil\.md is not a regular file",
+         link_to_zero("agents/evil.md")),
+    Case("plan-tasks-is-dev-zero", PLAN, r"tasks\.md is not a regular file",
+         link_to_zero(f"{FEATURE}/tasks.md")),
+    Case("plan-spec-is-dev-zero", PLAN, r"spec\.md is not a regular file",
+         link_to_zero(f"{FEATURE}/spec.md")),
+    Case("plan-config-bool-for-int", PLAN, r"jobs: Input should be a valid integer \(got True\)",
+         write(CONFIG, "jobs: true\n")),
+    Case("plan-config-duplicate-key", PLAN, r"line 2: not valid YAML: duplicate key 'jobs'",
+         write(CONFIG, "jobs: 2\njobs: 3\n")),
+    Case("plan-agent-duplicate-key", PLAN, r"helper\.md:\d+: invalid YAML.*duplicate key 'name'",
+         write("agents/helper.md", AGENT.format(tools="Read").replace(
+             "name: helper\n", "name: helper\nname: other\n"))),
+    Case("plan-tasks-self-dependency", PLAN, r"T002 depends on itself",
+         tasks("- [ ] T001 Do a\n- [ ] T002 Do b (depends on T002)\n")),
+    Case("run-resume-after-crash-with-user-edits", run_args(),
+         r"changes in the working tree that the interrupted attempt of T001 did not make: "
+         r"calc/add\.py, specs/001-calc/tasks\.md", crashed_then_edited, git_mode="raw"),
+    Case("run-renumbered-ambiguous", run_args(),
+         r"T009 landed as [0-9a-f]{10} .*T004, T005 now have that text", renumbered_twice),
     # -- sdd status / sdd log ----------------------------------------------------------------
     Case("status-no-such-feature", ("status", "999"), r"feature `999` not found"),
     Case("log-no-such-feature", ("log", "nope"), r"feature `nope` not found"),
@@ -577,7 +688,7 @@ def test_case_ids_are_unique_and_cover_every_command() -> None:
     assert len(ids) == len(set(ids))
     errors = [c for c in CASES if c.kind == "error"]
     assert len(errors) >= 40
-    assert {c.args[0] for c in errors} == {"plan", "run", "agents", "status", "log"}
+    assert {c.args[0] for c in errors} == {"plan", "run", "resume", "agents", "status", "log"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

@@ -523,6 +523,8 @@ def test_ctrl_c_lets_the_session_finish_its_task_then_pauses(
     assert "Traceback" not in proc.stderr(), proc.output()
     assert git(root, "log", "-1", "--format=%s") == "T001: Create calc/add.py with add(a, b)\n"
     assert agent.of("T002") == [] and git(root, "status", "--porcelain") == ""
+    # sdd withheld the key from its own environment and handed it to Claude Code alone
+    assert {r.headers["x-api-key"] for r in server.requests} == {SENTINEL_KEY}
     assert not [p for p in Path("/proc").glob("[0-9]*/cwd") if _cwd_in(p, root)]
 
 

@@ -19,6 +19,8 @@ from orchestrator.agent.claude_code.gate import DEFAULT_TOOLS, Gate, offered
 from orchestrator.agent.claude_code.options import session_env, write_launchers
 from orchestrator.agent.engines import make_engine
 from orchestrator.agent.model import Usage
+from orchestrator.agent.tools.bash_rules import Rule
+from orchestrator.agent.tools.pathguard import PathGuard
 from orchestrator.agent.transcript import Transcript
 from orchestrator.config.model import Config
 from orchestrator.errors import InputError, ModelError, ModelUnavailable
@@ -31,7 +33,7 @@ def gate(tmp_path: Path) -> Gate:
     root = tmp_path / "repo"
     (root / "src").mkdir(parents=True)
     (root / ".git").mkdir()
-    return Gate(root, DEFAULT_TOOLS, bash_deny=["Bash(rm:*)"])
+    return Gate(PathGuard(root), DEFAULT_TOOLS, deny=[Rule.parse("Bash(rm:*)")])
 
 
 def test_file_tools_go_through_the_path_guard(gate: Gate, tmp_path: Path) -> None:
@@ -71,7 +73,7 @@ def test_bash_follows_sdds_rules(gate: Gate) -> None:
 
 
 def test_tools_outside_the_agents_list_and_unknown_tools_are_refused(tmp_path: Path) -> None:
-    narrow = Gate(tmp_path, ["Read", "Grep"])
+    narrow = Gate(PathGuard(tmp_path), ["Read", "Grep"])
     assert narrow.check("Read", {"file_path": "a"}) is None
     for name in ("Write", "Bash", "Agent", "mcp__db__query", "Skill"):
         reason = narrow.check(name, {})
@@ -161,10 +163,15 @@ def test_the_cli_launched_dies_with_sdd(tmp_path: Path) -> None:
     """kill -9 of the process that started the CLI takes the CLI down (Linux)."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the parent-death signal is Linux's")
-    launchers = write_launchers(tmp_path, Path("/bin/sh"), {"PATH": os.environ["PATH"]})
     pid_file = tmp_path / "cli.pid"
-    cli_argv = [str(launchers.cli), "-c", f"echo $$ > {pid_file}; exec sleep 60"]
-    code = f"import subprocess, time\nsubprocess.Popen({cli_argv!r})\ntime.sleep(60)"
+    code = (  # the stand-in for sdd: writes the launchers, starts the CLI, waits
+        "import os, subprocess, time\n"
+        "from pathlib import Path\n"
+        "from orchestrator.agent.claude_code.options import write_launchers\n"
+        f"cli = write_launchers(Path({str(tmp_path)!r}), Path('/bin/sh'), dict(os.environ)).cli\n"
+        f"subprocess.Popen([str(cli), '-c', 'echo $$ > {pid_file}; exec sleep 60'])\n"
+        "time.sleep(60)"
+    )
     parent = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 10
     while not (pid_file.is_file() and pid_file.read_text().strip()):
@@ -293,6 +300,9 @@ def test_the_engine_is_refused_before_the_run_when_it_cannot_work(tmp_path: Path
         make_engine("claude-code", "scripted:x.yaml", root=tmp_path, config=config, env=env)
     with pytest.raises(InputError, match=r"unknown engine 'codex'"):
         make_engine("codex", "sonnet", root=tmp_path, config=config, env=env)
+    sandboxed = Config.model_validate({"bash": {"sandbox": "bwrap"}})
+    with pytest.raises(InputError, match=r"bash.sandbox: bwrap wraps sdd's own Bash tool"):
+        make_engine("claude-code", "sonnet", root=tmp_path, config=sandboxed, env=env)
     missing = Config.model_validate({"claude_code": {"cli": "bin/claude"}})
     with pytest.raises(InputError, match=r"claude_code.cli: bin/claude is not a file"):
         make_engine("claude-code", "sonnet", root=tmp_path, config=missing, env=env)

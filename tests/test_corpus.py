@@ -11,17 +11,19 @@ import re
 from pathlib import Path
 
 import pytest
+from support.corpus import find_corpus
 
 from orchestrator.errors import TaskParseError
 from orchestrator.speckit.tasks import TaskList, parse_tasks
 from orchestrator.speckit.ticks import set_done
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-if not CORPUS.is_dir():
+FOUND = find_corpus()
+if FOUND is None:
     pytest.skip(
-        f"spec-kit corpus not found at {CORPUS} (CI lays shared/corpus beside the repo)",
+        "spec-kit corpus not found (CI lays shared/corpus beside the repo; or set SDD_CORPUS)",
         allow_module_level=True,
     )
+CORPUS: Path = FOUND
 
 # feature folder -> (tasks, done) from SOURCES.md, each checked against the file by hand.
 COUNTS: dict[str, tuple[int, int]] = {

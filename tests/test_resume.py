@@ -362,3 +362,66 @@ def test_a_second_run_of_the_same_feature_is_refused(
     assert sorted(ids) == IDS and len(ids) == len(set(ids)), ids
     assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
     assert set(calls(root).values()) == {1}
+
+
+def test_resume_refuses_the_users_edits_after_a_crash_and_stashes_nothing(
+    tmp_path: Path, procs: Procs
+) -> None:
+    """What the interrupted attempt left is told from what the user changed since by the
+    attempt's record: the user's edits are refused like any dirty tree, never absorbed."""
+    root = make_project(tmp_path, QUIET_VERIFY)
+    script = write_script(root, latency=0.3)
+    proc = start_run(procs, root, script)
+    wait_until((root / "out" / "T003-call1.txt").exists, "T003's first file", proc=proc)
+    proc.kill_group()
+    time.sleep(3)  # the user comes back later
+    edited = tasks_md().replace("T006 Create", "T006 Then create")
+    (root / TASKS_MD).write_text(edited)
+    (root / "NOTES.md").write_text("my notes\n")
+    refused = procs.sdd(root, "resume", "001", "--model", f"scripted:{script}")
+    assert refused.wait() == 2, refused.output()
+    err = refused.stderr().strip()
+    assert "that the interrupted attempt of T003 did not make: NOTES.md, " in err, err
+    assert TASKS_MD in err and len(err.splitlines()) == 1
+    assert (root / TASKS_MD).read_text() == edited and (root / "NOTES.md").exists()
+    assert git(root, "stash", "list") == ""
+    # asked to commit the user's edits, it discards only the attempt's leftovers first
+    proc = procs.sdd(root, "run", "001", "--model", f"scripted:{script}", "--commit-dirty")
+    assert proc.wait() == 0, proc.output()
+    said = flat(proc.stdout())
+    assert "discarded what the interrupted attempt of T003 left (out/T003-call1.txt)" in said
+    assert "committed your uncommitted changes" in said
+    assert git(root, "stash", "list") == ""
+    assert git(root, "show", "HEAD:NOTES.md") == "my notes\n"
+    assert "Then create" in git(root, "show", f"HEAD:{TASKS_MD}")
+    assert sorted(landed_ids(root)) == IDS
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert "out/T003-call1.txt" not in git(root, "ls-files", "out")
+
+
+def test_regenerated_tasks_md_runs_the_new_task_and_keeps_the_landed_ones(
+    tmp_path: Path, procs: Procs
+) -> None:
+    """/speckit-tasks renumbered tasks.md between runs: landed work is matched by its text, and
+    the task that took an old id runs instead of passing for landed."""
+    root = make_project(tmp_path, QUIET_VERIFY)
+    script = write_script(root, latency=0)
+    finish(procs, root, script, command="run")
+    before = calls(root)
+    new = ["# Tasks: calc", "", "## Phase 1: Setup", "", "- [ ] T001 Create out/T001.txt holding "
+           "its task id", "- [ ] T002 Create out/new.txt holding the word new"]  # fmt: skip
+    new += [f"- [ ] T00{k + 1} Create out/T00{k}.txt holding its task id" for k in range(2, 7)]
+    (root / TASKS_MD).write_text("\n".join(new) + "\n")
+    git(root, "commit", "-qam", "regenerate tasks.md")
+    turns = yaml.safe_load(script.read_text())
+    turns["tasks"]["T002"] = [
+        {"tools": [{"Write": {"file_path": "out/new.txt", "content": "new\n"}}]},
+        {"text": "Created out/new.txt."},
+    ]
+    script.write_text(yaml.safe_dump(turns))
+    proc = procs.sdd(root, "run", "001", "--model", f"scripted:{script}")
+    assert proc.wait() == 0, proc.output()
+    assert git(root, "show", "HEAD:out/new.txt") == "new\n"
+    assert git(root, "log", "-1", "--format=%(trailers:key=Sdd-Task,valueonly)").strip() == "T002"
+    assert calls(root) == before  # nothing that had landed ran again
+    assert len(landed_ids(root)) == len(IDS) + 1

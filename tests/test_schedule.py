@@ -197,7 +197,7 @@ def test_forward_dependency_moves_the_task_after_its_dependency() -> None:
     assert g.deps("T004") == ("T001",)  # T004 no longer waits for the moved tasks
     assert g.deps("T007") == ("T002", "T003", "T005", "T006")  # the next phase waits for them
     assert len(g.notes) == 1
-    assert "T002 (line 11) depends on T005, which comes later (line 14)" in g.notes[0]
+    assert "T002 (line 11) depends on T005, which is in a later phase (line 14)" in g.notes[0]
 
 
 def test_forward_dependency_inside_a_group_reorders_even_against_a_file_conflict() -> None:

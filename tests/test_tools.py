@@ -13,13 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.agent.tools.bash import scrubbed_env
 from orchestrator.agent.tools.bash_rules import Rule, subcommands
 from orchestrator.agent.tools.files import MAX_LISTED
 from orchestrator.agent.tools.inputs import TOOL_NAMES
 from orchestrator.agent.tools.pathguard import PathGuard, ToolError
 from orchestrator.agent.tools.toolbox import Toolbox, ToolResult
 from orchestrator.errors import InputError
+from orchestrator.procs import scrubbed_env
 
 BASE_ENV = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")}
 SECRET = "TOPSECRET-outside"
@@ -712,3 +712,73 @@ def test_property_no_accepted_path_escapes(tmp_path_factory: pytest.TempPathFact
     assert len(seen) >= 2000
     assert escapes == []
     assert _tree_digest(outside, root / ".git", root / ".sdd") == before
+
+
+@pytest.mark.parametrize("how", ["setsid", "double-fork", "nohup"])
+def test_bash_leaves_nothing_running_after_the_call(ws: Path, how: str) -> None:
+    """Even a process that left the call's session is ended when the call returns."""
+    late = "sh -c 'sleep 1; echo late > late.txt'"
+    start = {
+        "setsid": f"setsid {late} > /dev/null 2>&1 &",
+        "double-fork": f"( ( {late} ) & ) > /dev/null 2>&1;",
+        "nohup": f"nohup {late} > /dev/null 2>&1 & disown;",
+    }[how]
+    tb = Toolbox(ws, env=BASE_ENV)
+    out = ok(tb.call("Bash", {"command": f"{start} echo started"}))
+    assert out.startswith("started")
+    time.sleep(1.6)
+    assert not (ws / "late.txt").exists()
+
+
+def test_bash_timeout_ends_an_escaped_process_too(ws: Path) -> None:
+    tb = Toolbox(ws, env=BASE_ENV, bash_timeout=0.5)
+    command = "setsid sh -c 'sleep 1; echo late > late.txt' > /dev/null 2>&1 & sleep 30"
+    assert "timed out" in err(tb.call("Bash", {"command": command}))
+    time.sleep(1.5)
+    assert not (ws / "late.txt").exists()
+
+
+def test_file_tools_refuse_fifos_and_sockets_without_blocking(ws: Path, tb: Toolbox) -> None:
+    import socket
+
+    os.mkfifo(ws / "pipe")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(ws / "sock"))
+    try:
+        started = time.monotonic()
+        for path in ("pipe", "sock"):
+            assert "not a regular file" in err(tb.call("Read", {"file_path": path}))
+            edit = {"file_path": path, "old_string": "a", "new_string": "b"}
+            assert "not a regular file" in err(tb.call("Edit", edit))
+            write = {"file_path": path, "content": "x"}
+            assert "not a regular file" in err(tb.call("Write", write))
+            assert ok(tb.call("Grep", {"pattern": "x", "path": path})) == "No matches."
+        assert ok(tb.call("Grep", {"pattern": "hello"})) != "No matches."  # the rest is read
+        assert time.monotonic() - started < 5
+    finally:
+        sock.close()
+
+
+def test_sandboxed_bash_writes_only_the_workspace(ws: Path, tmp_path: Path) -> None:
+    from orchestrator.agent.tools.sandbox import Sandbox, unavailable
+
+    if unavailable():
+        pytest.skip(unavailable())
+    home = tmp_path / "home"
+    (home / "notes").mkdir(parents=True)
+    (home / "notes" / "private.txt").write_text("PRIVATE-CONTENT\n")
+    outside = tmp_path / "outside"
+    box = Sandbox(ws, (home, ws / ".sdd"), (ws / ".git",))
+    tb = Toolbox(ws, env={**BASE_ENV, "HOME": str(home)}, sandbox=box)
+    command = (
+        f"ls -A {home}; cat {home}/notes/private.txt; echo x > {outside}/new.txt; "
+        "echo x > $(printf .gi)t/evil; ls $(printf .sd)d; echo y > inside.txt; "
+        "cat /proc/$PPID/environ | tr '\\0' '\\n' | grep -c PATH; echo done"
+    )
+    out = tb.call("Bash", {"command": command}).content
+    assert "PRIVATE-CONTENT" not in out and "state.txt" not in out, out
+    assert "done" in out
+    assert (ws / "inside.txt").read_text() == "y\n"
+    assert not (outside / "new.txt").exists()
+    assert not (ws / ".git" / "evil").exists()
+    assert (home / "notes" / "private.txt").read_text() == "PRIVATE-CONTENT\n"

@@ -301,7 +301,12 @@ def test_kill_9_mid_wave_then_resume_lands_each_task_once(tmp_path: Path, procs:
 
     first = procs.sdd(root, "run", "001", "--jobs", "4", "--model", f"scripted:{script(True)}")
     wait_until(
-        lambda: log.exists() and len(log.read_text().split()) == 3 and landed(root)["T002"] == 1,
+        lambda: (
+            log.exists()
+            and len(log.read_text().split()) == 3
+            and landed(root)["T002"] == 1
+            and not (root / ".git" / "HEAD.lock").exists()
+        ),  # its fast-forward has finished too
         "T002 landed while its three siblings are held",
         proc=first,
     )

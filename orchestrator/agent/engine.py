@@ -7,13 +7,15 @@ makes the one a run asks for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from orchestrator.agent.loop import Hooks, Limits, LoopResult, run_task_loop
 from orchestrator.agent.model import Block, Model
+from orchestrator.agent.tools.toolbox import Toolbox
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,12 @@ class Job:
     first_message: str
     limits: Limits
     check_task: bool  # a pure check may land without a change
+    toolbox: Toolbox  # sdd's tools and rules in this work tree: its path guard, Bash rules,
+    # and the list of the agent's Bash commands (a check's evidence) every engine adds to
     tools: tuple[str, ...] | None = None  # the agent's `tools:`; None = every tool
-    bash_allow: tuple[str, ...] = ()
-    bash_deny: tuple[str, ...] = ()
-    bash_timeout: float = 300
-    allow_env_files: bool = False
-    env: Mapping[str, str] = field(default_factory=dict)  # the agent's commands start from it
-    ran: list[tuple[str, bool]] = field(default_factory=list)  # Bash commands run, exit 0?
+    env: Mapping[str, str] = field(default_factory=dict)  # before scrubbing: a CLI's own
+    writing: Callable[[], AbstractContextManager[None]] = nullcontext  # while the agent may
+    # write (the footprint's in-flight window, in the repository's own work tree)
 
 
 class AgentEngine(Protocol):
@@ -60,23 +61,11 @@ class AnthropicEngine:
         return f"model {self.model}"
 
     def run_task(self, job: Job, hooks: Hooks) -> LoopResult:
-        from orchestrator.agent.tools.toolbox import Toolbox
-
-        toolbox = Toolbox(
-            job.root,
-            allowed=job.tools,
-            bash_timeout=job.bash_timeout,
-            bash_allow=job.bash_allow,
-            bash_deny=job.bash_deny,
-            allow_env_files=job.allow_env_files,
-            env=job.env,
-        )
-        toolbox.ran = job.ran  # the run reads it as the agent goes (a check's evidence)
         return run_task_loop(
             model=self._model,
             model_id=job.model_id,
             system=job.system,
-            toolbox=toolbox,
+            toolbox=job.toolbox,
             task_id=job.task_id,
             first_message=job.first_message,
             limits=job.limits,

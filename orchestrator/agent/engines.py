@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from orchestrator import vault
 from orchestrator.agent.engine import AgentEngine, AnthropicEngine
 from orchestrator.config.model import Config
 from orchestrator.errors import InputError
@@ -20,7 +21,6 @@ def make_engine(
     """The engine a run uses, checked (model, credentials, installation) before it starts."""
     from orchestrator.agent.models import make_model
 
-    env = os.environ if env is None else env
     if engine == "anthropic":
         return AnthropicEngine(
             make_model(
@@ -35,5 +35,7 @@ def make_engine(
     if engine == "claude-code":
         from orchestrator.agent.claude_code.engine import open_engine
 
+        if env is None:  # with the keys sdd keeps out of its own environment
+            env = {**os.environ, **{k: v for k in vault.API_KEYS if (v := vault.get(k))}}
         return open_engine(model, root=root, config=config, env=env)
     raise InputError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")

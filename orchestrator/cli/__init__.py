@@ -10,6 +10,13 @@ from __future__ import annotations
 def main() -> None:
     """Console entry point (`sdd`): errors the user can fix are one line and an exit code,
     never a traceback."""
+    from orchestrator import vault
+
+    with vault.kept_out():  # before anything can start a child process
+        _main()
+
+
+def _main() -> None:
     from orchestrator.cli import initializing, inspecting, running
     from orchestrator.cli.app import app
     from orchestrator.errors import SddError

@@ -1,4 +1,4 @@
-"""The commands that plan and run: plan, agents, run, resume, demo."""
+"""The commands that plan and run: plan, route, agents, run, resume, demo."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from orchestrator.cli.app import (
     AsJson,
     EngineOpt,
     Feature,
+    FeatureName,
     Jobs,
     ModelOpt,
     Push,
     Repo,
     StoreOpt,
+    TaskId,
     locate,
     out,
     print_json,
@@ -66,13 +68,13 @@ def plan(
 
     from orchestrator.plan.build import make_plan
     from orchestrator.verify.commands import detect
-    from orchestrator.views.tables import plan_data, plan_table
+    from orchestrator.views.tables import plan_data, plan_json, plan_table
 
     fmt = "json" if as_json else fmt.lower()
     if fmt not in ("table", "json", "mermaid", "dot"):
         raise typer.BadParameter("--format takes table, json, mermaid or dot")
     root, feature_dir = locate(repo, feature)
-    made = make_plan(root, feature_dir)
+    made = make_plan(root, feature_dir, consult=True)
     if fmt in ("mermaid", "dot"):
         from orchestrator.views import graphs
 
@@ -84,7 +86,7 @@ def plan(
     docs = f"{made.docs.plan}\n{made.docs.constitution}"
     data = plan_data(made, detect(root, made.config.verify, docs=docs))
     if fmt == "json":
-        print_json(data)
+        sys.stdout.write(plan_json(data))
         return
     out.print(plan_table(data))
     verification = data["verification"]
@@ -95,12 +97,35 @@ def plan(
         out.print(f"[dim]hint: {escape(hint)}[/dim]")
 
 
+def route(
+    feature: FeatureName,
+    task: TaskId,
+    repo: Repo = None,
+    as_json: AsJson = False,
+) -> None:
+    """Why a task goes to its agent: every candidate, every signal, what would change it."""
+    from orchestrator.plan.build import make_plan
+    from orchestrator.views.routes import route_data, route_lines
+
+    root, feature_dir = locate(repo, feature)
+    made = make_plan(root, feature_dir, consult=True)
+    data = route_data(made, made.find_task(task).id)
+    if as_json:
+        print_json(data)
+        return
+    for line in route_lines(data):
+        out.print(line, soft_wrap=True)
+    for note in made.notes:
+        out.print(f"[yellow]note:[/yellow] {note}")
+
+
 def agents(repo: Repo = None) -> None:
     """The agent definitions found, where they come from, and their tools."""
     from rich.table import Table
 
     from orchestrator.plan.agents import agent_dirs, load_agents
     from orchestrator.speckit.project import find_root
+    from orchestrator.views.tables import short_text
 
     found = load_agents(agent_dirs(find_root(repo)))
     table = Table(title="agents")
@@ -108,9 +133,15 @@ def agents(repo: Repo = None) -> None:
         table.add_column(col, overflow="fold")
     for a in found.agents.values():
         tools = ", ".join(a.tools) if a.tools is not None else "all"
-        table.add_row(
-            a.name, f"{a.source}: {a.path}", tools, a.model or "inherit", a.description[:120]
+        hints = [
+            f"{k}: {', '.join(v)}"
+            for k, v in (("paths", a.hints.paths), ("stacks", a.hints.stacks))
+            if v
+        ]
+        about = short_text(a.description, 120) + (
+            f"\n[dim]sdd {'; '.join(hints)}[/dim]" if hints else ""
         )
+        table.add_row(a.name, f"{a.source}: {a.path}", tools, a.model or "inherit", about)
     out.print(table)
     for note in found.notes:
         out.print(f"[dim]{note}[/dim]")
@@ -216,5 +247,5 @@ def _demo_options(script: Path) -> RunOptions:
 
 
 # In `sdd --help` order: these, then the inspection commands, then the demo.
-BEFORE = (plan, agents, run, resume)
+BEFORE = (plan, route, agents, run, resume)
 AFTER = (demo,)

@@ -24,9 +24,31 @@ def load_config(root: Path) -> Config:
     return parse_config(read_text(path, root.resolve()))
 
 
+def load_yaml(text: str) -> Any:
+    """YAML as safe_load reads it, except that a key given twice in one mapping is an error
+    (safe_load would keep the last one silently)."""
+    return yaml.load(text, Loader=_UniqueKeys)
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, str | int | float | bool) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key]})",
+                    key_node.start_mark,
+                )  # fmt: skip
+            if isinstance(key, str | int | float | bool):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_config(text: str, where: str = CONFIG_PATH) -> Config:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as e:
         raise InputError(_yaml_message(e, where)) from None
     if data is None:

@@ -19,7 +19,9 @@ _BASH_RULE = re.compile(r"Bash\((.+)\)")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    # strict: YAML already gives numbers and booleans their types, so `jobs: true` or
+    # `commit_hooks: 1` is a mistake to report, not a value to coerce
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, strict=True)
 
 
 class RouteConfig(_Section):
@@ -57,6 +59,9 @@ class BashRules(_Section):
     """Commands the agents' Bash tool may run: `Bash(pytest:*)` or a bare prefix (`pytest`)."""
     deny: list[str] = []
     """Commands it may never run, in the same form; deny wins over allow."""
+    sandbox: Literal["none", "bwrap"] = "none"
+    """`bwrap` runs each Bash command in bubblewrap: writes only to the work tree, `$HOME` and
+    other processes hidden (needs the `bwrap` program)."""
 
     @field_validator("allow", "deny")
     @classmethod
@@ -128,7 +133,7 @@ class Config(_Section):
     model: str = Field("claude-sonnet-5-5", min_length=1)
     """A model id, an alias (`sonnet`, `opus`, `haiku`) or `scripted:PATH` (from the repo root)."""
     default_agent: str = Field("generalist", min_length=1)
-    """The agent for tasks no route and no agent description claims."""
+    """The agent that wins ties and takes tasks nothing points elsewhere."""
     verify: list[str] | None = None
     """Shell commands run from the repo root after each task; null = chosen from the
     repository (`sdd plan` says which and why: uv, poetry, pdm, hatch, .venv, go, cargo, a
@@ -138,13 +143,21 @@ class Config(_Section):
     """Refuse a task's edits to (or deletion of) test files that existed before it, unless
     the task names them: the agent is told to change the code, not the test."""
     routes: list[RouteConfig] = []
-    """Routing rules tried in order before the agents' own descriptions."""
+    """Routing rules tried in order before any scoring; the first match decides."""
+    routing: Literal["rules", "model"] = "rules"
+    """`rules`: each task goes to the agent whose description, stack and files fit it best;
+    `model`: a small model then settles the close and unclaimed calls, once per feature,
+    answers kept in `.sdd/routing/` (needs an API key)."""
+    routing_model: str = Field("haiku", min_length=1)
+    """The model `routing: model` asks: an id, an alias (`haiku`, `sonnet`, `opus`) or
+    `inherit` (the run's `model`)."""
     limits: Limits = Field(default_factory=Limits)
     """How long one task may go on."""
     bash: BashRules = Field(default_factory=BashRules)
     """Project-wide Bash rules, added to each agent's own."""
     commit_hooks: bool = False
-    """Run the repository's git hooks when committing a task."""
+    """Run the repository's git hooks when committing (and pushing) a task; off, sdd's git
+    runs no hook at all."""
     approve: Literal["never", "each"] = "never"
     """`each` pauses before every commit for `sdd resume --approve/--reject`."""
     budget: Budget = Field(default_factory=Budget)

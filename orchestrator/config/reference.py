@@ -20,6 +20,8 @@ def _show(value: object) -> str:
         return str(int(value))
     if isinstance(value, list | dict) and not value:
         return "[]" if isinstance(value, list) else "{}"
+    if isinstance(value, list):  # as YAML flow style writes it: [.venv, venv]
+        return "[" + ", ".join(_show(v) for v in value) + "]"
     return str(value)
 
 

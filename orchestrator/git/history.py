@@ -27,26 +27,50 @@ class CommitInfo:
     date: str  # author date, strict ISO 8601
 
 
+@dataclass(frozen=True, slots=True)
+class Landing:
+    """A task's landing commit: the id it had then and its text as the subject holds it."""
+
+    task_id: str
+    sha: str
+    text: str  # the subject after `T005: ` (cut with an ellipsis when long)
+
+
 def task_commits(repo: GitRepo, feature: str, rev: str = "HEAD") -> dict[str, str]:
     """Task id -> sha of its landing commit, newest first; a later Sdd-Revert unlands it."""
+    landed: dict[str, str] = {}
+    for landing in landings(repo, feature, rev):
+        landed.setdefault(landing.task_id, landing.sha)
+    return landed
+
+
+def landings(repo: GitRepo, feature: str, rev: str = "HEAD") -> list[Landing]:
+    """The feature's landing commits on `rev`, newest first: the newest for each (id, text),
+    unless a later Sdd-Revert of that id took it back. Ids alone can mislead once tasks.md was
+    renumbered; the text tells which task a commit was."""
     fields = (f"%(trailers:key={key},valueonly,unfold,separator=%x2C)" for key in (TASK, REVERT))
-    fmt = "%H%x1f{}%x1f{}%x1f%(trailers:key={},valueonly,unfold,separator=%x2C)%x1e".format(
+    fmt = "%H%x1f{}%x1f{}%x1f%(trailers:key={},valueonly,unfold,separator=%x2C)%x1f%s%x1e".format(
         *fields, FEATURE
     )
     out = repo.git.out("log", f"--format={fmt}", "-i", "-F", f"--grep={FEATURE}", rev, "--")
-    decided: set[str] = set()
-    landed: dict[str, str] = {}
+    reverted: dict[str, int] = {}  # id -> landings of it that later reverts still take back
+    seen: set[tuple[str, str]] = set()
+    found: list[Landing] = []
     for record in out.split(_RS):
         parts = record.strip().split(_US)
-        if len(parts) != 4 or feature not in _values(parts[3]):
+        if len(parts) != 5 or feature not in _values(parts[3]):
             continue
-        sha, tasks, reverts = parts[0], _values(parts[1]), _values(parts[2])
-        decided.update(reverts)
+        sha, tasks, reverts, subject = parts[0], _values(parts[1]), _values(parts[2]), parts[4]
+        for task in reverts:
+            reverted[task] = reverted.get(task, 0) + 1
         for task in tasks:
-            if task not in decided:
-                decided.add(task)
-                landed[task] = sha
-    return landed
+            text = subject.removeprefix(f"{task}: ").strip() if len(tasks) == 1 else ""
+            if reverted.get(task):
+                reverted[task] -= 1
+            elif (task, text) not in seen:
+                seen.add((task, text))
+                found.append(Landing(task, sha, text))
+    return found
 
 
 def commits_since(repo: GitRepo, base: str) -> list[str]:

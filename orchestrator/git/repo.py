@@ -52,6 +52,12 @@ class GitRepo:
                 raise GitStateError(f"{what} is in progress: finish it first ({fix})")
         if self.branch() is None:
             raise GitStateError(f"HEAD is detached at {self.head()[:10]}: check out a branch first")
+        lock = self.root / self.git.out("rev-parse", "--git-path", "index.lock").strip()
+        if lock.exists():
+            raise GitStateError(
+                f"{lock} exists: another git command is running, or one crashed; "
+                "if no git is running, remove that file"
+            )
 
     def branch(self) -> str | None:
         code, out, _ = self.git.run("symbolic-ref", "-q", "--short", "HEAD", check=False)
@@ -113,9 +119,10 @@ class GitRepo:
     def fetch(self, remote: str) -> None:
         self.git.out("fetch", "-q", remote, env=NO_PROMPT)
 
-    def push(self, remote: str, branch: str) -> None:
-        """The branch to the same name on `remote`; git's own reason when it refuses."""
-        self.git.out("push", "-q", remote, f"HEAD:refs/heads/{branch}", env=NO_PROMPT)
+    def push(self, remote: str, branch: str, *, hooks: bool = False) -> None:
+        """The branch to the same name on `remote`; git's own reason when it refuses. `hooks`
+        lets the repository's pre-push hook run."""
+        self.git.run("push", "-q", remote, f"HEAD:refs/heads/{branch}", env=NO_PROMPT, hooks=hooks)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -144,6 +151,22 @@ class GitRepo:
         self.git.out("reset", "-q", "--hard", base)
         self.git.out("clean", "-fdq", *[a for p in keep for a in ("-e", f"/{p}")])
 
+    def restore_paths(self, base: str, paths: Sequence[str]) -> None:
+        """`paths` (from the top) back as they are at `base`: checked out, or removed when
+        `base` lacks them; the index follows."""
+        if not paths:
+            return
+        listed = self.git.out("ls-tree", "-r", "--name-only", "-z", base, "--", *paths)
+        tracked = {p for p in listed.split("\0") if p}
+        if tracked:
+            self.git.out("checkout", "-q", base, "--", *sorted(tracked))
+        for path in paths:
+            if path not in tracked:
+                self.git.run("rm", "-q", "--cached", "--ignore-unmatch", "--", path, check=False)
+                target = self.root / path
+                if target.is_file() or target.is_symlink():
+                    target.unlink()
+
     def commit_all(self, message: str, *, hooks: bool = False, leave: Sequence[str] = ()) -> str:
         """Everything in the work tree but `leave` (paths from the top) as one commit; sdd's
         identity only when git has none."""
@@ -163,12 +186,6 @@ class GitRepo:
 
     def drop_ref(self, ref: str) -> None:
         self.git.run("update-ref", "-d", ref, check=False)
-
-    def stash_leftovers(self, message: str) -> str:
-        """Put aside an interrupted attempt's changes (untracked files too), recoverable
-        with `git stash pop`, so nothing is lost if some of them were the user's."""
-        self.git.out("stash", "push", "--include-untracked", "-q", "-m", message)
-        return self.git.out("rev-parse", "-q", "--verify", "refs/stash").strip()
 
     def fast_forward(self, sha: str) -> None:
         """Move the branch to `sha`, which must have the current HEAD as its parent."""
@@ -266,7 +283,7 @@ class GitRepo:
         with tempfile.TemporaryFile() as stdin:
             stdin.write(message.encode("utf-8"))
             stdin.seek(0)
-            code, out, err = self.git.run(*args, stdin=stdin, env=env, check=False)
+            code, out, err = self.git.run(*args, stdin=stdin, env=env, check=False, hooks=hooks)
         if code != 0:
             if "nothing to commit" in out and not err.strip():  # git says so on stdout
                 raise GitStateError("nothing to commit: the work tree matches HEAD")

@@ -3,12 +3,17 @@
 Every call goes through the git CLI (GitPython's `execute`), which is faster than GitPython's
 index and behaves exactly like the user's own git (ignore rules, identity). Any failure leaves
 as a GitStateError carrying git's own first meaningful line.
+
+Every call is hardened: an agent works in the same repository, and git settings it could write
+(hooks, an fsmonitor command, the system config) must never make sdd's own git run its code.
+Hooks run only for a commit that asks for them (`commit_hooks: true`).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -18,6 +23,16 @@ if TYPE_CHECKING:
     import git
 
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0"}  # a remote asking for a password fails, never hangs
+# Settings that run a program, overridden on every command line (which beats every config file).
+NO_HOOKS = ("-c", "core.hooksPath=/dev/null")
+HARDENED = ("-c", "core.fsmonitor=false")
+# The system config is not the repository's or the user's own; nothing of sdd's needs it.
+HARDENED_ENV = {"GIT_CONFIG_NOSYSTEM": "1"}
+
+
+def git_argv(args: Sequence[str], *, hooks: bool = False) -> list[str]:
+    """`git` with sdd's hardening, then `args`; `hooks` lets the repository's hooks run."""
+    return ["git", *HARDENED, *(() if hooks else NO_HOOKS), *args]
 
 
 class Git:
@@ -46,17 +61,19 @@ class Git:
         check: bool = True,
         stdin: BinaryIO | None = None,
         env: Mapping[str, str] | None = None,
+        hooks: bool = False,
     ) -> tuple[int, str, str]:
-        """(exit code, stdout, stderr); a failure raises unless `check` is false."""
+        """(exit code, stdout, stderr); a failure raises unless `check` is false. `env` is
+        added to sdd's environment; `hooks` lets the repository's git hooks run."""
         try:
             result: Any = self._repo.git.execute(
-                ["git", *args],
+                git_argv(args, hooks=hooks),
                 istream=stdin,
                 with_extended_output=True,
                 with_exceptions=False,
                 stdout_as_string=False,
                 strip_newline_in_stdout=False,
-                env=dict(env) if env else None,
+                env={**HARDENED_ENV, **(env or {})},
             )
         except self._not_found:
             raise GitStateError("git is not installed or not on PATH") from None
@@ -88,11 +105,12 @@ def current_branch(root: Path) -> str | None:
     not in a repository. For naming a feature after its branch, as spec-kit does."""
     try:
         done = subprocess.run(
-            ["git", "symbolic-ref", "--quiet", "--short", "HEAD"],
+            git_argv(["symbolic-ref", "--quiet", "--short", "HEAD"]),
             cwd=root,
             capture_output=True,
             text=True,
             timeout=30,
+            env={**os.environ, **HARDENED_ENV},
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -110,6 +128,12 @@ def init_repo(path: Path, name: str, email: str, message: str) -> None:
         ("add", "-A"),
         ("commit", "-q", "-m", message),
     ):
-        done = subprocess.run(["git", *args], cwd=path, capture_output=True, text=True)
+        done = subprocess.run(
+            git_argv(args),
+            cwd=path,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **HARDENED_ENV},
+        )
         if done.returncode != 0:
             raise GitStateError(first_line(done.stderr, f"git {args[0]} failed in {path}"))

@@ -1,7 +1,8 @@
 """Agent definitions in Claude Code's subagent format: loading, validating, and their sources.
 
 A definition is a Markdown file: YAML front matter (`name`, `description`; optional `tools`,
-`model`, `color`) and a body that is the agent's system prompt. Three sources, later ones
+`model`, `color`, and sdd's own routing hints under `sdd:`, which Claude Code ignores) and a
+body that is the agent's system prompt. Three sources, later ones
 overriding earlier ones by name: sdd's built-in agents, the repository's `agents/`, and its
 `.claude/agents/`, so subagents written for Claude Code work unchanged (tools only Claude Code
 has are ignored with a note). Which agent takes a task is `routing`'s concern.
@@ -19,7 +20,9 @@ import yaml
 
 from orchestrator.agent.tools.bash_rules import Rule
 from orchestrator.agent.tools.inputs import TOOL_NAMES
+from orchestrator.config.load import load_yaml
 from orchestrator.errors import InputError
+from orchestrator.speckit.documents import regular_bytes
 
 SDD_TOOLS = TOOL_NAMES
 # fmt: off
@@ -31,6 +34,15 @@ CLAUDE_ONLY_TOOLS = frozenset({
 # fmt: on
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _TOOL_RULE = re.compile(r"^(\w+)\((.*)\)$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """`sdd: {paths: [...], stacks: [...]}` in the front matter: files this agent owns (globs)
+    and technologies it is for, beyond what its description says."""
+
+    paths: tuple[str, ...] = ()
+    stacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +58,7 @@ class AgentDef:
     body: str
     path: Path
     source: str  # "built-in", "repo agents/", ".claude/agents/"
+    hints: Hints = field(default_factory=Hints)
 
 
 @dataclass(slots=True)
@@ -101,7 +114,7 @@ def load_agents(dirs: Sequence[tuple[str, Path]]) -> AgentSet:
 
 def load_agent(path: Path, source: str, notes: list[str]) -> AgentDef:
     """Parse one definition; what sdd ignores in it is appended to `notes`."""
-    raw = path.read_bytes()
+    raw = regular_bytes(path, str(path))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -138,13 +151,35 @@ def load_agent(path: Path, source: str, notes: list[str]) -> AgentDef:
     tools, rules = _tools(meta.get("tools"), path, at("tools"), notes)
     model = None if meta.get("model") in (None, "", "inherit") else meta["model"]
     color = meta.get("color") or None
-    return AgentDef(name, description.strip(), tools, rules, model, color, body, path, source)
+    hints = _hints(meta.get("sdd"), path, at("sdd"))
+    return AgentDef(
+        name, description.strip(), tools, rules, model, color, body, path, source, hints
+    )
+
+
+def _hints(value: object, path: Path, line: int) -> Hints:
+    if value is None:
+        return Hints()
+    if not isinstance(value, dict):
+        raise _bad(path, line, "'sdd' must be a mapping: sdd: {paths: [...], stacks: [...]}")
+    unknown = sorted(str(k) for k in value if k not in ("paths", "stacks"))
+    if unknown:
+        raise _bad(path, line, f"unknown key 'sdd.{unknown[0]}' (sdd takes paths and stacks)")
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("paths", "stacks"):
+        items = value.get(key) or []
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+            raise _bad(path, line, f"'sdd.{key}' must be a list of non-empty strings")
+        lists[key] = tuple(i.strip() for i in items)
+    return Hints(lists["paths"], lists["stacks"])
 
 
 def _front_matter(lines: list[str], path: Path, notes: list[str]) -> object:
     """YAML, except an unquoted description holding `: `, which Claude Code reads as text."""
     try:
-        return yaml.safe_load("\n".join(lines))
+        return load_yaml("\n".join(lines))
     except yaml.YAMLError as e:
         error = e
     start = next((i for i, line in enumerate(lines) if line.startswith("description:")), -1)
@@ -155,7 +190,7 @@ def _front_matter(lines: list[str], path: Path, notes: list[str]) -> object:
         stop += 1
     text = " ".join(line.strip() for line in lines[start:stop])[len("description:") :].strip()
     try:  # blank lines in its place keep the line numbers of any other error
-        meta = yaml.safe_load("\n".join(lines[:start] + [""] * (stop - start) + lines[stop:]))
+        meta = load_yaml("\n".join(lines[:start] + [""] * (stop - start) + lines[stop:]))
     except yaml.YAMLError as e:
         raise _yaml_error(path, e) from None
     if not isinstance(meta, dict | None):

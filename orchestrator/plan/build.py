@@ -1,4 +1,5 @@
-"""The pure part of a run: documents, tasks, graph and routes. No git, no model, no store.
+"""The pure part of a run: documents, tasks, graph and routes. No git and no store; a model
+only with `routing: model`, and only when asked to consult it (`advice`).
 
 `sdd plan` and the inspection commands need only this, so it imports nothing heavy.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.config.load import load_config
@@ -15,7 +16,8 @@ from orchestrator.config.model import Config
 from orchestrator.errors import InputError
 from orchestrator.plan.agents import AgentDef, AgentSet, agent_dirs, load_agents
 from orchestrator.plan.graph import TaskGraph, build_graph
-from orchestrator.plan.routing import Route, route, rules_from
+from orchestrator.plan.routing import Route, route_tasks, rules_from
+from orchestrator.plan.stack import Stack, read_stack
 from orchestrator.speckit.documents import FeatureDocs, load_feature
 from orchestrator.speckit.tasks import Task, TaskList, parse_tasks
 
@@ -33,6 +35,8 @@ class Plan:
     config: Config
     agents: AgentSet
     routes: dict[str, Route]
+    stack: Stack
+    notes: list[str] = field(default_factory=list)  # what routing: model did or could not do
 
     @property
     def tasks(self) -> dict[str, Task]:
@@ -41,6 +45,23 @@ class Plan:
     @property
     def feature(self) -> str:
         return self.docs.name
+
+    def consult(self) -> None:
+        """`routing: model`: ask the routing model for the close calls now, unless answers
+        kept for this exact plan already settle them."""
+        from orchestrator.plan.consulting import settle
+
+        rules = _rules_routes(self.config, self.agents, self.tasklist, self.stack)
+        self.routes, self.notes = settle(
+            self.root,
+            self.feature,
+            self.config,
+            self.agents,
+            self.stack,
+            self.tasklist,
+            rules,
+            True,
+        )
 
     def agent_for(self, task_id: str) -> AgentDef:
         return self.agents.agents[self.routes[task_id].agent]
@@ -63,15 +84,32 @@ class Plan:
         raise InputError(f"no task {query.strip()} in {self.feature}/tasks.md{hint}")
 
 
-def make_plan(root: Path, feature_dir: Path) -> Plan:
+def make_plan(root: Path, feature_dir: Path, consult: bool = False) -> Plan:
+    """The plan of a feature. With `routing: model`, stored answers apply when they answer
+    this exact plan; `consult` asks the model when they do not (`sdd plan`, `route`, `run`)."""
     config = load_config(root)
     docs = load_feature(root, feature_dir)
     tasklist = parse_tasks(docs.tasks)
     graph = build_graph(tasklist.tasks)
     agents = load_agents(agent_dirs(root))
+    stack = read_stack(docs.plan, docs.constitution, docs.spec)
+    routes = _rules_routes(config, agents, tasklist, stack)
+    plan = Plan(root, docs, tasklist, graph, config, agents, routes, stack)
+    if config.routing == "model":
+        from orchestrator.plan.consulting import settle
+
+        plan.routes, plan.notes = settle(
+            root, docs.name, config, agents, stack, tasklist, routes, consult
+        )
+    return plan
+
+
+def _rules_routes(
+    config: Config, agents: AgentSet, tasklist: TaskList, stack: Stack
+) -> dict[str, Route]:
+    titles = [p.title for p in tasklist.phases]
     rules = rules_from(config)
-    routes = {t.id: route(t, agents, rules, config.default_agent) for t in tasklist.tasks}
-    return Plan(root, docs, tasklist, graph, config, agents, routes)
+    return route_tasks(tasklist.tasks, agents, rules, config.default_agent, stack, titles)
 
 
 def _id_key(tid: str) -> tuple[str, int, str] | None:

@@ -177,14 +177,21 @@ def build_graph(tasks: Sequence[Task]) -> TaskGraph:
             group[t] = max(group[t], group[d])
         buckets[group[t]].append(t)
     notes = [
-        f"{tasks[t].id} (line {tasks[t].line}) depends on {tasks[d].id}, which comes later "
-        f"(line {tasks[d].line}); {tasks[t].id} runs after it"
-        for t in range(len(tasks))
-        for d in explicit[t]
-        if d > t
+        _forward_note(tasks[t], tasks[d]) for t in range(len(tasks)) for d in explicit[t] if d > t
     ]
     files = [list(dict.fromkeys(normalize_path(f) for f in t.files if f.strip())) for t in tasks]
     return TaskGraph(tasks, explicit, [b for b in buckets if b], files, notes)
+
+
+def _forward_note(task: Task, dep: Task) -> str:
+    """A dependency on a later task; one in a later phase moves the task out of its phase."""
+    where = (
+        f"which is in a later phase (line {dep.line}); {task.id} moves out of its phase to run "
+        "after it"
+        if dep.phase > task.phase
+        else f"which comes later (line {dep.line}); {task.id} runs after it"
+    )
+    return f"{task.id} (line {task.line}) depends on {dep.id}, {where}"
 
 
 def _index_ids(tasks: list[Task]) -> dict[str, int]:

@@ -1,8 +1,10 @@
-"""Which agent takes a task, and why. Pure: a task, the agents and the config rules in.
+"""Which agent takes each task, and why. Pure: the tasks, the agents, the config's routes and the
+feature's stack in; a route per task out, with every agent's score and the signals behind it.
 
-Config rules first, then backend signals for `fastapi-backend-dev`, then the default agent.
-Documentation and frontend tasks never go to the backend specialist, whatever words they use,
-nor does code in another language.
+Config `routes` come first and are absolute. Otherwise every agent is scored on the task
+(`scoring`) and the best one wins; a second pass lets tasks that share files, code symbols or
+ids with others lean toward where those went (a file a backend task creates stays with the
+backend agent). Ties go to the default agent, then to the agent defined first.
 """
 
 from __future__ import annotations
@@ -10,20 +12,24 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import PurePosixPath
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from orchestrator.errors import InputError
 from orchestrator.globs import glob_match
+from orchestrator.plan.evidence import Facts, facts, related
 from orchestrator.plan.graph import normalize_path
+from orchestrator.plan.profiles import profile
+from orchestrator.plan.scoring import W_RELATED, Candidate, Scorer, Signal
+from orchestrator.plan.stack import Stack
 
 if TYPE_CHECKING:
     from orchestrator.config.model import Config
     from orchestrator.plan.agents import AgentSet
     from orchestrator.speckit.tasks import Task
 
-BACKEND_AGENT = "fastapi-backend-dev"
+__all__ = ["Candidate", "Route", "RouteRule", "Signal", "route", "route_tasks", "rules_from"]
+REASON_SIGNALS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +47,24 @@ class RouteRule:
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """The chosen agent, a short reason, every candidate best first, and what decided it:
+    `config` (a route rule), `rules` (the scores) or `model` (routing: model)."""
+
     agent: str
     reason: str
+    candidates: tuple[Candidate, ...] = field(default=())
+    by: str = "rules"
+
+    @property
+    def margin(self) -> float:
+        """How far the chosen agent is ahead of the next one (0 when alone)."""
+        scores = [c.score for c in self.candidates]
+        return round(scores[0] - scores[1], 3) if len(scores) > 1 else 0.0
+
+    @property
+    def claimed(self) -> bool:
+        """Whether the task itself, not only the feature or the default, points to the winner."""
+        return self.by != "rules" or bool(self.candidates and self.candidates[0].claims)
 
 
 def rules_from(config: Config) -> list[RouteRule]:
@@ -60,103 +82,114 @@ def validate_rules(rules: Sequence[RouteRule], agents: AgentSet) -> None:
             )
 
 
-def route(
-    task: Task, agents: AgentSet, rules: Sequence[RouteRule] = (), default: str = "generalist"
-) -> Route:
-    """Exactly one agent for the task, and why."""
+def route_tasks(
+    tasks: Sequence[Task],
+    agents: AgentSet,
+    rules: Sequence[RouteRule] = (),
+    default: str = "generalist",
+    stack: Stack | None = None,
+    phase_titles: Sequence[str] = (),
+) -> dict[str, Route]:
+    """A route for every task, by id."""
     validate_rules(rules, agents)
     if default not in agents.agents:
         known = ", ".join(sorted(agents.agents))
         raise InputError(f"default agent '{default}' is not defined (agents: {known})")
-    files = [normalize_path(f) for f in task.files if f.strip()]
+    stack = stack or Stack()
+    profiles = [profile(a) for a in agents.agents.values()]
+    scorer = Scorer(profiles, stack, default)
+    order = {p.name: i for i, p in enumerate(profiles)}
+    titles = list(phase_titles)
+    all_facts = [facts(t, titles[t.phase] if t.phase < len(titles) else "", stack) for t in tasks]
+    scored = {f.task.id: [(p.name, scorer.signals(f, p)) for p in profiles] for f in all_facts}
+    configured = {f.task.id: r for f in all_facts if (r := _configured(f, rules))}
+    ranks = {tid: _rank(s, default, order) for tid, s in scored.items()}
+    first = {
+        tid: configured[tid][0] if tid in configured else ranked[0].agent
+        for tid, ranked in ranks.items()
+    }
+    routes: dict[str, Route] = {}
+    links = related(all_facts)
+    for f in all_facts:
+        tid = f.task.id
+        ranked = ranks[tid]
+        if tid in links:
+            ranked = _rank(_with_related(scored[tid], links[tid], first), default, order)
+        if tid in configured:
+            agent, why = configured[tid]
+            routes[tid] = Route(agent, why, _mark(ranked, agent, why), by="config")
+        else:
+            routes[tid] = Route(ranked[0].agent, reason(ranked[0]), ranked)
+    return routes
+
+
+def route(
+    task: Task,
+    agents: AgentSet,
+    rules: Sequence[RouteRule] = (),
+    default: str = "generalist",
+    stack: Stack | None = None,
+) -> Route:
+    """One task alone (no other tasks to relate it to)."""
+    return route_tasks([task], agents, rules, default, stack)[task.id]
+
+
+def reason(winner: Candidate) -> str:
+    """The winner's strongest signals in a few words: `description: endpoint; stack: fastapi`."""
+    positive = sorted((s for s in winner.signals if s.weight > 0), key=lambda s: -s.weight)
+    shown = [s for s in positive if s.kind != "default"][:REASON_SIGNALS]
+    if not shown:
+        return "default agent: nothing in the task or the feature points elsewhere"
+    return "; ".join(f"{s.kind}: {s.detail}" for s in shown)
+
+
+def _configured(f: Facts, rules: Sequence[RouteRule]) -> tuple[str, str] | None:
+    files = [path for path, _, _ in f.files]
     for rule in rules:
         if rule.glob is not None:
-            hit = next((f for f in files if glob_match(normalize_path(rule.glob), f)), None)
+            hit = next((p for p in files if glob_match(normalize_path(rule.glob), p)), None)
             if hit:
-                return Route(rule.agent, f"config route: glob '{rule.glob}' matched {hit}")
-        elif _word(rule.keyword or "").search(task.description):
-            return Route(rule.agent, f"config route: keyword '{rule.keyword}'")
-    kind, reason = classify(task.description, files)
-    if kind == "backend" and BACKEND_AGENT in agents.agents:
-        return Route(BACKEND_AGENT, reason)
-    return Route(default, reason if kind in ("docs", "frontend", "other") else "default agent")
+                return rule.agent, f"config route: glob '{rule.glob}' matched {hit}"
+        elif _word(rule.keyword or "").search(f.task.description):
+            return rule.agent, f"config route: keyword '{rule.keyword}'"
+    return None
 
 
-_DOC_EXTS = {".md", ".rst", ".txt", ".adoc"}
-_FRONTEND_EXTS = {".tsx", ".jsx", ".vue", ".svelte", ".css", ".scss", ".sass", ".less", ".html"}
-_FRONTEND_DIRS = {"frontend", "components"}
-_PYTHONISH_EXTS = {"", ".py", ".pyi", ".sql", ".ini", ".mako"}
-# fmt: off
-_OTHER_CODE_EXTS = {
-    ".go", ".rs", ".java", ".kt", ".kts", ".scala", ".ts", ".mts", ".js", ".mjs", ".cjs", ".cs",
-    ".rb", ".php", ".swift", ".c", ".cc", ".cpp", ".h", ".hpp", ".dart", ".ex", ".exs", ".gradle",
-}
-_BACKEND_TOKENS = {
-    "api", "apis", "routers", "routes", "endpoints", "models", "schemas", "services", "db",
-    "database", "migrations", "alembic", "repositories", "crud", "middleware", "auth",
-    "authentication", "authorization", "oauth", "oauth2", "jwt", "router", "route", "endpoint",
-    "service", "migration", "repository",
-}
-# fmt: on
-_TOKEN_SPLIT = re.compile(r"[_\-.]")
-_DOC_WORDS = re.compile(r"(?<![/\w])(readme|documentation|docs|changelog|docstrings?)\b", re.I)
-_FRONTEND_WORDS = re.compile(
-    r"\b(react|vue(?:\.js)?|svelte|angular|tailwind(?:css)?|next\.js|nextjs|tsx|jsx|css)\b",
-    re.IGNORECASE,
-)
-_BACKEND_WORDS = re.compile(
-    r"\b(endpoints?|fastapi|pydantic|sqlalchemy|sqlmodel|alembic|asyncpg|jwt|oauth2?|"
-    r"migrations?|middleware|orm|crud|database|(?:api)?routers?)\b",
-    re.IGNORECASE,
-)
-# "repository" as the data-access pattern (TaskRepository, repository layer), not the git repo.
-_REPOSITORY = re.compile(
-    r"\b(?:[A-Z][A-Za-z]*Repository|[Rr]epository (?:pattern|layer|class|interface)s?)\b"
-)
-# Another stack's words: a FastAPI specialist is the wrong hand for a Spring or Node task.
-_OTHER_STACK_WORDS = re.compile(
-    r"\b(spring(?: boot)?|gradle|maven|flyway|jdbc|java|kotlin|npm|node\.js|express|cargo|rust|"
-    r"golang|go module)\b",
-    re.IGNORECASE,
-)
+def _with_related(
+    signals: list[tuple[str, list[Signal]]], links: list[tuple[str, str]], first: dict[str, str]
+) -> list[tuple[str, list[Signal]]]:
+    votes: dict[str, list[str]] = {}
+    for other, _ in links:
+        votes.setdefault(first[other], []).append(other)
+    out = []
+    for agent, sigs in signals:
+        ids = votes.get(agent)
+        if ids:
+            shown = ", ".join(ids[:4]) + (f" and {len(ids) - 4} more" if len(ids) > 4 else "")
+            weight = round(W_RELATED * len(ids) / len(links), 3)
+            sigs = [*sigs, Signal("related", f"{shown} went here", weight)]
+        out.append((agent, sigs))
+    return out
 
 
-def classify(description: str, files: Sequence[str]) -> tuple[str, str]:
-    """(kind, reason): kind is docs, frontend, other (non-Python code), backend or none."""
-    parts = [(f, PurePosixPath(f)) for f in files]
-    is_doc = [_is_doc(p) for _, p in parts]
-    if parts and all(is_doc):
-        return "docs", f"documentation task ({files[0]})"
-    for f, p in parts:
-        if p.suffix in _FRONTEND_EXTS or _FRONTEND_DIRS & set(p.parts):
-            return "frontend", f"frontend task ({f})"
-    code = [(f, p) for (f, p), doc in zip(parts, is_doc, strict=True) if not doc]
-    python = any(p.suffix in (".py", ".pyi") for _, p in code)
-    other = [f for f, p in code if p.suffix in _OTHER_CODE_EXTS]
-    if other and not python:
-        return "other", f"not Python code ({other[0]})"
-    if not python and (m := _OTHER_STACK_WORDS.search(description)):
-        return "other", f"not Python (keyword '{m.group(0)}')"
-    for f, p in code:
-        if p.suffix in _PYTHONISH_EXTS:
-            tokens = {t for part in (*p.parent.parts, p.stem) for t in _TOKEN_SPLIT.split(part)}
-            if tokens & _BACKEND_TOKENS:
-                return "backend", f"backend path {f}"
-    if not code and (m := _DOC_WORDS.search(description)):
-        return "docs", f"documentation task (keyword '{m.group(0)}')"
-    if not python and (m := _FRONTEND_WORDS.search(description)):
-        return "frontend", f"frontend task (keyword '{m.group(0)}')"
-    if m := _BACKEND_WORDS.search(description) or _REPOSITORY.search(description):
-        return "backend", f"backend keyword '{m.group(0)}'"
-    return "none", "default agent"
+def _rank(
+    signals: list[tuple[str, list[Signal]]], default: str, order: dict[str, int]
+) -> tuple[Candidate, ...]:
+    cands = []
+    for agent, sigs in signals:
+        total = 0.0
+        for s in sigs:
+            total += s.weight
+        cands.append(Candidate(agent, round(total, 3), tuple(sigs)))
+    cands.sort(key=lambda c: (-c.score, c.agent != default, order[c.agent]))
+    return tuple(cands)
 
 
-def _is_doc(p: PurePosixPath) -> bool:
-    if p.suffix in _DOC_EXTS and not p.name.startswith(("requirements", "constraints")):
-        return True
-    if p.stem.upper() in ("README", "CHANGELOG", "CONTRIBUTING", "LICENSE"):
-        return True
-    return "docs" in p.parts[:-1] or str(p) in ("docs", "docs/")
+def _mark(ranked: tuple[Candidate, ...], agent: str, why: str) -> tuple[Candidate, ...]:
+    """The configured agent first, carrying the route as a signal; the scores stay as scored."""
+    chosen = next(c for c in ranked if c.agent == agent)
+    chosen = replace(chosen, signals=(Signal("route", why, 0.0), *chosen.signals))
+    return (chosen, *(c for c in ranked if c.agent != agent))
 
 
 @functools.lru_cache(maxsize=256)

@@ -7,6 +7,7 @@ worktree per task), which differ only in where the agent works and how the resul
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -20,9 +21,12 @@ from orchestrator.agent.engine import Job
 from orchestrator.agent.loop import AttemptReport, Limits, LoopResult
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models import resolve_model_id
-from orchestrator.agent.transcript import Transcript
+from orchestrator.agent.transcript import Transcript, redact
 from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
 from orchestrator.run.context import RunContext
+from orchestrator.run.footprint import Footprint
+from orchestrator.run.guard import AttemptGuard
+from orchestrator.run.tools import agent_toolbox
 from orchestrator.run.verifying import baseline, judge_in
 from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.tasks import Task
@@ -105,12 +109,16 @@ class _Hooks:
         record: TaskRecord,
         meter: Meter,
         ran: list[tuple[str, bool]],
+        guard: AttemptGuard,
+        footprint: Footprint | None,
     ) -> None:
         self.ctx, self.ws, self.task, self.start = ctx, ws, task, start
         self.record, self.meter, self.ran = record, meter, ran
+        self.guard, self.footprint = guard, footprint
         self.first_attempt = record.attempts
         self.verdict: policy.Verdict | None = None
         self.passing: Snapshot | None = None
+        self.breach = ""  # what the guard undid after the agent's turns
 
     def before_call(self) -> None:
         if self.ctx.cancel.is_set():
@@ -126,14 +134,25 @@ class _Hooks:
         self.ctx.reporter.turn(self.task.id, self.first_attempt + attempt, usage)
 
     def changed_files(self) -> list[str]:
-        return self.ws.changed(self.start.base)
+        """The task's changes, after undoing any breach (which then counts as a change, so
+        the attempt is judged, and fails)."""
+        self.breach, touched, changed = self.guard.check()
+        return sorted({*changed, *touched})
 
     def verify(self, changed: list[str]) -> policy.Verdict:
         start = self.start
-        self.verdict, now = judge_in(
-            self.ctx, self.ws, self.task, changed, start.phase_end, start.red, start.base, self.ran
-        )
-        if self.verdict.passed:
+        if self.breach:
+            self.verdict = _refused(self.breach)
+            return self.verdict
+        with self.footprint.in_flight() if self.footprint else contextlib.nullcontext():
+            self.verdict, now = judge_in(
+                self.ctx, self.ws, self.task, changed, start.phase_end, start.red, start.base,
+                self.ran,
+            )  # fmt: skip
+        breach, _, _ = self.guard.check()  # verification ran the agent's code too
+        if breach:
+            self.verdict = _refused(f"During verification: {breach}")
+        elif self.verdict.passed:
             self.passing = now
         return self.verdict
 
@@ -153,6 +172,7 @@ class _Hooks:
 
     def attempt_done(self, report: AttemptReport) -> None:
         ctx, r = self.ctx, self.record
+        output = redact(report.verdict.output, ctx.secrets) if report.verdict else ""
         n = self.first_attempt + report.attempt
         ctx.store.add_attempt(
             AttemptRecord(
@@ -161,7 +181,7 @@ class _Hooks:
                 n,
                 ctx.run.run_id,
                 report.outcome,
-                report.verdict.output if report.verdict else "",
+                output,
                 report.transcript,
                 report.usage.input_tokens,
                 report.usage.output_tokens,
@@ -175,16 +195,23 @@ class _Hooks:
         r.cache_write_tokens += report.usage.cache_write_tokens
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
-        detail = _headline(report.verdict.output) if report.verdict else ""
+        detail = _headline(output)
         ctx.reporter.attempt(self.task.id, n, report.outcome, detail)
 
 
-def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
+def _refused(why: str) -> policy.Verdict:
+    """The verdict on an attempt whose breach the guard undid."""
+    return policy.Verdict(False, why, {}, headline=f"FAILED: {why}")
+
+
+def work(
+    ctx: RunContext, task_id: str, ws: Workspace, start: Start, footprint: Footprint | None = None
+) -> Worked:
     """Run the task's attempts in `ws` from `start.base` until one verifies or the limits end it.
 
     Whatever does not end verified leaves `ws` back at its base, with the reason recorded.
     Safe to run beside other tasks' `work` (a wave): it reads nothing that landing changes,
-    only `start`.
+    only `start`. `footprint` keeps what the attempt changed on record (the main work tree).
     """
     base, task, cfg = start.base, ctx.plan.tasks[task_id], ctx.plan.config
     agent, route = ctx.agent_for(task_id), ctx.plan.routes[task_id]
@@ -195,12 +222,14 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
     ctx.store.save_task(record)
     ctx.reporter.task_started(task_id, task.description, agent.name, route.reason)
     verification = ctx.verification()
+    env = agent_env(_bin_dir(ws.root, verification.bin_dir))
+    toolbox = agent_toolbox(ctx, ws, agent, env, footprint)
     model_id = resolve_model_id(agent.model, ctx.engine.model)
-    ran: list[tuple[str, bool]] = []  # the agent's Bash commands, as the engine runs them
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
     meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
-    hooks = _Hooks(ctx, ws, task, start, record, meter, ran)
+    guard = AttemptGuard(ws, base, ctx.machinery, task.files)
+    hooks = _Hooks(ctx, ws, task, start, record, meter, toolbox.ran, guard, footprint)
     phase = ctx.plan.tasklist.phases[task.phase]
     how = describe(verification.commands, cfg.protect_tests)
     message = prompt.task_message(task, phase, list(start.landed), how)
@@ -216,17 +245,15 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
         first_message=message,
         limits=Limits(limits.attempts, limits.turns, limits.output_tokens, limits.max_tokens),
         check_task=policy.is_check_task(task),
-        tools=None if agent.tools is None else tuple(agent.tools),
-        bash_allow=(*cfg.bash.allow, *agent.bash_rules),
-        bash_deny=tuple(cfg.bash.deny),
-        bash_timeout=limits.bash_timeout,
-        allow_env_files=cfg.allow_env_files,
-        env=agent_env(_bin_dir(ws.root, verification.bin_dir)),
-        ran=ran,
+        toolbox=toolbox,
+        tools=agent.tools,
+        env=env,
+        writing=footprint.in_flight if footprint is not None else contextlib.nullcontext,
     )
     try:
         result = ctx.engine.run_task(job, hooks)
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
+        guard.undo()
         ws.reset(base)
         hooks.keep_usage()
         what = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
@@ -236,12 +263,14 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
         ctx.reporter.failed(task_id, reason)
         return Worked(record, reason=reason, paused=True)
     except BaseException:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
+        guard.undo()
         ws.reset(base)
         hooks.keep_usage()
         record.status = TaskStatus.PENDING
         ctx.store.save_task(record)
         raise
     if not result.landed:
+        guard.undo()
         ws.reset(base)
         last = result.attempts[-1] if result.attempts else None
         if last is not None and last.outcome == Outcome.UNVERIFIABLE:  # a person must act
@@ -250,15 +279,15 @@ def work(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Worked:
             record.status, record.message = TaskStatus.PENDING, reason
             ctx.store.save_task(record)
             ctx.reporter.failed(task_id, reason)
-            return Worked(record, result, reason=reason, paused=True, ran=tuple(ran))
+            return Worked(record, result, reason=reason, paused=True, ran=tuple(toolbox.ran))
         reason = f"{task_id} failed after {len(result.attempts)} attempts (last: {_last(last)})"
         record.status, record.message = TaskStatus.FAILED, reason
         ctx.store.save_task(record)
         ctx.reporter.failed(task_id, reason)
-        return Worked(record, result, reason=reason, ran=tuple(ran))
-    record.kind, record.message = result.kind, result.summary[:500]
+        return Worked(record, result, reason=reason, ran=tuple(toolbox.ran))
+    record.kind, record.message = result.kind, redact(result.summary, ctx.secrets)[:500]
     record.seconds = round(time.monotonic() - started, 3)
-    return Worked(record, result, hooks.verdict, hooks.passing, ran=tuple(ran))
+    return Worked(record, result, hooks.verdict, hooks.passing, ran=tuple(toolbox.ran))
 
 
 def _last(report: AttemptReport | None) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from orchestrator.agent import prompt
 from orchestrator.agent.engine import AgentEngine
 from orchestrator.agent.model import Block, Usage
+from orchestrator.git.guard import Machinery
 from orchestrator.git.repo import GitRepo
 from orchestrator.plan.agents import AgentDef
 from orchestrator.plan.build import Plan
@@ -105,6 +106,7 @@ class RunContext:
     usage: UsageMeter = field(default_factory=lambda: UsageMeter(Usage()))
     cancel: threading.Event = field(default_factory=threading.Event)  # a second Ctrl-C
     held: tuple[Closeable, ...] = ()  # locks and connections, closed last to first
+    machinery: Machinery | None = None  # git's config and hooks as the run found them
     _systems: dict[str, list[Block]] = field(default_factory=dict)
 
     @property

@@ -10,16 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.agent.transcript import find_secret, redact
 from orchestrator.git import trailers
 from orchestrator.run.attempt import Worked
 from orchestrator.run.context import RunContext
 from orchestrator.run.remote import push_landed
+from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.documents import read_exact, write_exact
 from orchestrator.speckit.tasks import Task
 from orchestrator.speckit.ticks import set_done
 from orchestrator.store.records import TaskKind, TaskRecord, TaskStatus
 from orchestrator.verify.policy import Verdict
 from orchestrator.verify.results import Snapshot
+
+_SCAN_BYTES = 50_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,27 @@ def stage_landing(
     return message, ticked
 
 
+def refuse_secrets(ctx: RunContext, ws: Workspace, base: str, record: TaskRecord) -> str:
+    """The last look at a verified change before it lands: if a file it changes holds the API
+    key or another secret of sdd's environment (in any form `redact` knows), the tree goes
+    back to `base` and the task fails; the reason, or '' when it may land."""
+    if not ctx.secrets:
+        return ""
+    for rel in ws.changed(base):
+        path = ws.root / rel
+        texts = [rel]
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= _SCAN_BYTES:
+            texts.append(path.read_bytes().decode("latin-1"))
+        if any(find_secret(text, ctx.secrets) for text in texts):
+            reason = f"{record.task_id} not landed: {rel} holds a secret of sdd's environment"
+            ws.reset(base)
+            record.status, record.message = TaskStatus.FAILED, reason
+            ctx.store.save_task(record)
+            ctx.reporter.failed(record.task_id, reason)
+            return reason
+    return ""
+
+
 def record_landed(
     ctx: RunContext, record: TaskRecord, sha: str, tasks_text: str, verified: Snapshot | None
 ) -> None:
@@ -57,7 +82,8 @@ def record_landed(
     record.status, record.commit_sha = TaskStatus.LANDED, sha
     ctx.store.save_task(record)
     ctx.reporter.landed(record.task_id, sha, record.kind, record.evidence)
-    push_landed(ctx.repo, ctx.remote, ctx.feature, record.task_id, sha)
+    hooks = ctx.plan.config.commit_hooks
+    push_landed(ctx.repo, ctx.remote, ctx.feature, record.task_id, sha, hooks=hooks)
 
 
 def record_found(ctx: RunContext, task_id: str) -> None:
@@ -118,4 +144,5 @@ def commit_message(
         fields[trailers.TURNED_GREEN] = ", ".join(
             f"{f} (written by {t})" for f, t in verdict.turned_green.items()
         )
+    summary = redact(summary, ctx.secrets)
     return trailers.task_commit_message(task.id, task.description, summary, fields)

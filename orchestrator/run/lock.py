@@ -25,11 +25,27 @@ def take_lock(root: Path, feature: str) -> IO[str]:
         handle.seek(0)
         holder = handle.read().strip() or "another feature"
         handle.close()
-        raise SddError(
-            f"another sdd run is driving {holder} in this working tree; wait for it"
-        ) from None
+        raise _busy(holder) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"{feature} (pid {os.getpid()})")
     handle.flush()
     return handle
+
+
+def check_free(root: Path) -> None:
+    """Refuse, writing nothing, when another sdd holds the working tree's lock."""
+    try:
+        handle = paths.lock_file(root).open("r")
+    except OSError:
+        return
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise _busy(handle.read().strip() or "another feature") from None
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _busy(holder: str) -> SddError:
+    return SddError(f"another sdd run is driving {holder} in this working tree; wait for it")

@@ -14,18 +14,22 @@ from orchestrator.agent.engines import make_engine
 from orchestrator.agent.model import Usage
 from orchestrator.agent.transcript import secret_values
 from orchestrator.errors import GitStateError, InputError
-from orchestrator.git.history import task_commits
+from orchestrator.git.guard import Machinery
+from orchestrator.git.history import landings
 from orchestrator.git.repo import GitRepo
 from orchestrator.plan.build import Plan, make_plan
 from orchestrator.run.context import Head, RunContext, RunOptions, UsageMeter
-from orchestrator.run.lock import take_lock
+from orchestrator.run.footprint import Leftovers, leftovers
+from orchestrator.run.lock import check_free, take_lock
+from orchestrator.run.preflight import check_before_writing
+from orchestrator.run.reconcile import reconcile
 from orchestrator.run.remote import catch_up
 from orchestrator.run.reporter import Reporter
 from orchestrator.speckit.documents import read_exact
-from orchestrator.store.open import open_existing, open_store, store_url
+from orchestrator.store.open import open_store, store_url
 from orchestrator.store.records import RunStatus, TaskRecord, TaskStatus
 from orchestrator.store.store import Closeable, Store
-from orchestrator.store.url import StoreUrl
+from orchestrator.verify.runner import clean_stale_dirs
 
 
 def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> RunContext:
@@ -38,18 +42,16 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
     engine = make_engine(
         options.engine or cfg.engine, options.model or cfg.model, root=root, config=cfg
     )
+    check_free(root)
+    landed, notes = reconcile(landings(repo, plan.feature), plan.tasks)
+    skip = check_before_writing(repo, plan, landed, options.skip)
     prefix = root.resolve().relative_to(repo.root.resolve()).as_posix()
     ours = paths.exclude_pattern(prefix)
     dirty = [f for f in repo.dirty_files() if not f.startswith(ours)]
-    interrupted = _interrupted_task(root, url, plan.feature, repo.head()) if dirty else None
-    if dirty and not interrupted and not options.commit_dirty:
-        shown = ", ".join(dirty[:10]) + (
-            f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
-        )
-        raise GitStateError(
-            f"uncommitted changes in the working tree: {shown}; commit or stash them, "
-            "or pass --commit-dirty to commit them first as your own commit"
-        )
+    record = paths.footprint_file(root, plan.feature)
+    found = leftovers(record, repo, repo.head(), dirty)
+    if found.foreign and not options.commit_dirty:
+        raise GitStateError(_dirty_message(found))
     sdd_dir = paths.state_dir(root)
     if sdd_dir.exists() and not sdd_dir.is_dir():
         raise InputError(f"{sdd_dir} is not a directory; sdd keeps its state there")
@@ -59,17 +61,18 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
     held: list[Closeable] = [take_lock(root, plan.feature)]
     try:
-        if interrupted:  # a crash mid-task left these; under the lock, nothing else writes
-            sha = repo.stash_leftovers(
-                f"sdd: leftovers of the interrupted attempt of {interrupted}"
-            )
+        if found.own:  # a crash mid-task left these; under the lock, nothing else writes
+            repo.restore_paths(repo.head(), found.own)
             reporter.note(
-                f"put aside what the interrupted attempt of {interrupted} left "
-                f"({', '.join(dirty[:5])}) as stash {sha[:10]}; it will be redone"
+                f"discarded what the interrupted attempt of {found.task_id} left "
+                f"({', '.join(found.own[:5])}); it will be redone"
             )
-        elif dirty:
+        record.unlink(missing_ok=True)
+        if found.foreign:
             sha = repo.commit_user_changes("Work in progress before sdd run")
             reporter.note(f"committed your uncommitted changes as {sha[:10]}")
+        machinery = Machinery.capture(repo)
+        clean_stale_dirs()  # what verifications of a killed run left in the temp folder
         repo.clear_worktrees(paths.worktrees_dir(root, plan.feature))  # a killed wave's
         store = open_store(root, url)
         held.append(store)
@@ -78,16 +81,19 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
             held.append(run_lock)
         run = store.latest_run(plan.feature)
         remote = options.push or cfg.push or (run.remote if run else "")
-        catch_up(repo, store, plan.feature, remote)
+        catch_up(repo, store, plan.feature, remote, hooks=cfg.commit_hooks)
         if run is None or run.status == RunStatus.FINISHED or options.restart:
             run = store.new_run(plan.feature, engine.model, remote)
         elif remote != run.remote:
             store.set_run_remote(run.run_id, remote)
-        landed = task_commits(repo, plan.feature)
-        for gone in sorted(set(landed) - set(plan.tasks)):
-            reporter.note(f"{gone} landed as {landed[gone][:10]} but is no longer in tasks.md")
+        for note in notes:
+            reporter.note(note)
         head = Head(landed, read_exact(plan.docs.tasks_path))
-        skipped = _apply_skips(store, plan, landed, options)
+        skipped = _apply_skips(store, plan, skip, options)
+        if plan.config.routing == "model":  # a request, and .sdd/routing/: after every check
+            plan.consult()
+            for note in plan.notes:
+                reporter.note(note)
     except BaseException:
         for handle in reversed(held):
             handle.close()
@@ -114,29 +120,27 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         remote=remote,
         usage=UsageMeter(spent),
         held=tuple(held),
+        machinery=machinery,
     )
 
 
-def _interrupted_task(root: Path, url: StoreUrl, feature: str, head: str) -> str | None:
-    """The task a crash interrupted, if its attempt started from the current HEAD."""
-    store = open_existing(root, url)
-    if store is None:
-        return None
-    try:
-        running = [r for r in store.tasks(feature).values() if r.status == TaskStatus.RUNNING]
-    finally:
-        store.close()
-    return next((r.task_id for r in running if r.base == head), None)
+def _dirty_message(found: Leftovers) -> str:
+    files = found.foreign
+    shown = ", ".join(files[:10]) + (f" (and {len(files) - 10} more)" if len(files) > 10 else "")
+    whose = (
+        f" that the interrupted attempt of {found.task_id} did not make" if found.task_id else ""
+    )
+    return (
+        f"uncommitted changes in the working tree{whose}: {shown}; commit or stash them, "
+        "or pass --commit-dirty to commit them first as your own commit"
+    )
 
 
-def _apply_skips(store: Store, plan: Plan, landed: dict[str, str], options: RunOptions) -> set[str]:
-    """Record `--skip` choices; `--restart` forgets earlier ones."""
+def _apply_skips(store: Store, plan: Plan, skip: list[str], options: RunOptions) -> set[str]:
+    """Record `--skip` choices (already checked); `--restart` forgets earlier ones."""
     feature = plan.feature
     records = store.tasks(feature)
-    for raw in options.skip:
-        task_id = _task_id(raw, plan)
-        if task_id in landed:
-            raise InputError(f"{task_id} has already landed; `sdd undo` reverts it")
+    for task_id in skip:
         record = records.get(task_id) or TaskRecord(feature, task_id)
         record.status, record.message = TaskStatus.SKIPPED, "skipped by --skip"
         store.save_task(record)
@@ -148,10 +152,3 @@ def _apply_skips(store: Store, plan: Plan, landed: dict[str, str], options: RunO
             store.save_task(records[tid])
         return set()
     return skipped
-
-
-def _task_id(raw: str, plan: Plan) -> str:
-    for tid in plan.tasks:
-        if tid.casefold() == raw.strip().casefold():
-            return tid
-    raise InputError(f"no task {raw} in tasks.md")

@@ -14,13 +14,15 @@ from orchestrator.store.records import TaskStatus
 from orchestrator.store.store import Store
 
 
-def push_landed(repo: GitRepo, remote: str, feature: str, task_id: str, sha: str) -> None:
+def push_landed(
+    repo: GitRepo, remote: str, feature: str, task_id: str, sha: str, *, hooks: bool = False
+) -> None:
     """Push the commit that just landed; a refusal pauses the run, the commit stays landed."""
     if not remote:
         return
     branch = repo.branch() or "HEAD"
     try:
-        repo.push(remote, branch)
+        repo.push(remote, branch, hooks=hooks)
     except GitStateError as exc:
         raise RunStopped(
             f"{task_id} landed as {sha[:10]}, but pushing {branch} to {remote} failed ({exc}); "
@@ -28,7 +30,9 @@ def push_landed(repo: GitRepo, remote: str, feature: str, task_id: str, sha: str
         ) from None
 
 
-def catch_up(repo: GitRepo, store: Store, feature: str, remote: str) -> None:
+def catch_up(
+    repo: GitRepo, store: Store, feature: str, remote: str, *, hooks: bool = False
+) -> None:
     """Fetch, refuse a branch that lacks landed commits, then push what the remote lacks."""
     branch = repo.branch() or "HEAD"
     if remote:
@@ -50,7 +54,7 @@ def catch_up(repo: GitRepo, store: Store, feature: str, remote: str) -> None:
             raise GitStateError(missing_message(feature, missing, remote, branch, len(fetched)))
     if remote:
         try:
-            repo.push(remote, branch)
+            repo.push(remote, branch, hooks=hooks)
         except GitStateError as exc:
             raise GitStateError(
                 f"cannot push {branch} to {remote} ({exc}): "

@@ -8,18 +8,22 @@ trailer and never committed again, and leftovers of an interrupted attempt are r
 
 from __future__ import annotations
 
+from orchestrator import paths
+from orchestrator.errors import GitStateError
 from orchestrator.run.attempt import start_at, work
 from orchestrator.run.context import RunContext
+from orchestrator.run.footprint import Footprint
 from orchestrator.run.landing import (
     TaskOutcome,
     pending_ref,
     record_found,
     record_landed,
+    refuse_secrets,
     stage_landing,
 )
 from orchestrator.run.verifying import base_blocker
 from orchestrator.run.workspace import Workspace
-from orchestrator.store.records import TaskStatus
+from orchestrator.store.records import TaskRecord, TaskStatus
 
 
 def main_workspace(ctx: RunContext) -> Workspace:
@@ -35,24 +39,55 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
     if base is None:
         base = ctx.repo.head()
         ctx.repo.reset_to(base)  # leftovers of an interrupted attempt
+    footprint = Footprint(paths.footprint_file(ctx.root, ctx.feature), ctx.repo, task_id, base)
+    footprint.record()
+    try:
+        return _attempt_and_land(ctx, task_id, base, footprint)
+    finally:
+        footprint.clear()
+
+
+def _attempt_and_land(
+    ctx: RunContext, task_id: str, base: str, footprint: Footprint
+) -> TaskOutcome:
     task = ctx.plan.tasks[task_id]
     ws = main_workspace(ctx)
     start = start_at(ctx, task, base)
     blocker = base_blocker(ctx, start.red)
     if blocker:  # nothing could be judged from this base: a person must act first
         return TaskOutcome(False, blocker)
-    worked = work(ctx, task_id, ws, start)
+    worked = work(ctx, task_id, ws, start, footprint)
     if not worked.landed:
         return TaskOutcome(False, worked.reason)
     assert worked.verdict is not None
     record, hooks = worked.record, ctx.plan.config.commit_hooks
-    message, ticked = stage_landing(ctx, task, worked, worked.verdict, ws.tasks_path)
-    if ctx.approve_each:  # hold the verified commit aside; the approval node lands it
-        sha = ctx.repo.park(message, pending_ref(ctx, task_id), base, hooks=hooks)
+    refused = refuse_secrets(ctx, ws, base, record)
+    if refused:
+        return TaskOutcome(False, refused)
+    with footprint.in_flight():  # the tick and the commit: a kill here leaves sdd's own files
+        message, ticked = stage_landing(ctx, task, worked, worked.verdict, ws.tasks_path)
+        try:
+            if ctx.approve_each:  # hold the verified commit aside; the approval node lands it
+                sha = ctx.repo.park(message, pending_ref(ctx, task_id), base, hooks=hooks)
+            else:
+                sha = ctx.repo.commit_all(message, hooks=hooks)
+        except GitStateError as exc:  # a hook refused it: the task fails, the tree goes back
+            return _commit_refused(ctx, ws, base, record, str(exc))
+    if ctx.approve_each:
         record.status, record.commit_sha = TaskStatus.AWAITING, sha
         ctx.store.save_task(record)
         ctx.reporter.note(f"{task_id} verified as {sha[:10]}; awaiting approval")
         return TaskOutcome(False, f"{task_id} awaits approval", awaiting=True)
-    sha = ctx.repo.commit_all(message, hooks=hooks)
     record_landed(ctx, record, sha, ticked, worked.passing)
     return TaskOutcome(True)
+
+
+def _commit_refused(
+    ctx: RunContext, ws: Workspace, base: str, record: TaskRecord, why: str
+) -> TaskOutcome:
+    ctx.repo.reset_to(base)
+    reason = f"{record.task_id} verified, but git refused its commit: {why}"
+    record.status, record.message = TaskStatus.FAILED, reason
+    ctx.store.save_task(record)
+    ctx.reporter.failed(record.task_id, reason)
+    return TaskOutcome(False, reason)

@@ -18,7 +18,7 @@ from orchestrator import paths
 from orchestrator.git.repo import GitRepo
 from orchestrator.run.attempt import Start, Worked, phase_end, start_at, work
 from orchestrator.run.context import RunContext
-from orchestrator.run.landing import record_landed, stage_landing
+from orchestrator.run.landing import record_landed, refuse_secrets, stage_landing
 from orchestrator.run.verifying import base_blocker, baseline, judge_in, verify_head
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskKind, TaskStatus
@@ -169,6 +169,9 @@ def _land(ctx: RunContext, done: _Done) -> str:
             first = verdict.output.splitlines()[0] if verdict.output else "failed"
             return f"verification failed on the new head ({first[:120]})"
     assert verdict is not None
+    refused = refuse_secrets(ctx, ws, head, worked.record)
+    if refused:
+        return refused
     message, ticked = stage_landing(ctx, task, worked, verdict, ws.tasks_path)
     sha = ws.commit(message, hooks=ctx.plan.config.commit_hooks)
     ctx.repo.fast_forward(sha)

@@ -26,6 +26,15 @@ class Workspace:
     def commit(self, message: str, *, hooks: bool = False) -> str:
         return self.repo.commit_all(message, hooks=hooks, leave=self.shared)
 
+    def restore(self, base: str, paths: list[str]) -> None:
+        """`paths` (from the workspace root) back as they are at `base`."""
+        self.repo.restore_paths(base, [self.top(p) for p in paths])
+
+    def top(self, path: str) -> str:
+        """A workspace path as git names it, from the work tree's top."""
+        prefix = self.root.resolve().relative_to(self.repo.root.resolve()).as_posix()
+        return path if prefix in ("", ".") else f"{prefix}/{path}"
+
     def changed(self, base: str) -> list[str]:
         """The task's changed paths against `base`, relative to the workspace root; tasks.md
         and the shared links left out."""

@@ -6,6 +6,7 @@ character. Every way reading can fail is one InputError line naming the file.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,15 +52,41 @@ def decode_text(data: bytes, label: str) -> str:
         ) from None
 
 
-def _read_bytes(path: Path, label: str) -> bytes:
+MAX_BYTES = 64_000_000  # a document, an agent or a script past this is not prompt material
+
+
+def regular_bytes(path: Path, label: str, limit: int = MAX_BYTES) -> bytes:
+    """A regular file's bytes. A device, FIFO or socket (also behind a symlink) is refused
+    before reading, so `/dev/zero` cannot exhaust memory and a FIFO cannot hang the run."""
     try:
-        return path.read_bytes()
+        kind = os.stat(path).st_mode  # a socket cannot even be opened
+        if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+            raise InputError(f"{label} is not a regular file (a device, FIFO or socket)")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise InputError(f"{label} is missing") from None
-    except IsADirectoryError:
-        raise InputError(f"{label} is a folder, not a file") from None
     except OSError as e:
         raise InputError(f"cannot read {label}: {e.strerror or e}") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise InputError(f"{label} is a folder, not a file")
+        raise InputError(f"{label} is not a regular file (a device, FIFO or socket)")
+    with os.fdopen(fd, "rb") as f:
+        if info.st_size > limit:
+            raise InputError(f"{label} is too large ({info.st_size} bytes; at most {limit})")
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise InputError(f"cannot read {label}: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise InputError(f"{label} is too large (over {limit} bytes)")
+    return data
+
+
+def _read_bytes(path: Path, label: str) -> bytes:
+    return regular_bytes(path, label)
 
 
 def read_text(path: Path, root: Path | None = None) -> str:

@@ -32,6 +32,7 @@ from orchestrator.speckit.task_line import (
     row_notes,
     task_head,
 )
+from orchestrator.text import visible
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -127,7 +128,7 @@ class _Draft:
     def task(self, shift: int, deps: list[str]) -> Task:
         return Task(
             id=self.id,
-            description=self.description,
+            description=visible(self.description),
             line=self.line,
             phase=self.phase - shift,
             done=self.done,
@@ -136,7 +137,7 @@ class _Draft:
             story=self.story,
             files=tuple(self.files),
             depends_on=tuple(dict.fromkeys(x for x in deps if x != self.id)),
-            section=self.section,
+            section=visible(self.section),
         )
 
 
@@ -215,7 +216,8 @@ class _Reader:
         if phase:
             number = phase.group(1)
             number = number if number[0].isascii() else _chinese_number(number)
-            self.phases.append(Phase(len(self.phases), number, phase.group(2).strip(), line))
+            title = visible(phase.group(2).strip())
+            self.phases.append(Phase(len(self.phases), number, title, line))
             self.phase_level, self.headings, self.body, self.prose = level, [], None, False
             self.section = ""
             return
@@ -345,6 +347,9 @@ class _Reader:
             by_id[d.id] = d
         expand = Expander([d.id for d in self.drafts])
         deps = {d.id: expand(d.refs) for d in self.drafts}
+        for d in self.drafts:  # naming itself among others (a range, a list) is dropped below
+            if deps[d.id] and set(deps[d.id]) == {d.id}:
+                raise TaskParseError(f"{d.id} depends on itself", d.line)
         for later, earlier in self.edges:
             before = expand(earlier)
             for tid in expand(later):

@@ -1,10 +1,13 @@
 """Running the verify commands on a tree: each one in its own process group, pytest reporting
 per-test results through a JUnit XML file (never read from its text output), changed Python
-files compiled. The I/O half of verification; `diagnosis` and `policy` judge what it returns."""
+files compiled. The I/O half of verification; `diagnosis` and `policy` judge what it returns.
+The commands run the agent's code, so they get the same scrubbed environment as its Bash (no
+API key), and nothing they start outlives them."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 import xml.etree.ElementTree as ET
@@ -12,12 +15,33 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.procs import kill_group, spawn
+from orchestrator.procs import scrubbed_env, spawn, stop
 from orchestrator.text import cap
 from orchestrator.verify.commands import has_tests, project_names
 from orchestrator.verify.diagnosis import diagnose
 from orchestrator.verify.environment import Verification
 from orchestrator.verify.results import COLLECTION, OUTPUT_CAP, CommandResult, Snapshot
+
+_TMP_PREFIX = "sdd-verify-"
+
+
+def clean_stale_dirs() -> None:
+    """Remove the temporary folders of verifications whose sdd process is gone (killed)."""
+    tmp = Path(tempfile.gettempdir())
+    for folder in tmp.glob(f"{_TMP_PREFIX}*-*"):
+        pid = folder.name[len(_TMP_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(slots=True)
@@ -62,7 +86,7 @@ def parse_junit(path: Path) -> _Report | None:
 
 def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]) -> CommandResult:
     """Run one verify command; pytest anywhere inside it reports per-test results via junit."""
-    with tempfile.TemporaryDirectory(prefix="sdd-verify-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-") as tmp:
         junit = Path(tmp) / "junit.xml"
         run_env = dict(env)
         run_env["PYTEST_ADDOPTS"] = (
@@ -75,12 +99,12 @@ def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]
             out, _ = proc.communicate(timeout=timeout)
             code = proc.returncode
         except subprocess.TimeoutExpired:
-            kill_group(proc.pid)
+            stop(proc)
             out, _ = proc.communicate()
             code = 124
             out += f"\n[timed out after {timeout:g} s]\n".encode()
         finally:
-            kill_group(proc.pid)
+            stop(proc)
         report = parse_junit(junit) if junit.exists() else None
     output = cap(out.decode("utf-8", errors="replace"), OUTPUT_CAP)
     if report is None:
@@ -146,6 +170,6 @@ def snapshot(
     timeout: float = 900,
     env: Mapping[str, str] | None = None,
 ) -> Snapshot:
-    env = dict(os.environ if env is None else env)
+    env = scrubbed_env(os.environ if env is None else env)
     results = [run_command(c, root, timeout, env) for c in commands]
     return Snapshot(results, compile_errors(root, changed))

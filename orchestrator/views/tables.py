@@ -10,6 +10,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from orchestrator.config.model import Price
     from orchestrator.plan.build import Plan
+    from orchestrator.plan.routing import Route
     from orchestrator.store.records import RunRecord, TaskRecord
     from orchestrator.verify.environment import Verification
 
@@ -23,6 +24,7 @@ def plan_data(plan: Plan, verification: Verification | None = None) -> dict[str,
     for t in plan.tasklist.tasks:
         ph = phases[t.phase]
         r = plan.routes[t.id]
+        agent = plan.agents.agents[r.agent]
         tasks.append(
             {
                 "id": t.id,
@@ -36,6 +38,10 @@ def plan_data(plan: Plan, verification: Verification | None = None) -> dict[str,
                 "agent": r.agent,
                 "route_reason": r.reason,
                 "line": t.line,
+                "routed_by": r.by,
+                "model": agent.model or "inherit",
+                "tools": list(agent.tools) if agent.tools is not None else None,
+                "candidates": candidates_data(r),
             }
         )
     done = {t.id for t in plan.tasklist.tasks if t.done}
@@ -43,7 +49,7 @@ def plan_data(plan: Plan, verification: Verification | None = None) -> dict[str,
         "feature": plan.docs.name,
         "tasks": tasks,
         "waves": graph.waves(done),
-        "warnings": list(plan.tasklist.warnings),
+        "warnings": [*plan.tasklist.warnings, *graph.notes, *plan.notes],
         "verification": None if verification is None else verification_data(verification),
     }
 
@@ -59,11 +65,47 @@ def verification_data(v: Verification) -> dict[str, Any]:
     }
 
 
+def plan_json(data: dict[str, Any]) -> str:
+    """`sdd plan --json` as text: indented at the top, one line per task, so a 1,000-task plan
+    with its candidates prints fast (the C encoder) and still greps and diffs by task."""
+    import json
+
+    def dump(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = ["{"]
+    keys = list(data)
+    for i, key in enumerate(keys):
+        comma = "," if i < len(keys) - 1 else ""
+        value = data[key]
+        if isinstance(value, list) and value:
+            items = [f"    {dump(item)}" for item in value]
+            body = ",\n".join(items)
+            lines.append(f"  {dump(key)}: [\n{body}\n  ]{comma}")
+        else:
+            lines.append(f"  {dump(key)}: {dump(value)}{comma}")
+    return "\n".join([*lines, "}"]) + "\n"
+
+
+def candidates_data(r: Route) -> list[dict[str, Any]]:
+    """Every agent considered for a task, best first, with the signals behind its score."""
+    return [
+        {
+            "agent": c.agent,
+            "score": c.score,
+            "signals": [
+                {"kind": s.kind, "detail": s.detail, "weight": s.weight} for s in c.signals
+            ],
+        }
+        for c in r.candidates
+    ]
+
+
 def plan_table(data: dict[str, Any]) -> Table:
     table = Table(
         title=f"{data['feature']}: {len(data['tasks'])} tasks, {len(data['waves'])} waves"
     )
-    for col in ("wave", "task", "description", "depends on", "agent (why)"):
+    for col in ("wave", "task", "description", "depends on", "agent: model, tools (why)"):
         table.add_column(col, overflow="fold")
     wave_of = {tid: i + 1 for i, wave in enumerate(data["waves"]) for tid in wave}
     for t in data["tasks"]:
@@ -72,11 +114,28 @@ def plan_table(data: dict[str, Any]) -> Table:
         table.add_row(
             "✓" if t["done"] else str(wave_of.get(t["id"], "")),
             t["id"] + flags,
-            escape(t["description"][:90]),
+            escape(short_text(t["description"], 90)),
             deps,
-            f"{t['agent']} [dim]({escape(t['route_reason'])})[/dim]",
+            f"{t['agent']}: {escape(t['model'])}, {tools_text(t['tools'])}\n"
+            f"[dim]({escape(t['route_reason'])})[/dim]",
         )
     return table
+
+
+def short_text(text: str, limit: int) -> str:
+    """At most `limit` characters, cut between words, with an ellipsis when cut."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:") + "…"
+
+
+def tools_text(tools: list[str] | None) -> str:
+    from orchestrator.plan.agents import SDD_TOOLS
+
+    if tools is None or set(tools) >= set(SDD_TOOLS):
+        return "all tools"
+    return ", ".join(tools) if tools else "no tools"
 
 
 def saving_usd(cache_read_tokens: int, price: Price | None) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.errors import InputError
@@ -29,6 +29,7 @@ LOGIN_FILE = ".credentials.json"
 class Credential:
     label: str  # what `sdd run` prints
     login: bool  # kept in the user's Claude Code config folder, which sessions must then use
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # given to the CLI only
 
 
 def _truthy(value: str | None) -> bool:
@@ -50,10 +51,11 @@ def _shown(path: Path, env: Mapping[str, str]) -> str:
 
 
 def find_credential(env: Mapping[str, str], platform: str) -> Credential:
-    """The credential a session will use, or a one-line error naming the ways to give one."""
+    """The credential a session will use, or a one-line error naming the ways to give one.
+    `env` holds the keys sdd withheld from its own environment (`vault`)."""
     for name in _ENV_CREDENTIALS:
         if env.get(name, "").strip():
-            return Credential(f"{name} from the environment", login=False)
+            return Credential(f"{name} from the environment", False, {name: env[name]})
     for flag, label in _CLOUDS:
         if _truthy(env.get(flag)):
             return Credential(label, login=False)

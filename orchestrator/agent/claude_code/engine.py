@@ -73,6 +73,11 @@ def open_engine(
         raise InputError(f"the Claude Agent SDK has no bundled Claude Code CLI: reinstall, {EXTRA}")
     else:
         cli = bundled
+    if config.bash.sandbox != "none":
+        raise InputError(
+            f"bash.sandbox: {config.bash.sandbox} wraps sdd's own Bash tool, and the claude-code "
+            "engine runs Claude Code's: set bash.sandbox: none, or use --engine anthropic"
+        )
     credential = find_credential(env, sys.platform)
     return ClaudeCodeEngine(MODEL_ALIASES.get(model, model), cli, version, credential, root, config)
 
@@ -144,13 +149,8 @@ class _Sessions:
     def __init__(self, engine: ClaudeCodeEngine, job: Job, hooks: Hooks) -> None:
         self.engine, self.job, self.hooks = engine, job, hooks
         self.tools, self.dropped = offered(job.tools)
-        self.gate = Gate(
-            job.root,
-            self.tools,
-            bash_allow=job.bash_allow,
-            bash_deny=job.bash_deny,
-            allow_env_files=job.allow_env_files,
-        )
+        box = job.toolbox
+        self.gate = Gate(box.guard, self.tools, allow=box.bash_allow, deny=box.bash_deny)
 
     def run(self, attempt: int, text: str, resume: str | None, log: Transcript) -> _Ended:
         """One session (new, or resumed), metered call by call, to its result."""
@@ -173,8 +173,8 @@ class _Sessions:
         if self.dropped:
             log.write("tools", offered=self.tools, refused=self.dropped)
         hooks.before_call()
-        sink = SessionLog(log, on_call, self.job.ran)
-        with tempfile.TemporaryDirectory(prefix="sdd-claude-") as folder:
+        sink = SessionLog(log, on_call, self.job.toolbox.ran)
+        with tempfile.TemporaryDirectory(prefix="sdd-claude-") as folder, self.job.writing():
             options = self._options(Path(folder), resume, sink, control)
             converse(options, text, sink, control)
         failure = sink.failure(self.engine.config.api.max_retries)
@@ -188,13 +188,14 @@ class _Sessions:
         from claude_agent_sdk.types import SystemPromptPreset
 
         job, engine, cfg = self.job, self.engine, self.engine.config
-        launchers = opts.write_launchers(folder, engine.cli, opts.full_env(job.env))
+        base = {**job.env, **engine.credential.env}  # a withheld key goes to the CLI only
+        launchers = opts.write_launchers(folder, engine.cli, opts.full_env(base))
         env = opts.session_env(
-            job.env,
+            base,
             max_tokens=job.limits.max_tokens,
             max_retries=cfg.api.max_retries,
             timeout=cfg.api.timeout,
-            bash_timeout=job.bash_timeout,
+            bash_timeout=job.toolbox.bash_timeout,
             shell_prefix=launchers.shell_prefix,
             config_dir=engine.config_dir,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from orchestrator.agent.tools.bash_rules import CommandRefused, Rule, check_command
@@ -44,21 +44,19 @@ def offered(agent_tools: Sequence[str] | None) -> tuple[list[str], list[str]]:
 
 
 class Gate:
-    """Decides one tool call of one session in one work tree."""
+    """Decides one tool call of one session in one work tree, with the path guard and Bash
+    rules of sdd's own toolbox for that work tree."""
 
     def __init__(
         self,
-        root: Path,
+        guard: PathGuard,
         tools: Sequence[str],
         *,
-        bash_allow: Sequence[str] = (),
-        bash_deny: Sequence[str] = (),
-        allow_env_files: bool = False,
+        allow: Sequence[Rule] = (),
+        deny: Sequence[Rule] = (),
     ) -> None:
-        self.guard = PathGuard(root, allow_env_files=allow_env_files)
-        self.tools = frozenset(tools)
-        self.allow = tuple(Rule.parse(r) for r in bash_allow)
-        self.deny = tuple(Rule.parse(r) for r in bash_deny)
+        self.guard, self.tools = guard, frozenset(tools)
+        self.allow, self.deny = tuple(allow), tuple(deny)
 
     def check(self, name: str, tool_input: Mapping[str, Any]) -> str | None:
         """Why sdd refuses this call, or None when its rules allow it."""

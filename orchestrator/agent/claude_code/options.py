@@ -2,8 +2,8 @@
 environment, and two small launchers written for it.
 
 - The launcher starts the CLI in a session of its own (a terminal's Ctrl-C is sdd's to
-  handle: the first one lets the task finish) that dies with sdd (no writer outlives a
-  `kill -9`), like sdd's own child processes.
+  handle: the first one lets the task finish) under sdd's reaper, like sdd's own child
+  processes: when the CLI ends, or sdd dies, everything it started ends too.
 - The shell prefix (`CLAUDE_CODE_SHELL_PREFIX`) runs every Bash command of the session
   without the variables sdd keeps from its own Bash tool (API keys, tokens, secrets, git
   locations): the CLI needs its credential, the commands it runs do not. Claude Code's own
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from orchestrator.agent.tools.bash import scrubbed_env
+from orchestrator.procs import REAPER, scrubbed_env
 
 Source = Literal["user", "project", "local"]
 SETTING_SOURCES: Mapping[str, list[Source]] = {
@@ -39,19 +39,15 @@ QUIET = {"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER":
 NESTING = frozenset({"CLAUDECODE"})
 
 _LAUNCH = """\
-import ctypes, os, signal, sys
+import os, sys
 os.setsid()
-try:
-    ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-except (OSError, AttributeError):
-    pass
-os.execv(sys.argv[1], sys.argv[1:])
+os.execv(sys.executable, [sys.executable, "-I", "-S", *sys.argv[1:]])
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Launchers:
-    cli: Path  # starts the CLI in its own session, tied to sdd's life
+    cli: Path  # starts the CLI in its own session, under sdd's reaper
     shell_prefix: Path  # runs a Bash command without the secret variables
 
 
@@ -69,9 +65,10 @@ def write_launchers(folder: Path, cli: Path, env: Mapping[str, str]) -> Launcher
     if hidden:
         prefix.append("unset " + " ".join(hidden))
     prefix.append(f'exec {shlex.quote(bash)} -c "$1"')
-    python = shlex.quote(sys.executable)
+    python, reaper = shlex.quote(sys.executable), shlex.quote(str(REAPER))
     launch = (
-        f'#!/bin/sh\nexec {python} -IS -c {shlex.quote(_LAUNCH)} {shlex.quote(str(cli))} "$@"\n'
+        f"#!/bin/sh\nexec {python} -IS -c {shlex.quote(_LAUNCH)} {reaper} {os.getpid()} -- "
+        f'{shlex.quote(str(cli))} "$@"\n'
     )
     return Launchers(
         cli=_script(folder / "claude", launch),

@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from orchestrator import vault
 from orchestrator.agent.model import Model
 from orchestrator.errors import InputError
 
@@ -39,8 +40,9 @@ def make_model(
 ) -> Model:
     """The model a run talks to: `scripted:PATH` (relative to root) or an API model id/alias.
 
-    Credentials and base URL are read from `env` (default: the process environment) here, so
-    a missing key is an input error before the run starts, not a failure at the first task.
+    Credentials and base URL are read from `env` (default: the key `vault` withheld from the
+    process environment, and the environment) here, so a missing key is an input error before
+    the run starts, not a failure at the first task.
     """
     spec = spec.strip()
     if spec.startswith(SCRIPTED_PREFIX):
@@ -54,8 +56,10 @@ def make_model(
         raise InputError(
             "no model given: pass --model MODEL_ID, or scripted:PATH for an offline run"
         )
-    env = os.environ if env is None else env
-    key = env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")
+    if env is None:
+        env, key = os.environ, vault.get("ANTHROPIC_API_KEY") or vault.get("ANTHROPIC_AUTH_TOKEN")
+    else:
+        key = env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")
     if not key:
         raise InputError(
             f"no Anthropic API key for model {spec}: set ANTHROPIC_API_KEY, "

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ import yaml
 
 from orchestrator.agent.model import Block, ModelRequest, ModelTurn, Usage
 from orchestrator.errors import InputError
+from orchestrator.speckit.documents import regular_bytes
 
 TOP_KEYS = ("latency", "tasks", "default")
 TURN_KEYS = ("text", "tools", "stop_reason")
@@ -86,11 +88,11 @@ def _line_of(node: yaml.Node | None, where: Where) -> int | None:
 
 
 def _read(path: Path) -> tuple[Any, yaml.Node | None]:
+    if not os.path.lexists(path):
+        raise InputError(f"model script {path} does not exist")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"model script {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = regular_bytes(path, f"model script {path}").decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot read model script {path}: {exc}") from None
     if path.suffix.lower() == ".json":
         try:

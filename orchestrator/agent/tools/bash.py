@@ -1,4 +1,4 @@
-"""Running the Bash tool's commands: a scrubbed environment, a process group killed when the
+"""Running the Bash tool's commands: a scrubbed environment, everything started killed when the
 call ends, and bounded output. What may run is `bash_rules`' decision."""
 
 from __future__ import annotations
@@ -11,35 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-from orchestrator.procs import kill_group, spawn
+from orchestrator.agent.tools.sandbox import Sandbox
+from orchestrator.procs import spawn, stop
 from orchestrator.text import join_cut
-
-_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD")
-# Variables that point git at another repository, index or object store than the workspace's
-# own (set, say, when sdd itself runs from a git hook): the agent's git must see its worktree.
-_GIT_LOCATION = frozenset(
-    {
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-        "GIT_NAMESPACE",
-    }
-)
-
-
-def scrubbed_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment an agent's commands see: no API endpoint settings, nothing
-    secret-looking, and no variable that would send git to another repository."""
-    return {
-        k: v
-        for k, v in env.items()
-        if not k.upper().startswith("ANTHROPIC_")
-        and not any(w in k.upper() for w in _SECRET_WORDS)
-        and k not in _GIT_LOCATION
-    }
 
 
 class _Capture:
@@ -72,14 +46,20 @@ class _Capture:
 
 
 def run_command(
-    command: str, cwd: Path, env: Mapping[str, str], timeout: float, max_output: int
+    command: str,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    max_output: int,
+    sandbox: Sandbox | None = None,
 ) -> tuple[str, bool]:
     """Run `bash -c command`; return (output with its exit status line, whether it failed).
 
-    The command gets its own process group, and that whole group is killed when the command ends
-    or times out, so background jobs cannot outlive the call or hold its output open.
+    The command runs under the reaper, which ends everything it started when it ends or times
+    out, so background jobs cannot outlive the call or hold its output open.
     """
-    proc = spawn(["bash", "-c", command], cwd, env)
+    argv = ["bash", "-c", command]
+    proc = spawn(sandbox.wrap(argv) if sandbox else argv, cwd, env)
     capture = _Capture(max_output)
     reader = threading.Thread(target=capture.drain, args=(proc.stdout,), daemon=True)
     reader.start()
@@ -89,7 +69,7 @@ def run_command(
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:  # also on Ctrl-C: nothing the agent started survives the call
-        kill_group(proc.pid)
+        stop(proc)
     proc.wait()
     reader.join(timeout=5)  # a process that left the group may still hold the pipe: stop waiting
     body = capture.text().rstrip("\n") or "(no output)"

@@ -6,7 +6,9 @@ result the model can read.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 from orchestrator.agent.tools.inputs import EditInput, GlobInput, GrepInput, ReadInput, WriteInput
@@ -22,6 +24,28 @@ def _is_binary(data: bytes) -> bool:
     return b"\x00" in data[:8192]
 
 
+def _read_regular(path: Path, name: str, limit: int = MAX_READ_BYTES) -> bytes:
+    """A regular file's bytes, at most `limit`; a FIFO, device or socket is refused before
+    anything is read (it could block forever, or never end)."""
+    kind = os.stat(path).st_mode  # a socket cannot even be opened
+    if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
+        raise ToolError(f"{name!r} is not a regular file (a device, FIFO or socket)")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ToolError(f"{name!r} is a directory; use Glob to list it")
+        raise ToolError(f"{name!r} is not a regular file (a device, FIFO or socket)")
+    with os.fdopen(fd, "rb") as f:
+        if info.st_size > limit:
+            raise ToolError(f"{name!r} is too large; search it with Grep or Bash")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ToolError(f"{name!r} is too large; search it with Grep or Bash")
+    return data
+
+
 class FileTools:
     """The file tools over one workspace; `max_output` caps what one call returns."""
 
@@ -31,11 +55,7 @@ class FileTools:
     def _file(self, file_path: str) -> tuple[Path, str, str]:
         """An existing text file's resolved path, display name and text."""
         path = self.guard.resolve(file_path, must_exist=True)
-        if path.is_dir():
-            raise ToolError(f"{file_path!r} is a directory; use Glob to list it")
-        if path.stat().st_size > MAX_READ_BYTES:
-            raise ToolError(f"{file_path!r} is too large; search it with Grep or Bash")
-        data = path.read_bytes()
+        data = _read_regular(path, file_path)
         if _is_binary(data):
             raise ToolError(f"{file_path!r} is a binary file")
         return path, self.guard.display(path), data.decode("utf-8", errors="surrogateescape")
@@ -72,6 +92,8 @@ class FileTools:
         path = self.guard.resolve(a.file_path)
         if path.is_dir():
             raise ToolError(f"{a.file_path!r} is a directory")
+        if path.exists() and not path.is_file():
+            raise ToolError(f"{a.file_path!r} is not a regular file (a device, FIFO or socket)")
         verb = "Overwrote" if path.exists() else "Created"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(a.content.encode("utf-8"))
@@ -138,9 +160,9 @@ class FileTools:
             if only and not only.match(name):
                 continue
             try:
-                if f.stat().st_size > MAX_READ_BYTES or _is_binary(data := f.read_bytes()):
+                if _is_binary(data := _read_regular(f, f.name)):
                     continue
-            except OSError:
+            except (OSError, ToolError):
                 continue
             rel = self.guard.display(f)
             for n, line in enumerate(data.decode("utf-8", errors="replace").split("\n"), 1):

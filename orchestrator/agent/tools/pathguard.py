@@ -100,9 +100,11 @@ class PathGuard:
             return target.as_posix()
 
     def files(self, base: Path) -> Iterator[Path]:
-        """Files under base, like ripgrep: symlinks are not followed, .git/.sdd are skipped."""
+        """Regular files under base, like ripgrep: symlinks are not followed, .git/.sdd are
+        skipped (and so are FIFOs, devices and sockets, which reading could hang on)."""
         if not base.is_dir():
-            yield base
+            if base.is_file():
+                yield base
             return
         stack = [base]
         while stack:

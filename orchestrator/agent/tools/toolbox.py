@@ -16,11 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from orchestrator.agent.tools.bash import run_command, scrubbed_env
+from orchestrator.agent.tools.bash import run_command
 from orchestrator.agent.tools.bash_rules import CommandRefused, Rule, check_command
 from orchestrator.agent.tools.files import FileTools
 from orchestrator.agent.tools.inputs import MODELS, TOOL_NAMES, BashInput, input_error, schemas
 from orchestrator.agent.tools.pathguard import PathGuard, ToolError
+from orchestrator.agent.tools.sandbox import Sandbox
+from orchestrator.procs import scrubbed_env
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,7 @@ class Toolbox:
         env: Mapping[str, str] | None = None,
         max_output: int = 30_000,
         allow_env_files: bool = False,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self.guard = PathGuard(Path(root), allow_env_files=allow_env_files)
         self.files = FileTools(self.guard, max_output)
@@ -53,6 +56,7 @@ class Toolbox:
         self.bash_deny = tuple(Rule.parse(r) for r in bash_deny)
         self.env = scrubbed_env(os.environ if env is None else env)
         self.max_output = max_output
+        self.sandbox = sandbox
         self.ran: list[tuple[str, bool]] = []  # Bash commands run, and whether each exited 0
 
     def schemas(self) -> list[dict[str, Any]]:
@@ -92,6 +96,8 @@ class Toolbox:
         except CommandRefused as e:
             return ToolResult(f"Bash: {e}", True)
         timeout = min(a.timeout / 1000, self.bash_timeout)
-        out, failed = run_command(a.command, self.guard.root, self.env, timeout, self.max_output)
+        out, failed = run_command(
+            a.command, self.guard.root, self.env, timeout, self.max_output, self.sandbox
+        )
         self.ran.append((a.command, not failed))
         return ToolResult(out, failed)
