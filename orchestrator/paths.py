@@ -7,6 +7,7 @@ spells these paths, so moving one is a one-line change.
     .sdd/worktrees/FEATURE/TASK                  a parallel wave's git worktrees, while it runs
     .sdd/footprints/FEATURE.json                 what the running attempt has changed so far
     .sdd/report-FEATURE.html                     `sdd report`'s default output
+    .sdd/claude/                                 Claude Code's own state for `--engine claude-code`
     .sdd/routing/FEATURE.json                    `routing: model`'s answers, by prompt
 """
 
@@ -51,6 +52,11 @@ def footprint_file(root: Path, feature: str) -> Path:
 
 def report_file(root: Path, feature: str) -> Path:
     return state_dir(root) / f"report-{feature}.html"
+
+
+def claude_config_dir(root: Path) -> Path:
+    """Claude Code's config folder (sessions, its settings) when sdd signs it in with a key."""
+    return state_dir(root) / "claude"
 
 
 def routing_file(root: Path, feature: str) -> Path:

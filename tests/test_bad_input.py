@@ -484,6 +484,8 @@ CASES = [
          write(CONFIG, "routes:\n  - agent: ghost\n    keyword: api\n")),
     Case("plan-config-unknown-default-agent", PLAN, r"default agent 'ghost' is not defined",
          write(CONFIG, "default_agent: ghost\n")),
+    Case("plan-config-unknown-engine", PLAN, r"sdd\.yaml`?: engine: .*'anthropic' or 'claude-code'",
+         write(CONFIG, "engine: codex\n")),
     # -- sdd agents ----------------------------------------------------------------------------
     Case("agents-broken-yaml", ("agents",), r"\.claude/agents/helper\.md:\d+: invalid YAML",
          write(".claude/agents/helper.md", AGENT.format(tools="[Read"))),
@@ -592,6 +594,8 @@ CASES = [
     Case("usage-option-missing-value", ("run", "001", "--model"),
          r"Option '--model' requires an argument", kind="usage"),
     Case("usage-unknown-command", ("frobnicate",), r"No such command 'frobnicate'", kind="usage"),
+    Case("usage-unknown-engine", ("run", "001", "--engine", "codex"),
+         r"--engine takes 'anthropic' or 'claude-code'", kind="usage"),
     Case("usage-extra-argument", ("plan", "001", "extra"), r"unexpected extra argument.*\(extra\)",
          kind="usage"),
 ]  # fmt: skip

@@ -31,6 +31,7 @@ from support.messages_server import (
 from test_anthropic_run import task_of, tool_results
 from test_run_e2e import git, make_project
 
+from orchestrator.agent.engine import AnthropicEngine
 from orchestrator.agent.models.anthropic_api import AnthropicModel
 from orchestrator.errors import SddError
 from orchestrator.run.context import RunOptions
@@ -110,7 +111,7 @@ def run_once(root: Path, url: str) -> tuple[str, str]:
         root, root / "specs" / FEATURE, RunOptions(model=MODEL), Reporter(Console(quiet=True))
     )
     model = AnthropicModel(MODEL, api_key=KEY, base_url=url, timeout=CLIENT_TIMEOUT)
-    session = dataclasses.replace(session, model=model)
+    session = dataclasses.replace(session, engine=AnthropicEngine(model))
     try:
         result = run_session(session)
     finally:

@@ -147,7 +147,7 @@ def run_task_loop(
         log = hooks.transcript(attempt)
         log.write("user", text=messages[-1]["content"] if attempt == 1 else "(feedback above)")
         usage = Usage()
-        outcome, summary, verdict, ended = Outcome.LIMIT, "", None, False
+        summary, ended = "", False
         for _turn_no in range(limits.turns):
             if usage.output_tokens >= limits.output_tokens:
                 break
@@ -180,39 +180,79 @@ def run_task_loop(
                 continue
             summary, ended = _text_of(turn), True
             break
-        changed = hooks.changed_files()
-        if ended and not changed and not check_task:
-            outcome, feedback = Outcome.NO_CHANGE, prompt.NO_CHANGE
-        elif not ended:
-            feedback = "You reached this attempt's turn or token limit. Finish the task now."
-        else:
-            verdict = hooks.verify(changed)
-            log.write(
-                "verify",
-                passed=verdict.passed,
-                unverifiable=verdict.unverifiable,
-                output=verdict.output,
-            )
-            outcome = Outcome.PASSED if verdict.passed else Outcome.FAILED
-            if verdict.unverifiable:
-                outcome = Outcome.UNVERIFIABLE
-            feedback = prompt.feedback_message(attempt, limits.attempts, verdict.output)
-        report = AttemptReport(
-            attempt, outcome, verdict, usage, round(time.monotonic() - started, 3), str(log.path)
-        )
-        log.write("outcome", outcome=outcome)
-        log.close()
-        hooks.attempt_done(report)
-        result.attempts.append(report)
-        if outcome is Outcome.PASSED:
-            result.landed = True
-            result.kind = TaskKind.CHANGE if changed else TaskKind.CHECK
-            result.summary = summary
+        settled = settle(attempt, limits.attempts, ended, check_task, hooks, log)
+        if close_attempt(result, hooks, log, attempt, settled, usage, started, summary):
             return result
-        if outcome is Outcome.UNVERIFIABLE:
-            return result
-        _append_user(messages, [{"type": "text", "text": feedback}])
+        _append_user(messages, [{"type": "text", "text": settled.feedback}])
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """How an attempt ended, and what the agent hears next if it gets another one."""
+
+    outcome: Outcome
+    verdict: Checked | None
+    feedback: str
+    changed: list[str]
+
+
+LIMIT_FEEDBACK = "You reached this attempt's turn or token limit. Finish the task now."
+
+
+def settle(
+    attempt: int, attempts: int, ended: bool, check_task: bool, hooks: Hooks, log: Transcript
+) -> Settled:
+    """Judge an attempt that `ended` with a summary (or ran out of turns or tokens).
+
+    Every engine ends its attempts here, so what counts as done is the same whoever edited.
+    """
+    changed = hooks.changed_files()
+    if ended and not changed and not check_task:
+        return Settled(Outcome.NO_CHANGE, None, prompt.NO_CHANGE, changed)
+    if not ended:
+        return Settled(Outcome.LIMIT, None, LIMIT_FEEDBACK, changed)
+    verdict = hooks.verify(changed)
+    log.write(
+        "verify",
+        passed=verdict.passed,
+        unverifiable=verdict.unverifiable,
+        output=verdict.output,
+    )
+    outcome = Outcome.PASSED if verdict.passed else Outcome.FAILED
+    if verdict.unverifiable:
+        outcome = Outcome.UNVERIFIABLE
+    return Settled(
+        outcome, verdict, prompt.feedback_message(attempt, attempts, verdict.output), changed
+    )
+
+
+def close_attempt(
+    result: LoopResult,
+    hooks: Hooks,
+    log: Transcript,
+    attempt: int,
+    settled: Settled,
+    usage: Usage,
+    started: float,
+    summary: str,
+) -> bool:
+    """Record the attempt (transcript, hooks, `result`); True when the attempts end here:
+    it passed, or its change cannot be verified (no agent can fix that)."""
+    seconds = round(time.monotonic() - started, 3)
+    report = AttemptReport(attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path))
+    log.write("outcome", outcome=settled.outcome)
+    log.close()
+    hooks.attempt_done(report)
+    result.attempts.append(report)
+    if settled.outcome is Outcome.UNVERIFIABLE:
+        return True
+    if settled.outcome is not Outcome.PASSED:
+        return False
+    result.landed = True
+    result.kind = TaskKind.CHANGE if settled.changed else TaskKind.CHECK
+    result.summary = summary
+    return True
 
 
 def usage_dict(usage: Usage) -> dict[str, int]:

@@ -56,6 +56,14 @@ Force = Annotated[
     bool, typer.Option("--force", help="Undo even when a later task changed the same files.")
 ]
 ModelOpt = Annotated[str | None, typer.Option(help="Model id, alias, or scripted:PATH.")]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Who edits: anthropic (sdd's own tool loop) or claude-code (a Claude Code "
+        "session per attempt). Default: config `engine`, else anthropic.",
+    ),
+]
 
 
 def locate(repo: Path | None, feature: str | None) -> tuple[Path, Path]:
@@ -100,8 +108,8 @@ def run_feature(
     root, feature_dir = locate(repo, feature)
     ctx = open_run(root, feature_dir, options, Reporter(out, quiet))
     try:
-        run_id, model = ctx.run.run_id, escape(ctx.model.name)
-        out.print(f"[bold]sdd run {ctx.feature}[/bold] [dim](run {run_id}, model {model})[/dim]")
+        run_id, engine = ctx.run.run_id, escape(ctx.engine.describe())
+        out.print(f"[bold]sdd run {ctx.feature}[/bold] [dim](run {run_id}, {engine})[/dim]")
         result = run_session(ctx, decision)
         price = ctx.plan.config.price(ctx.run.model)
         rows = log_data(ctx.store.tasks(ctx.feature), ctx.plan.graph.order, price)
@@ -114,9 +122,10 @@ def run_feature(
         landed = f" ({n} task{'s' if n != 1 else ''} landed this time)" if n else ""
         # the URL may hold a password, so the hint names the flag, not its value
         same = " with the same --store" if options.store else ""
+        engine = f" --engine {options.engine}" if options.engine else ""
         out.print(
             f"[yellow]Run paused{landed}: {reason}[/yellow]. "
-            f"Continue: sdd resume {ctx.feature}{same}"
+            f"Continue: sdd resume {ctx.feature}{engine}{same}"
         )
         return 1
     finally:

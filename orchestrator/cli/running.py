@@ -10,6 +10,7 @@ import typer
 
 from orchestrator.cli.app import (
     AsJson,
+    EngineOpt,
     Feature,
     FeatureName,
     Jobs,
@@ -163,6 +164,7 @@ def run(
     jobs: Jobs = None,
     store: StoreOpt = None,
     push: Push = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Run (or continue) the feature's task graph, one verified commit per task."""
     from orchestrator.run.context import RunOptions
@@ -170,7 +172,14 @@ def run(
     if approve not in (None, "each", "never"):
         raise typer.BadParameter("--approve takes 'each' or 'never'")
     options = RunOptions(
-        model, restart, commit_dirty, approve=approve, jobs=jobs, store=store, push=push
+        model,
+        restart,
+        commit_dirty,
+        approve=approve,
+        jobs=jobs,
+        store=store,
+        push=push,
+        engine=_engine(engine),
     )
     raise typer.Exit(run_feature(repo, feature, options))
 
@@ -193,6 +202,7 @@ def resume(
     jobs: Jobs = None,
     store: StoreOpt = None,
     push: Push = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Continue a paused or crashed run from its checkpoint (and answer an approval gate)."""
     from orchestrator.run.context import RunOptions
@@ -201,8 +211,16 @@ def resume(
     if approve and reject:
         raise typer.BadParameter("--approve and --reject exclude each other")
     decision = Decision(approve=approve, note=note or "") if approve or reject else None
-    options = RunOptions(model, skip=tuple(skip or ()), jobs=jobs, store=store, push=push)
+    options = RunOptions(
+        model, skip=tuple(skip or ()), jobs=jobs, store=store, push=push, engine=_engine(engine)
+    )
     raise typer.Exit(run_feature(repo, feature, options, decision=decision))
+
+
+def _engine(value: str | None) -> str | None:
+    if value is not None and value not in ("anthropic", "claude-code"):
+        raise typer.BadParameter("--engine takes 'anthropic' or 'claude-code'")
+    return value
 
 
 def demo(

@@ -93,6 +93,14 @@ class Api(_Section):
     the run pauses, resumable."""
 
 
+class ClaudeCode(_Section):
+    settings: Literal["none", "project", "user"] = "none"
+    """Claude Code settings files a session loads: `none`, `project` (the repository's
+    `.claude/settings*.json` and CLAUDE.md) or `user` (those and `~/.claude/`)."""
+    cli: str | None = None
+    """A Claude Code executable to run instead of the one the Agent SDK bundles."""
+
+
 class Price(_Section):
     model_config = ConfigDict(frozen=True)
 
@@ -168,6 +176,11 @@ class Config(_Section):
     of hanging)."""
     api: Api = Field(default_factory=Api)
     """The Anthropic API client."""
+    engine: Literal["anthropic", "claude-code"] = "anthropic"
+    """Who edits: sdd's own tool loop over the Messages API, or a Claude Code session per
+    attempt (`claude-code`, the `claude-code` extra); `--engine` overrides it."""
+    claude_code: ClaudeCode = Field(default_factory=ClaudeCode)
+    """The `claude-code` engine."""
     store: str | None = None
     """Where records and checkpoints live: `sqlite:///PATH` (null = `.sdd/state.sqlite`) or
     `postgresql://USER:PASSWORD@HOST/DB`, shared between machines; `SDD_STORE` and `--store`
@@ -175,7 +188,7 @@ class Config(_Section):
     push: str | None = None
     """A git remote each landed commit is pushed to as it lands (as `--push REMOTE`)."""
 
-    @field_validator("limits", "bash", "budget", "api", mode="before")
+    @field_validator("limits", "bash", "budget", "api", "claude_code", mode="before")
     @classmethod
     def _empty_section(cls, value: object) -> object:
         """`limits:` with every sub-key commented out is YAML null: keep the defaults."""

@@ -17,7 +17,8 @@ from pathlib import Path
 from orchestrator import paths
 from orchestrator.agent import prompt
 from orchestrator.agent.budget import Meter
-from orchestrator.agent.loop import AttemptReport, Limits, LoopResult, run_task_loop
+from orchestrator.agent.engine import Job
+from orchestrator.agent.loop import AttemptReport, Limits, LoopResult
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models import resolve_model_id
 from orchestrator.agent.transcript import Transcript, redact
@@ -223,7 +224,7 @@ def work(
     verification = ctx.verification()
     env = agent_env(_bin_dir(ws.root, verification.bin_dir))
     toolbox = agent_toolbox(ctx, ws, agent, env, footprint)
-    model_id = resolve_model_id(agent.model, ctx.model.name)
+    model_id = resolve_model_id(agent.model, ctx.engine.model)
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
     meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
@@ -236,18 +237,21 @@ def work(
         message += f"\n\nA reviewer rejected your previous change for this task: {rejected}"
     started = time.monotonic()
     limits = cfg.limits
+    job = Job(
+        task_id=task.id,
+        root=ws.root,
+        model_id=model_id,
+        system=ctx.system_for(agent),
+        first_message=message,
+        limits=Limits(limits.attempts, limits.turns, limits.output_tokens, limits.max_tokens),
+        check_task=policy.is_check_task(task),
+        toolbox=toolbox,
+        tools=agent.tools,
+        env=env,
+        writing=footprint.in_flight if footprint is not None else contextlib.nullcontext,
+    )
     try:
-        result = run_task_loop(
-            model=ctx.model,
-            model_id=model_id,
-            system=ctx.system_for(agent),
-            toolbox=toolbox,
-            task_id=task.id,
-            first_message=message,
-            limits=Limits(limits.attempts, limits.turns, limits.output_tokens, limits.max_tokens),
-            check_task=policy.is_check_task(task),
-            hooks=hooks,
-        )
+        result = ctx.engine.run_task(job, hooks)
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
         guard.undo()
         ws.reset(base)
@@ -265,7 +269,6 @@ def work(
         record.status = TaskStatus.PENDING
         ctx.store.save_task(record)
         raise
-    ran = tuple(toolbox.ran)
     if not result.landed:
         guard.undo()
         ws.reset(base)
@@ -276,15 +279,15 @@ def work(
             record.status, record.message = TaskStatus.PENDING, reason
             ctx.store.save_task(record)
             ctx.reporter.failed(task_id, reason)
-            return Worked(record, result, reason=reason, paused=True, ran=ran)
+            return Worked(record, result, reason=reason, paused=True, ran=tuple(toolbox.ran))
         reason = f"{task_id} failed after {len(result.attempts)} attempts (last: {_last(last)})"
         record.status, record.message = TaskStatus.FAILED, reason
         ctx.store.save_task(record)
         ctx.reporter.failed(task_id, reason)
-        return Worked(record, result, reason=reason, ran=ran)
+        return Worked(record, result, reason=reason, ran=tuple(toolbox.ran))
     record.kind, record.message = result.kind, redact(result.summary, ctx.secrets)[:500]
     record.seconds = round(time.monotonic() - started, 3)
-    return Worked(record, result, hooks.verdict, hooks.passing, ran=ran)
+    return Worked(record, result, hooks.verdict, hooks.passing, ran=tuple(toolbox.ran))
 
 
 def _last(report: AttemptReport | None) -> str:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.agent import prompt
-from orchestrator.agent.model import Block, Model, Usage
+from orchestrator.agent.engine import AgentEngine
+from orchestrator.agent.model import Block, Usage
 from orchestrator.git.guard import Machinery
 from orchestrator.git.repo import GitRepo
 from orchestrator.plan.agents import AgentDef
@@ -39,6 +40,7 @@ class RunOptions:
     jobs: int | None = None  # tasks of a wave that work at once; None: config
     store: str | None = None  # the store URL (--store); None: SDD_STORE, config, .sdd/
     push: str | None = None  # a git remote to push each landed commit to; None: config, run
+    engine: str | None = None  # "anthropic" | "claude-code"; None: config
 
 
 class Head:
@@ -87,11 +89,11 @@ class UsageMeter:
 
 @dataclass(frozen=True)
 class RunContext:
-    """A plan bound to a repository, a model, the records and the locks: ready to run."""
+    """A plan bound to a repository, an engine, the records and the locks: ready to run."""
 
     plan: Plan
     repo: GitRepo
-    model: Model
+    engine: AgentEngine  # who runs each task's agent, with which model
     store: Store
     run: RunRecord
     reporter: Reporter

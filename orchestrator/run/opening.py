@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestrator import paths
+from orchestrator.agent.engines import make_engine
 from orchestrator.agent.model import Usage
-from orchestrator.agent.models import make_model
 from orchestrator.agent.transcript import secret_values
 from orchestrator.errors import GitStateError, InputError
 from orchestrator.git.guard import Machinery
@@ -39,12 +39,8 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
     repo = GitRepo(root)
     repo.check_writable()
     cfg = plan.config
-    model = make_model(
-        options.model or cfg.model,
-        root=root,
-        stream=cfg.stream,
-        timeout=cfg.api.timeout,
-        max_retries=cfg.api.max_retries,
+    engine = make_engine(
+        options.engine or cfg.engine, options.model or cfg.model, root=root, config=cfg
     )
     check_free(root)
     landed, notes = reconcile(landings(repo, plan.feature), plan.tasks)
@@ -87,7 +83,7 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         remote = options.push or cfg.push or (run.remote if run else "")
         catch_up(repo, store, plan.feature, remote, hooks=cfg.commit_hooks)
         if run is None or run.status == RunStatus.FINISHED or options.restart:
-            run = store.new_run(plan.feature, model.name, remote)
+            run = store.new_run(plan.feature, engine.model, remote)
         elif remote != run.remote:
             store.set_run_remote(run.run_id, remote)
         for note in notes:
@@ -112,7 +108,7 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
     return RunContext(
         plan=plan,
         repo=repo,
-        model=model,
+        engine=engine,
         store=store,
         run=run,
         reporter=reporter,

@@ -125,9 +125,12 @@ def message(
     usage: Mapping[str, int] | None = None,
     model: str = "claude-sonnet-5-5",
     headers: Mapping[str, str] | None = None,
+    id: str = "msg_loopback",
 ) -> MessageReply:
+    """A reply. Claude Code joins streamed replies that share an id into one message, so
+    a server that talks to it gives each reply an id of its own."""
     body = {
-        "id": "msg_loopback",
+        "id": id,
         "type": "message",
         "role": "assistant",
         "model": model,
