@@ -5,17 +5,20 @@ child subreaper, so a descendant that leaves the process group or the session (`
 a double fork) is re-parented to it instead of to init, and when the command exits, or sdd
 asks it to stop (SIGTERM, also sent by the kernel if sdd dies), it kills every descendant that
 is left before it exits with the command's status. Standard library only, no sdd imports: it
-runs as `python -I -S reaper.py PARENT_PID -- ARGV...`.
+runs as `python -I -S reaper.py PARENT_PID -- ARGV...`, once per command, so its imports are
+the cheapest that do the job (`_signal` without the `signal` module's enums: half the start-up).
 """
 
-from __future__ import annotations
-
-import contextlib
 import ctypes
 import os
-import signal
 import sys
 import time
+
+TYPE_CHECKING = False  # typing itself costs more to import than this whole script
+if TYPE_CHECKING:
+    import signal
+else:
+    import _signal as signal
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
@@ -47,15 +50,17 @@ def sweep(deadline: float = 10.0) -> None:
     """Kill and reap every descendant: each killed one's children come back to us."""
     me, end = os.getpid(), time.monotonic() + deadline
     while time.monotonic() < end:
-        for pid, state in _children(me):
-            if state != b"Z":
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        try:
+        try:  # reap first: no child left (the usual case) ends it without reading /proc
             while os.waitpid(-1, os.WNOHANG)[0] != 0:
                 pass
         except ChildProcessError:
             return
+        for pid, state in _children(me):
+            if state != b"Z":
+                try:  # noqa: SIM105 (contextlib is one import more at every start)
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         time.sleep(0.005)
 
 
