@@ -25,6 +25,8 @@ def _main() -> None:
         app.command()(command)
     try:
         app()
+    except KeyboardInterrupt:  # outside a run (a run pauses on Ctrl-C and exits 130 itself)
+        _fail("interrupted", 130)
     except OSError as exc:  # disk full, permissions, a file where a folder should be
         _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 2)
     except SddError as exc:

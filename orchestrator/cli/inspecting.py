@@ -12,18 +12,22 @@ import typer
 from orchestrator.cli.app import (
     AsJson,
     Feature,
-    FeatureName,
+    FeatureOrTask,
     Force,
     ModelOpt,
     Push,
     Repo,
     StoreOpt,
     TaskId,
+    feature_task,
     load_records,
     locate,
     out,
+    page,
     print_json,
     run_feature,
+    settings,
+    terminal,
 )
 
 
@@ -40,7 +44,7 @@ def log(
     if as_json:
         print_json(rows)
     else:
-        out.print(log_table(plan.docs.name, rows))
+        out.print(log_table(plan.docs.name, rows, out.width))
 
 
 def status(
@@ -63,23 +67,24 @@ def status(
 
 
 def diff(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     stat: Annotated[bool, typer.Option("--stat", help="Only the files and line counts.")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """The change a landed task committed: its commit and patch."""
+    """The change a landed task committed: its commit and patch (paged)."""
     from orchestrator.views.commits import task_diff
 
+    feature, task = feature_task(feature, task)
     root, feature_dir = locate(repo, feature)
-    color = sys.stdout.isatty()
-    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=color, store=store))
+    color = terminal() and settings.color
+    page(task_diff(root, feature_dir, task, stat=stat, color=color, store=store))
 
 
 def show(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     attempt: Annotated[
         int | None, typer.Option("--attempt", min=1, help="Only this attempt.")
@@ -88,18 +93,22 @@ def show(
         bool, typer.Option("--json", help="The events as JSON lines, each with its attempt.")
     ] = False,
 ) -> None:
-    """What the agent did: model text, tool calls, verification, per attempt."""
+    """What the agent did: model text, tool calls, verification, per attempt (paged)."""
     from orchestrator.views.transcripts import json_lines, read_attempts, render_transcript
 
+    feature, task = feature_task(feature, task)
     root, feature_dir = locate(repo, feature)
     task_id, attempts = read_attempts(root, feature_dir, task, attempt)
     if as_json:
         sys.stdout.writelines(line + "\n" for line in json_lines(attempts))
-    else:
+        return
+    with out.capture() as shown:
         out.print(render_transcript(task_id, attempts))
+    page(shown.get())
 
 
-def _undo(repo: Path | None, feature: str, task: str, force: bool, store: str | None) -> None:
+def _undo(repo: Path | None, feature: str | None, task: str, force: bool, store: str | None) -> str:
+    """Undo the task; the feature's folder name."""
     from orchestrator.run.undo import undo_task
 
     root, feature_dir = locate(repo, feature)
@@ -108,23 +117,25 @@ def _undo(repo: Path | None, feature: str, task: str, force: bool, store: str | 
         f"Reverted {done.task_id} ({done.reverted[:10]}) as {done.revert[:10]}; "
         f"{done.task_id} is pending again."
     )
+    return feature_dir.name
 
 
 def undo(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     force: Force = False,
     store: StoreOpt = None,
 ) -> None:
     """Take a landed task back: a new revert commit that also unticks it in tasks.md."""
-    _undo(repo, feature, task, force, store)
-    out.print(f"Run it again: sdd run {feature}")
+    feature, task = feature_task(feature, task)
+    name = _undo(repo, feature, task, force, store)
+    out.print(f"Run it again: sdd run {name}")
 
 
 def retry(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     force: Force = False,
     model: ModelOpt = None,
@@ -137,24 +148,31 @@ def retry(
     """
     from orchestrator.run.context import RunOptions
 
+    feature, task = feature_task(feature, task)
     _undo(repo, feature, task, force, store)
     raise typer.Exit(run_feature(repo, feature, RunOptions(model, store=store, push=push)))
 
 
 def report(
-    feature: FeatureName,
+    feature: Feature = None,
     repo: Repo = None,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Where to write (default: .sdd/report-FEATURE.html)."),
     ] = None,
     store: StoreOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the data behind the page instead.")
+    ] = False,
 ) -> None:
     """One self-contained HTML page: summary, task graph, and each task's diff and transcript."""
     from orchestrator import paths
-    from orchestrator.views.report import write_report
+    from orchestrator.views.report import build_report, report_json, write_report
 
     root, feature_dir = locate(repo, feature)
+    if as_json:
+        print_json(report_json(build_report(root, feature_dir, store)))
+        return
     # .sdd/ is excluded from git, so the report never makes the tree dirty for the next run
     default = paths.report_file(root, feature_dir.name)
     path = write_report(root, feature_dir, output or default, store)
@@ -162,7 +180,7 @@ def report(
 
 
 def audit(
-    feature: FeatureName,
+    feature: Feature = None,
     repo: Repo = None,
     as_json: AsJson = False,
     verify: Annotated[

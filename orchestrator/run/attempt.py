@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orchestrator import paths
 from orchestrator.agent import prompt
-from orchestrator.agent.budget import Meter
+from orchestrator.agent.budget import Meter, cost
 from orchestrator.agent.engine import Job
 from orchestrator.agent.loop import AttemptReport, Limits, LoopResult
 from orchestrator.agent.model import Usage
@@ -119,8 +119,10 @@ class _Hooks:
         self.verdict: policy.Verdict | None = None
         self.passing: Snapshot | None = None
         self.breach = ""  # what the guard undid after the agent's turns
+        self.verify_seconds = 0.0  # of the attempt in progress
 
     def before_call(self) -> None:
+        self.ctx.reporter.activity(self.task.id, "model call")
         if self.ctx.cancel.is_set():
             raise RunStopped("stopped by a second Ctrl-C")
         self.meter.run = self.ctx.usage.total  # siblings in a wave spend from one run budget
@@ -144,11 +146,14 @@ class _Hooks:
         if self.breach:
             self.verdict = _refused(self.breach)
             return self.verdict
+        self.ctx.reporter.activity(self.task.id, "verifying")
+        began = time.monotonic()
         with self.footprint.in_flight() if self.footprint else contextlib.nullcontext():
             self.verdict, now = judge_in(
                 self.ctx, self.ws, self.task, changed, start.phase_end, start.red, start.base,
                 self.ran,
             )  # fmt: skip
+        self.verify_seconds += time.monotonic() - began
         breach, _, _ = self.guard.check()  # verification ran the agent's code too
         if breach:
             self.verdict = _refused(f"During verification: {breach}")
@@ -196,7 +201,17 @@ class _Hooks:
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
         detail = _headline(output)
-        ctx.reporter.attempt(self.task.id, n, report.outcome, detail)
+        spent, self.verify_seconds = self.verify_seconds, 0.0
+        ctx.reporter.attempt(
+            self.task.id,
+            n,
+            report.outcome,
+            detail,
+            usage=report.usage,
+            seconds=report.seconds,
+            cost=cost(report.usage, self.meter.price),
+            verify_seconds=spent,
+        )
 
 
 def _refused(why: str) -> policy.Verdict:
@@ -224,6 +239,7 @@ def work(
     verification = ctx.verification()
     env = agent_env(_bin_dir(ws.root, verification.bin_dir))
     toolbox = agent_toolbox(ctx, ws, agent, env, footprint)
+    toolbox.watch = lambda step: ctx.reporter.activity(task_id, step)
     model_id = resolve_model_id(agent.model, ctx.engine.model)
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
+from orchestrator.views.progress import duration_text, tokens_text
+
 if TYPE_CHECKING:
     from orchestrator.config.model import Price
     from orchestrator.plan.build import Plan
@@ -101,23 +103,35 @@ def candidates_data(r: Route) -> list[dict[str, Any]]:
     ]
 
 
-def plan_table(data: dict[str, Any]) -> Table:
+def plan_table(data: dict[str, Any], width: int = 120) -> Table:
+    """A file name never breaks (the description column is at least as wide as the longest
+    one); below 110 columns the route reasons stay in `sdd route` and `plan --json`."""
     table = Table(
         title=f"{data['feature']}: {len(data['tasks'])} tasks, {len(data['waves'])} waves"
     )
-    for col in ("wave", "task", "description", "depends on", "agent: model, tools (why)"):
-        table.add_column(col, overflow="fold")
+    narrow = width < 110
+    longest = max((len(f) for t in data["tasks"] for f in t["files"]), default=0)
+    table.add_column("wave", no_wrap=True)
+    table.add_column("task", no_wrap=True)
+    table.add_column("description", ratio=2, min_width=min(max(longest, 20), 40))
+    table.add_column("after", max_width=12)
+    table.add_column("agent" if narrow else "agent: model, tools (why)", ratio=1)
     wave_of = {tid: i + 1 for i, wave in enumerate(data["waves"]) for tid in wave}
     for t in data["tasks"]:
         deps = ", ".join(t["depends_on"][:6]) + (" …" if len(t["depends_on"]) > 6 else "")
         flags = " [P]" if t["parallel"] else ""
+        agent = escape(t["agent"])
+        if not narrow:
+            agent += (
+                f": {escape(t['model'])}, {tools_text(t['tools'])}\n"
+                f"[dim]({escape(t['route_reason'])})[/dim]"
+            )
         table.add_row(
             "✓" if t["done"] else str(wave_of.get(t["id"], "")),
             t["id"] + flags,
             escape(short_text(t["description"], 90)),
             deps,
-            f"{t['agent']}: {escape(t['model'])}, {tools_text(t['tools'])}\n"
-            f"[dim]({escape(t['route_reason'])})[/dim]",
+            agent,
         )
     return table
 
@@ -148,7 +162,8 @@ def saving_usd(cache_read_tokens: int, price: Price | None) -> float:
 
 def _saved(rows: list[dict[str, Any]]) -> str:
     cached = sum(r["cache_read_tokens"] for r in rows)
-    return f"{cached} tokens read from cache, ${sum(r['saving_usd'] for r in rows):.4f} saved"
+    saved = sum(r["saving_usd"] for r in rows)
+    return f"{tokens_text(cached)} tokens read from cache, ${saved:.4f} saved"
 
 
 def log_data(
@@ -176,23 +191,25 @@ def log_data(
     ]
 
 
-def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
+def log_table(feature: str, rows: list[dict[str, Any]], width: int = 120) -> Table:
+    """Figures never break; below 110 columns the agent (in `status` and `plan`) is left out
+    so what verified each task has room."""
     table = Table(title=f"{feature}: {len(rows)} landed", caption=_saved(rows) if rows else None)
-    cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $", "seconds")
-    for col in cols:
-        table.add_column(col)
-    table.add_column("verified by", overflow="fold")
+    narrow = width < 110
+    for col in ("task", "commit", *(() if narrow else ("agent",)), "tries", "tokens in/out"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("time", no_wrap=True, justify="right")
+    table.add_column("verified by", ratio=1, min_width=20)
     for r in rows:
-        kind = f" [dim]({r['kind']})[/dim]" if r["kind"] in ("check", "tdd-red") else ""
+        kind = f"[dim]{r['kind']}:[/dim] " if r["kind"] in ("check", "tdd-red") else ""
         table.add_row(
-            r["task"] + kind,
+            r["task"],
             r["commit"][:10],
-            r["agent"],
+            *(() if narrow else (r["agent"],)),
             str(r["attempts"]),
-            f"{r['input_tokens']}/{r['output_tokens']} ({r['cache_read_tokens']})",
-            f"{r.get('saving_usd', 0.0):.4f}",
-            f"{r['seconds']:.1f}",
-            escape(r.get("evidence", "")),
+            f"{tokens_text(r['input_tokens'])}/{tokens_text(r['output_tokens'])}",
+            duration_text(r["seconds"]),
+            kind + escape(r.get("evidence", "")),
         )
     return table
 
@@ -243,8 +260,8 @@ def status_table(data: dict[str, Any]) -> Table:
     used = [t for t in data["tasks"] if t["attempts"]]
     caption = _saved(used) if used else None
     table = Table(title=f"{data['feature']}: {escape(head)}", caption=caption)
-    for col in ("task", "state", "agent", "attempts", "commit", "tokens in/out (cached)"):
-        table.add_column(col)
+    for col in ("task", "state", "agent", "tries", "commit", "tokens in/out"):
+        table.add_column(col, no_wrap=True)
     colours = {"landed": "green", "failed": "red", "running": "yellow"}
     for t in data["tasks"]:
         c = colours.get(t["state"], "white")
@@ -254,7 +271,7 @@ def status_table(data: dict[str, Any]) -> Table:
             t["agent"],
             str(t["attempts"] or ""),
             t["commit"][:10],
-            f"{t['input_tokens']}/{t['output_tokens']} ({t['cache_read_tokens']})"
+            f"{tokens_text(t['input_tokens'])}/{tokens_text(t['output_tokens'])}"
             if t["attempts"]
             else "",
         )
