@@ -25,6 +25,7 @@ from test_run_e2e import git, make_project
 
 from orchestrator.agent.prompt import with_cache_marker
 from orchestrator.config.model import Config
+from orchestrator.views.progress import tokens_text
 from orchestrator.views.tables import saving_usd
 
 BIG = "x" * 8000  # 2000 estimated tokens: above the 1024-token minimum cacheable prefix
@@ -222,4 +223,4 @@ def test_log_and_status_show_cache_reads_and_the_saving(recorded: Any) -> None:
     assert saving_usd(1_000_000, None) == 0.0
     table = sdd(root, "status", "001").stdout
     total = sum(r.cache_read_tokens for r in records.values())
-    assert f"{total} tokens read from cache" in table
+    assert f"{tokens_text(total)} tokens read from cache" in table

@@ -105,7 +105,8 @@ def candidates_data(r: Route) -> list[dict[str, Any]]:
 
 def plan_table(data: dict[str, Any], width: int = 120) -> Table:
     """A file name never breaks (the description column is at least as wide as the longest
-    one); below 110 columns the route reasons stay in `sdd route` and `plan --json`."""
+    one). Below 110 columns each task's dependencies and agent go under its description, and
+    the route reasons stay in `sdd route` and `plan --json`."""
     table = Table(
         title=f"{data['feature']}: {len(data['tasks'])} tasks, {len(data['waves'])} waves"
     )
@@ -113,26 +114,28 @@ def plan_table(data: dict[str, Any], width: int = 120) -> Table:
     longest = max((len(f) for t in data["tasks"] for f in t["files"]), default=0)
     table.add_column("wave", no_wrap=True)
     table.add_column("task", no_wrap=True)
-    table.add_column("description", ratio=2, min_width=min(max(longest, 20), 40))
-    table.add_column("after", max_width=12)
-    table.add_column("agent" if narrow else "agent: model, tools (why)", ratio=1)
+    table.add_column("description", ratio=2, min_width=min(max(longest, 20), width - 22))
+    if not narrow:
+        table.add_column("after", max_width=12)
+        table.add_column("agent: model, tools (why)", ratio=1)
     wave_of = {tid: i + 1 for i, wave in enumerate(data["waves"]) for tid in wave}
     for t in data["tasks"]:
         deps = ", ".join(t["depends_on"][:6]) + (" …" if len(t["depends_on"]) > 6 else "")
         flags = " [P]" if t["parallel"] else ""
-        agent = escape(t["agent"])
-        if not narrow:
-            agent += (
-                f": {escape(t['model'])}, {tools_text(t['tools'])}\n"
-                f"[dim]({escape(t['route_reason'])})[/dim]"
-            )
-        table.add_row(
-            "✓" if t["done"] else str(wave_of.get(t["id"], "")),
-            t["id"] + flags,
-            escape(short_text(t["description"], 90)),
-            deps,
-            agent,
-        )
+        about = escape(short_text(t["description"], 90))
+        if narrow:
+            after = f"after {deps} " if deps else ""
+            cells = [f"{about}\n[dim]{after}→ {escape(t['agent'])}[/dim]"]
+        else:
+            why = escape(t["route_reason"])
+            cells = [
+                about,
+                deps,
+                f"{escape(t['agent'])}: {escape(t['model'])}, {tools_text(t['tools'])}\n"
+                f"[dim]({why})[/dim]",
+            ]
+        wave = "✓" if t["done"] else str(wave_of.get(t["id"], ""))
+        table.add_row(wave, t["id"] + flags, *cells)
     return table
 
 
