@@ -27,7 +27,7 @@ def _figures(run: dict[str, Any] | None, total: int) -> str:
     reason = f" ({run['reason']})" if run["reason"] else ""
     rows = [
         ("run", f"{run['id']}: {run['status']}{reason}"),
-        ("model", run["model"]),
+        ("model", _model(run["model"])),
         ("tasks", f"{run['landed']} landed, {run['failed']} failed, {run['skipped']} skipped, "
                   f"{run['pending']} pending, of {total}"),
         ("attempts", str(run["attempts"])),
@@ -39,6 +39,15 @@ def _figures(run: dict[str, Any] | None, total: int) -> str:
     ]  # fmt: skip
     cells = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
     return f'<dl class="figures" id="summary-figures">{cells}</dl>'
+
+
+def _model(model: str) -> str:
+    """A scripted model by its script's file name: the page is shared, the path is local."""
+    if model.startswith("scripted:"):
+        return (
+            f"scripted ({model.removeprefix('scripted:').replace(chr(92), '/').rsplit('/', 1)[-1]})"
+        )
+    return model
 
 
 def _legend(graph: graphs.Graph) -> str:
