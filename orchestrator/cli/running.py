@@ -227,13 +227,24 @@ def demo(
     ] = None,
 ) -> None:
     """Copy the example FastAPI project to a fresh git repository and run it offline."""
+    from rich.markup import escape
+
     from orchestrator.cli.demo import prepare_demo
 
     target, script = prepare_demo(keep)
     out.print(f"[bold]Demo repository:[/bold] {target}")
     code = run_feature(target, "001-todo-api", _demo_options(script))
     sdd = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "sdd" else "sdd"
-    out.print(f"\nInspect it: cd {target} && git log --oneline && {sdd} log 001-todo-api")
+    if code == 0:
+        out.print("\nInspect it:")
+        for line, why in (
+            (f"cd {target}", ""),
+            ("git log --oneline", "one commit per task"),
+            (f"{sdd} log 001-todo-api", "what verified each"),
+            (f"{sdd} show 001-todo-api T007", "the failure that went back to the agent"),
+            (f"{sdd} report 001-todo-api", "one HTML page: graph, diffs, transcripts"),
+        ):
+            out.print(f"  {escape(line)}" + (f"  [dim]# {why}[/dim]" if why else ""))
     raise typer.Exit(code)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from html import escape
+from pathlib import PurePath
 from typing import Any
 
 from orchestrator.views import graphs
@@ -44,9 +45,7 @@ def _figures(run: dict[str, Any] | None, total: int) -> str:
 def _model(model: str) -> str:
     """A scripted model by its script's file name: the page is shared, the path is local."""
     if model.startswith("scripted:"):
-        return (
-            f"scripted ({model.removeprefix('scripted:').replace(chr(92), '/').rsplit('/', 1)[-1]})"
-        )
+        return f"scripted ({PurePath(model.removeprefix('scripted:')).name})"
     return model
 
 

@@ -122,7 +122,7 @@ def plan_table(data: dict[str, Any], width: int = 120) -> Table:
     for t in data["tasks"]:
         deps = ", ".join(t["depends_on"][:6]) + (" …" if len(t["depends_on"]) > 6 else "")
         flags = " [P]" if t["parallel"] else ""
-        about = escape(short_text(t["description"], 90))
+        about = escape(short_text(t["description"], 140))
         if narrow:
             after = f"after {deps} " if deps else ""
             cells = [f"{about}\n[dim]{after}→ {escape(t['agent'])}[/dim]"]
