@@ -80,7 +80,7 @@ def test_the_live_line_shows_the_step_time_and_tokens_so_far_and_fits() -> None:
     shown = recorded(120, terminal=True)
     shown.print(r._render())
     line = shown.export_text().strip()
-    assert line.startswith("… T002 Edit calc/mul.py · ") and line.endswith(" · 4.2k tokens")
+    assert line.startswith("▸ T002 Edit calc/mul.py · ") and line.endswith(" · 4.2k tokens")
     narrow = recorded(24, terminal=True)
     narrow.print(r._render())
     assert [len(x) <= 24 for x in narrow.export_text().splitlines()] == [True]

@@ -210,12 +210,11 @@ def run_feature(
     ctx = open_run(root, feature_dir, options, reporter)
     try:
         run_id, engine = ctx.run.run_id, escape(ctx.engine.describe())
-        console.print(
-            f"[bold]sdd run {ctx.feature}[/bold] [dim](run {run_id}, {engine})[/dim]",
-            no_wrap=console.is_terminal,  # a title line: an ellipsis, never a broken path
-            overflow="ellipsis",
-            soft_wrap=not console.is_terminal,
-        )
+        head = f"[bold]sdd run {ctx.feature}[/bold] [dim](run {run_id}, {engine})[/dim]"
+        if console.is_terminal:  # a title line: an ellipsis, never a broken path
+            console.print(head, no_wrap=True, overflow="ellipsis")
+        else:
+            console.print(head, soft_wrap=True)
         try:
             result = run_session(ctx, decision)
         finally:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.markup import escape
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from orchestrator.agent.model import Usage
@@ -120,22 +122,29 @@ class Reporter:
 
     # printing ---------------------------------------------------------------------------
 
-    def _line(self, markup: str, *, title: bool = False) -> None:
-        """A line that fits: on a terminal a title line ends in an ellipsis and others wrap
-        between words; piped, the whole line."""
+    def _line(self, markup: str, *, title: bool = False, head: str = "", indent: int = 0) -> None:
+        """A line that fits: on a terminal a title line ends in an ellipsis, and a longer line
+        wraps between words under its text, after `head` (`T007 attempt 1`), `indent` in;
+        piped, the whole line."""
+        pad = " " * indent
         if not self.console.is_terminal:
-            self.console.print(markup, soft_wrap=True)
+            self.console.print(f"{pad}{head} {markup}" if head else pad + markup, soft_wrap=True)
         elif title:
             self.console.print(markup, no_wrap=True, overflow="ellipsis")
         else:
-            self.console.print(markup)
+            grid = Table.grid(padding=(0, 1, 0, 0))
+            if head:
+                grid.add_column(no_wrap=True)
+            grid.add_column(ratio=1)
+            grid.add_row(*((head,) if head else ()), markup)
+            self.console.print(Padding(grid, (0, 0, 0, indent)) if indent else grid)
 
     def _render(self) -> RenderableType:
         now = time.monotonic()
         with self._lock:
             rows = [
                 Text.assemble(
-                    ("… ", "cyan"),
+                    ("▸ ", "cyan"),
                     (f"{tid} ", "bold"),
                     w.step,
                     (f" · {duration_text(now - w.since)} · {tokens_text(w.tokens)} tokens", "dim"),
@@ -192,7 +201,7 @@ class Reporter:
             if working is not None:
                 working.step = step
         if self.verbose and not self.live:
-            self._line(f"  [dim]{task_id} {escape(step)}[/dim]")
+            self._line(f"[dim]{escape(step)}[/dim]", head=f"[dim]{task_id}[/dim]", indent=2)
 
     def turn(self, task_id: str, attempt: int, usage: Usage) -> None:
         with self._lock:
@@ -201,7 +210,8 @@ class Reporter:
                 working.tokens += usage.input_tokens + usage.output_tokens
                 working.tokens += usage.cache_read_tokens + usage.cache_write_tokens
         if self.verbose:
-            self._line(f"  [dim]{task_id} attempt {attempt} turn: {usage_text(usage)}[/dim]")
+            said = f"[dim]turn: {usage_text(usage)}[/dim]"
+            self._line(said, head=f"[dim]{task_id} attempt {attempt}[/dim]", indent=2)
 
     def attempt(
         self,
@@ -227,9 +237,8 @@ class Reporter:
         colour = {"passed": "green", "check": "green"}.get(outcome, "yellow")
         spent = f" · {usage_text(usage)} · ${cost:.4f} · {duration_text(seconds)}" if usage else ""
         extra = f": {escape(detail)}" if detail else ""
-        self._line(
-            f"  {task_id} attempt {attempt} [{colour}]{outcome}[/{colour}][dim]{spent}[/dim]{extra}"
-        )
+        said = f"[{colour}]{outcome}[/{colour}][dim]{spent}[/dim]{extra}"
+        self._line(said, head=f"{task_id} attempt {attempt}", indent=2)
 
     def landed(self, task_id: str, sha: str, kind: str, evidence: str = "") -> None:
         """One line with what verified it: a check what it ran, TDD tests that they landed
@@ -240,14 +249,14 @@ class Reporter:
             return
         if kind == "tdd-red" and evidence.startswith("red as expected"):
             red, _, rest = evidence.partition("; ")
-            line = f"✓ {task_id} landed {red} ({sha[:10]}{'; ' + rest if rest else ''})"
+            line = f"landed {red} ({sha[:10]}{'; ' + rest if rest else ''})"
         else:
             what = f"check: {evidence or 'no change needed'}" if kind == "check" else evidence
-            line = f"✓ {task_id} landed as {sha[:10]}" + (f" ({what})" if what else "")
-        colour = "yellow" if kind == "tdd-red" else "green"
-        self._line(f"  [{colour}]{escape(line)}[/{colour}]")
+            line = f"landed as {sha[:10]}" + (f" ({what})" if what else "")
+        c = "yellow" if kind == "tdd-red" else "green"
+        self._line(f"[{c}]{escape(line)}[/{c}]", head=f"[{c}]✓ {task_id}[/{c}]", indent=2)
 
     def failed(self, task_id: str, reason: str) -> None:
         with self._lock:
             self._working.pop(task_id, None)
-        self._line(f"  [red]✗ {task_id}: {escape(reason)}[/red]")
+        self._line(f"[red]{escape(reason)}[/red]", head=f"[red]✗ {task_id}:[/red]", indent=2)
