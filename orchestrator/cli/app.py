@@ -228,6 +228,8 @@ def run_feature(
         engine = f" --engine {options.engine}" if options.engine else ""
         next_step = "" if finished else f"sdd resume {ctx.feature}{engine}"
         if as_json:
+            if not quiet:
+                console.print(f"[dim]{escape(reporter.totals.line())}[/dim]", soft_wrap=True)
             print_json(
                 {
                     "feature": ctx.feature,

@@ -52,6 +52,7 @@ def status(
 ) -> None:
     """Where the run stands: per-task state, attempts, commit, tokens."""
     from orchestrator.views.tables import status_data, status_table
+    from orchestrator.views.transcripts import attempt_usage
 
     plan, kept = load_records(repo, feature, store)
     name = plan.docs.name
@@ -59,7 +60,12 @@ def status(
     records = kept.tasks(name) if kept else {}
     done = {t.id for t in plan.tasklist.tasks if t.done}
     price = plan.config.price(run_rec.model) if run_rec else None
-    data = status_data(name, run_rec, records, plan.graph.order, done, price)
+    running = {
+        tid: attempt_usage(plan.root, name, tid, r.attempts)
+        for tid, r in records.items()
+        if r.status == "running" and r.attempts
+    }
+    data = status_data(name, run_rec, records, plan.graph.order, done, price, running)
     if as_json:
         print_json(data)
     else:

@@ -224,8 +224,11 @@ def status_data(
     order: list[str],
     done: set[str],
     price: Price | None = None,
+    running: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """`sdd status --json`; `price` is the run model's, for the cache saving estimate."""
+    """`sdd status --json`; `price` is the run model's, for the cache saving estimate;
+    `running` the tokens so far of each running task's attempt in progress."""
+    running = running or {}
     tasks = []
     for tid in order:
         r = records.get(tid)
@@ -244,6 +247,9 @@ def status_data(
                 "cache_read_tokens": r.cache_read_tokens if r else 0,
                 "saving_usd": saving_usd(r.cache_read_tokens, price) if r else 0.0,
                 "seconds": r.seconds if r else 0.0,
+                "running_attempt": {"attempt": r.attempts, **running[tid]}
+                if r and tid in running
+                else None,
             }
         )
     return {
@@ -274,8 +280,17 @@ def status_table(data: dict[str, Any]) -> Table:
             t["agent"],
             str(t["attempts"] or ""),
             t["commit"][:10],
-            f"{tokens_text(t['input_tokens'])}/{tokens_text(t['output_tokens'])}"
-            if t["attempts"]
-            else "",
+            _tokens(t) if t["attempts"] else "",
         )
     return table
+
+
+def _tokens(t: dict[str, Any]) -> str:
+    """Tokens in/out of the finished attempts, and of the one running (input counts what the
+    cache wrote and served too)."""
+    done = f"{tokens_text(t['input_tokens'])}/{tokens_text(t['output_tokens'])}"
+    now = t.get("running_attempt")
+    if not now:
+        return done
+    sent = now["input_tokens"] + now["cache_write_tokens"] + now["cache_read_tokens"]
+    return f"{done} + {tokens_text(sent)}/{tokens_text(now['output_tokens'])} running"

@@ -45,6 +45,24 @@ def read_attempts(
     return task.id, [(n, read_events(files[n])) for n in sorted(files)]
 
 
+def attempt_usage(root: Path, feature: str, task_id: str, attempt: int) -> dict[str, int]:
+    """The tokens an attempt has spent so far, from its transcript's model turns (the records
+    count an attempt when it ends, so this is what `status` shows of a running one)."""
+    path = paths.transcript_file(root, feature, task_id, attempt)
+    total = dict.fromkeys(
+        ("input_tokens", "cache_write_tokens", "cache_read_tokens", "output_tokens"), 0
+    )
+    if not path.is_file():
+        return total
+    for event in read_events(path):
+        usage = event.get("usage") if event.get("type") == "assistant" else None
+        if isinstance(usage, dict):
+            for key in total:
+                value = usage.get(key, 0)
+                total[key] += value if isinstance(value, int) else 0
+    return total
+
+
 def read_events(path: Path) -> list[Event]:
     events = []
     with path.open(encoding="utf-8", errors="replace") as f:
