@@ -234,7 +234,7 @@ def demo(
     target, script = prepare_demo(keep)
     out.print(f"[bold]Demo repository:[/bold] {target}")
     code = run_feature(target, "001-todo-api", _demo_options(script))
-    sdd = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "sdd" else "sdd"
+    sdd = _own_name()
     if code == 0:
         out.print("\nInspect it:")
         for line, why in (
@@ -246,6 +246,17 @@ def demo(
         ):
             out.print(f"  {escape(line)}" + (f"  [dim]# {why}[/dim]" if why else ""))
     raise typer.Exit(code)
+
+
+def _own_name() -> str:
+    """How to call this sdd again: `sdd` when that is the one on PATH, else its full path."""
+    import shutil
+
+    me = Path(sys.argv[0])
+    on_path = shutil.which("sdd")
+    if me.name != "sdd" or (on_path and Path(on_path).resolve() == me.resolve()):
+        return "sdd"
+    return str(me.resolve())
 
 
 def _demo_options(script: Path) -> RunOptions:
