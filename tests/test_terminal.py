@@ -129,7 +129,8 @@ def test_run_and_inspection_read_whole_at_every_width(
         assert re.search(rf"T003 attempt 1 passed · {spent} · \$0\.0000 · [0-9.]+s", said)
         assert re.search(rf"Took .* \(verification .*\), 4 attempts: \$0\.0000 for {spent}", said)
         assert "T001 Create calc/add.py" in screen  # the long title, cut at the width
-        for args in (("plan", "001"), ("status", "001"), ("log", "001"), ("agents",)):
+        views = (("plan", "001"), ("status", "001"), ("log", "001"), ("agents",), ("audit", "001"))
+        for args in (*views, ("route", "001", "T001")):
             code, lines = term.run(cmd(*args))
             assert code == 0, "\n".join(lines)
             assert_readable(lines, width, full_text(root, *args))
@@ -153,7 +154,8 @@ def test_a_held_task_and_bad_input_say_what_to_do_next(
         assert "approv" in screen and "sdd resume 001" in screen
         assert all(cell_len(x) <= width for x in lines), screen
         code, lines = term.run(cmd("diff", "001", "T999"))
-        assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), lines
+        assert code == 2 and lines[0].startswith("error: no task T999"), lines
+        assert all(cell_len(x) <= width for x in lines), lines
 
 
 def test_diff_pages_on_a_terminal_in_colour_unless_told_not_to(

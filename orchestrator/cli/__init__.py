@@ -39,5 +39,7 @@ def _fail(text: str, code: int) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(text)}", soft_wrap=True)
+    console = Console(stderr=True, highlight=False)
+    # piped: one line to grep; on a terminal, wrapped between words
+    console.print(f"[red]error:[/red] {escape(text)}", soft_wrap=not console.is_terminal)
     sys.exit(code)

@@ -168,6 +168,22 @@ def locate(repo: Path | None, feature: str | None) -> tuple[Path, Path]:
     return root, resolve_feature(root, feature)
 
 
+def print_lines(lines: list[str]) -> None:
+    """Indented lines of markup: piped, each whole; on a terminal, wrapped between words
+    under their own indent."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    for line in lines:
+        if not out.is_terminal:
+            out.print(line, soft_wrap=True)
+            continue
+        body = line.lstrip(" ")
+        indent = len(line) - len(body)
+        text = Text.from_markup(body)
+        out.print(Padding(text, (0, 0, 0, indent)) if indent else text)
+
+
 def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 

@@ -23,6 +23,7 @@ from orchestrator.cli.app import (
     locate,
     out,
     print_json,
+    print_lines,
     run_feature,
 )
 
@@ -119,8 +120,7 @@ def route(
     if as_json:
         print_json(data)
         return
-    for line in route_lines(data):
-        out.print(line, soft_wrap=True)
+    print_lines(route_lines(data))
     for note in made.notes:
         out.print(f"[yellow]note:[/yellow] {note}")
 

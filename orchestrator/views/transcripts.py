@@ -134,11 +134,12 @@ def _event(event: dict[str, Any], turn: int) -> list[RenderableType]:
         return [head, *(_block(clip(t, 40)) for t in texts if t.strip())]
     if kind == "tool":
         failed = bool(event.get("is_error"))
-        head = Text(f"  ▶ {_call(event.get('name'), event.get('input'))}", style="yellow")
+        call = Text(f"▶ {_call(event.get('name'), event.get('input'))}", style="yellow")
         if failed:
-            head.append("  (error)", style="red")
+            call.append("  (error)", style="red")
+        shown = Padding(call, (0, 0, 0, 2), expand=False)  # wraps under itself, not at column 0
         result = str(event.get("result", ""))
-        return [head, _block(clip(result, 10), "red" if failed else "dim")] if result else [head]
+        return [shown, _block(clip(result, 10), "red" if failed else "dim")] if result else [shown]
     if kind == "verify":
         passed = bool(event.get("passed"))
         said = "passed" if passed else "failed"
