@@ -192,3 +192,13 @@ def test_a_piped_plan_prints_whole_lines(tmp_path: Path) -> None:
     )
     warning = next(x for x in done.stdout.splitlines() if x.startswith("warning: the tests run"))
     assert len(warning) > 80 and warning.rstrip().endswith("-m pytest -q]")
+
+
+def test_every_command_says_what_it_does_in_one_line_of_help() -> None:
+    """`sdd --help` lists each command by its summary; a summary over two source lines shows
+    there as a line broken in the middle."""
+    from orchestrator.cli import initializing, inspecting, running
+
+    commands = (*initializing.COMMANDS, *running.BEFORE, *inspecting.COMMANDS, *running.AFTER)
+    broken = [c.__name__ for c in commands if "\n" in (c.__doc__ or "").split("\n\n")[0]]
+    assert broken == []

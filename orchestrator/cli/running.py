@@ -68,8 +68,7 @@ def plan(
     fmt: PlanFormat = "table",
     store: StoreOpt = None,
 ) -> None:
-    """Dry run: the tasks, their dependencies, waves and agent routes, and how each task will
-    be verified, with reasons."""
+    """Dry run: tasks, dependencies, waves, agents and how each task is verified, with reasons."""
     from rich.markup import escape
 
     from orchestrator.plan.build import make_plan
