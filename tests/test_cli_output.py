@@ -13,7 +13,7 @@ from support.runproc import sdd_argv, sdd_env
 from test_run_e2e import make_project
 
 from orchestrator.agent.model import Usage
-from orchestrator.run.tools import tool_step
+from orchestrator.agent.tools.toolbox import tool_step
 from orchestrator.views.progress import Reporter, tokens_text
 from orchestrator.views.tables import log_table, plan_table
 

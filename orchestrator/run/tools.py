@@ -5,7 +5,6 @@ can write."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 from orchestrator import paths
@@ -24,28 +23,12 @@ class Recorded(Toolbox):
     the middle of one is told apart from the user's edits."""
 
     footprint: Footprint | None = None
-    watch: Callable[[str], None] | None = None  # told each call as a step ("Edit app/x.py")
 
     def call(self, name: str, tool_input: object) -> ToolResult:
-        if self.watch is not None:
-            self.watch(tool_step(name, tool_input, self.guard.root))
         if self.footprint is None or name in _READ_ONLY:
             return super().call(name, tool_input)
         with self.footprint.in_flight():
             return super().call(name, tool_input)
-
-
-def tool_step(name: str, tool_input: object, root: Path) -> str:
-    """A tool call as a step people read: the tool and its file, pattern or command."""
-    if not isinstance(tool_input, dict):
-        return name
-    for key in ("file_path", "path", "notebook_path", "pattern", "command"):
-        value = tool_input.get(key)
-        if isinstance(value, str) and value:
-            if key != "command" and value.startswith(str(root) + os.sep):
-                value = value[len(str(root)) + 1 :]
-            return f"{name} {' '.join(value.split())}"
-    return name
 
 
 def agent_toolbox(
