@@ -203,16 +203,9 @@ class _Hooks:
         # a pass says what verified it when it lands; a failure says why here
         detail = "" if report.outcome == Outcome.PASSED else _headline(output)
         spent, self.verify_seconds = self.verify_seconds, 0.0
-        ctx.reporter.attempt(
-            self.task.id,
-            n,
-            report.outcome,
-            detail,
-            usage=report.usage,
-            seconds=report.seconds,
-            cost=cost(report.usage, self.meter.price),
-            verify_seconds=spent,
-        )
+        ctx.reporter.attempt(self.task.id, n, report.outcome, detail, usage=report.usage,
+            seconds=report.seconds, cost=cost(report.usage, self.meter.price),
+            verify_seconds=spent)  # fmt: skip
 
 
 def _refused(why: str) -> policy.Verdict:

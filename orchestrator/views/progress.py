@@ -200,7 +200,7 @@ class Reporter:
             working = self._working.get(task_id)
             if working is not None:
                 working.step = step
-        if self.verbose and not self.live:
+        if self.verbose:
             self._line(f"[dim]{escape(step)}[/dim]", head=f"[dim]{task_id}[/dim]", indent=2)
 
     def turn(self, task_id: str, attempt: int, usage: Usage) -> None:
