@@ -225,6 +225,9 @@ def test_demo_report_in_headless_chromium_shows_the_graph_and_a_clicked_task_dif
     assert '<span class="file">+++ b/app/routers/todos.py</span>' in shown
     assert '<span class="add">+router = APIRouter(' in shown
     assert '<div class="ev tool"><h4>Read ' in shown  # the transcript's tool calls
+    # the failed verification of attempt 1 is shown once: in the transcript, not again below it
+    assert shown.count('<div class="ev verify-failed">') == 1
+    assert "Verification output" not in shown
     assert re.search(r'<g class="node sel" data-task="T007"', opened)
 
     shot = tmp_path / "report.png"
