@@ -177,6 +177,8 @@ def test_agents_and_report_speak_json_and_feature_is_optional(tmp_path: Path) ->
         "T004",
     ]
     assert report["tasks"][0]["verdict"] == "" and "diff" in report["tasks"][0]
+    page = sdd(root, "report", **here)  # the path as people type it, from where they are
+    assert page.stdout.startswith("Report written to .sdd/report-001-calc.html"), page.stdout
     route = sdd(root, "route", "T001", "--json", **here)
     assert route.returncode == 0 and json.loads(route.stdout)["task"] == "T001"
     missing = sdd(root, "diff", **here)

@@ -182,7 +182,8 @@ def report(
     # .sdd/ is excluded from git, so the report never makes the tree dirty for the next run
     default = paths.report_file(root, feature_dir.name)
     path = write_report(root, feature_dir, output or default, store)
-    out.print(f"Report written to {path}")
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+    out.print(f"Report written to {shown} (open it in a browser)")
 
 
 def audit(
