@@ -204,3 +204,13 @@ def test_every_command_says_what_it_does_in_one_line_of_help() -> None:
     commands = (*initializing.COMMANDS, *running.BEFORE, *inspecting.COMMANDS, *running.AFTER)
     broken = [c.__name__ for c in commands if "\n" in (c.__doc__ or "").split("\n\n")[0]]
     assert broken == []
+
+
+def test_graph_labels_and_report_rows_cut_between_words() -> None:
+    from orchestrator.views.graphs import short
+
+    assert short("Create the app package and the FastAPI application", 22) == "Create the app…"
+    assert short("Implement the in-memory TodoRepository (add, all", 40) == (
+        "Implement the in-memory TodoRepository…"
+    )
+    assert short("x" * 50, 10) == "x" * 9 + "…"  # one long word: cut inside it, marked

@@ -92,7 +92,7 @@ def render_html(data: dict[str, Any]) -> str:
         f"<td>{t['wave']}</td><td>{escape(t['state'])}{_marker(t.get('kind', ''))}</td>"
         f"{_verdict(t)}<td>{escape(t['agent'])}</td>"
         f"<td>{t['attempts'] or ''}</td>{_spent(t)}<td><code>{escape(t['commit'][:10])}</code></td>"
-        f"<td>{escape(graphs.short(t['description'], 110))}</td></tr>"
+        f"<td>{escape(graphs.short(t['description'], 140))}</td></tr>"
         for t in data["tasks"]
     )
     details = "\n".join(_json_script(f"task-data-{tid}", d) for tid, d in data["details"].items())
@@ -149,8 +149,8 @@ table{border-collapse:collapse;width:100%;background:#fff}
 td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
 tr[data-task]{cursor:pointer}tr[data-task]:hover,tr.sel{background:#eef4ff}
 .st-failed td:nth-child(3),.st-commit-not-found td:nth-child(3){color:#c62828;font-weight:600}
-.st-landed td:nth-child(3){color:#2e7d32}td:nth-child(7),td:nth-child(8),
-td:nth-child(9){white-space:nowrap}.v-expected-red{color:#9a6700}.v-failed,.v-regression{color:#c62828}
+.st-landed td:nth-child(3){color:#2e7d32}td:nth-child(4),td:nth-child(5),
+td:nth-child(7),td:nth-child(8),td:nth-child(9){white-space:nowrap}.v-expected-red{color:#9a6700}.v-failed,.v-regression{color:#c62828}
 #detail{position:fixed;top:0;right:0;bottom:0;width:min(52vw,900px);overflow:auto;
 background:#fff;border-left:2px solid #ccd;box-shadow:-4px 0 16px #0002;padding:10px 18px}
 #detail .close{float:right;font-size:20px;text-decoration:none;color:#555}
