@@ -117,8 +117,11 @@ class Reporter:
         self.live = (self.console.is_terminal and not quiet) if live is None else live
         self.totals = Totals()
         self._working: dict[str, _Working] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the working tasks
+        self._out = threading.RLock()  # writing: a line and the live line never interleave
         self._display: Live | None = None
+        self._ticker: threading.Thread | None = None
+        self._stop = threading.Event()
 
     # printing ---------------------------------------------------------------------------
 
@@ -127,17 +130,21 @@ class Reporter:
         wraps between words under its text, after `head` (`T007 attempt 1`), `indent` in;
         piped, the whole line."""
         pad = " " * indent
-        if not self.console.is_terminal:
-            self.console.print(f"{pad}{head} {markup}" if head else pad + markup, soft_wrap=True)
-        elif title:
-            self.console.print(markup, no_wrap=True, overflow="ellipsis")
-        else:
-            grid = Table.grid(padding=(0, 1, 0, 0))
-            if head:
-                grid.add_column(no_wrap=True)
-            grid.add_column(ratio=1)
-            grid.add_row(*((head,) if head else ()), markup)
-            self.console.print(Padding(grid, (0, 0, 0, indent)) if indent else grid)
+        with self._out:
+            if not self.console.is_terminal:
+                line = f"{pad}{head} {markup}" if head else pad + markup
+                self.console.print(line, soft_wrap=True)
+            elif title:
+                self.console.print(markup, no_wrap=True, overflow="ellipsis")
+            else:
+                grid = Table.grid(padding=(0, 1, 0, 0))
+                if head:
+                    grid.add_column(no_wrap=True)
+                grid.add_column(ratio=1)
+                grid.add_row(*((head,) if head else ()), markup)
+                self.console.print(Padding(grid, (0, 0, 0, indent)) if indent else grid)
+            if self._display is not None:
+                self._display.refresh()
 
     def _render(self) -> RenderableType:
         now = time.monotonic()
@@ -159,20 +166,36 @@ class Reporter:
     def _show(self) -> None:
         if not self.live or self._display is not None:
             return
+        # refreshed here, under the same lock as every line, never by rich's own thread:
+        # a line printed while that thread redraws would land beside the live line
         self._display = Live(
             console=self.console,
             get_renderable=self._render,
-            refresh_per_second=4,
+            auto_refresh=False,
             transient=True,
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        self._display.start()
+        with self._out:
+            self._display.start(refresh=True)
+        self._ticker = threading.Thread(target=self._tick, name="sdd-live", daemon=True)
+        self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(0.25):
+            with self._out:
+                if self._display is not None:
+                    self._display.refresh()
 
     def close(self) -> None:
         """Take the live line away (at the end of a run, before its table)."""
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+            self._ticker = None
         with self._lock:
             self._working.clear()
+        with self._out:
             if self._display is not None:
                 self._display.stop()
                 self._display = None
