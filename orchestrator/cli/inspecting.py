@@ -134,11 +134,17 @@ def retry(
     """Undo a landed task, then continue the run, which lands it again as a new commit.
 
     The run goes on as `sdd run` does: ready tasks before this one run first, later ones after.
+    Everything the run needs (model, credentials, a free and clean tree) is checked before
+    the revert, so a refusal leaves nothing behind.
     """
     from orchestrator.run.context import RunOptions
+    from orchestrator.run.opening import check_run
 
+    options = RunOptions(model, store=store, push=push)
+    root, feature_dir = locate(repo, feature)
+    check_run(root, feature_dir, options)
     _undo(repo, feature, task, force, store)
-    raise typer.Exit(run_feature(repo, feature, RunOptions(model, store=store, push=push)))
+    raise typer.Exit(run_feature(repo, feature, options))
 
 
 def report(

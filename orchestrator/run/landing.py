@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.agent.transcript import find_secret, redact
-from orchestrator.git import trailers
+from orchestrator.git import history, trailers
+from orchestrator.git.history import pending_ref
 from orchestrator.run.attempt import Worked
 from orchestrator.run.context import RunContext
 from orchestrator.run.remote import push_landed
@@ -96,15 +97,10 @@ def record_found(ctx: RunContext, task_id: str) -> None:
     ctx.store.save_task(record)
 
 
-def pending_ref(ctx: RunContext, task_id: str) -> str:
-    """Where a verified task waits for approval, committed but not on the branch."""
-    return f"refs/sdd/pending/{ctx.feature}/{task_id}"
-
-
 def decide(ctx: RunContext, task_id: str, approve: bool, note: str) -> TaskOutcome:
     """The approval gate's answer: land the held commit, or send the note back as feedback."""
     record = ctx.store.task(ctx.feature, task_id) or TaskRecord(ctx.feature, task_id)
-    ref = pending_ref(ctx, task_id)
+    ref = pending_ref(ctx.feature, task_id)
     if task_id in ctx.head.landed:  # landed before a crash; the answer was already carried out
         ctx.repo.drop_ref(ref)
         return TaskOutcome(True)
@@ -114,12 +110,25 @@ def decide(ctx: RunContext, task_id: str, approve: bool, note: str) -> TaskOutco
         ctx.repo.drop_ref(ref)
         record_landed(ctx, record, held, read_exact(ctx.plan.docs.tasks_path), None)
         return TaskOutcome(True)
+    rejected = _rejected_change(ctx, held) if held else ""
     ctx.repo.drop_ref(ref)
     record.status, record.commit_sha = TaskStatus.REJECTED, ""
-    record.message = note or "rejected without a note"
+    record.message = (note or "rejected without a note") + rejected
     ctx.store.save_task(record)
     ctx.reporter.note(f"{task_id} rejected: it runs again with the note as feedback")
     return TaskOutcome(False, f"{task_id} rejected")
+
+
+_REJECTED_DIFF = 20_000  # characters of the rejected change the agent gets back
+
+
+def _rejected_change(ctx: RunContext, held: str) -> str:
+    """The rejected commit's patch (tasks.md's tick left out), for the agent to rework."""
+    tasks_md = ctx.plan.docs.tasks_path.resolve().relative_to(ctx.repo.root).as_posix()
+    patch = history.patch(ctx.repo, held, leave_out=tasks_md)
+    if len(patch) > _REJECTED_DIFF:
+        patch = patch[:_REJECTED_DIFF] + f"\n[… {len(patch) - _REJECTED_DIFF} characters cut]"
+    return f"\n\nThe change that was rejected (it is not in the tree now):\n```diff\n{patch}```"
 
 
 def commit_message(

@@ -1,0 +1,47 @@
+"""How a run ended, in words a person can act on: honest counts when it finished, and the
+exact next commands when it paused (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+
+def finished_line(order: list[str], landed: Collection[str], skipped: Collection[str]) -> str:
+    """`All 6 tasks landed.` only when every task landed; else what each of them is."""
+    mine = [t for t in order if t in landed]
+    moved = [t for t in order if t in skipped and t not in landed]
+    other = [t for t in order if t not in landed and t not in moved]
+    if not moved and not other:
+        return f"All {len(order)} tasks landed."
+    parts = [f"{len(mine)} landed"]
+    if moved:
+        parts.append(f"{len(moved)} skipped ({_ids(moved)})")
+    if other:
+        parts.append(f"{len(other)} ticked before sdd ({_ids(other)})")
+    return ", ".join(parts) + "."
+
+
+def next_steps(
+    feature: str, awaiting: str = "", failed: Collection[str] = (), flags: str = ""
+) -> list[str]:
+    """The commands that move a paused run on; `flags` are repeated on resume (--engine...)."""
+    resume = f"sdd resume {feature}{flags}"
+    if awaiting:
+        return [
+            f"Review it: sdd diff {feature} {awaiting} (the agent's work: sdd show {feature} "
+            f"{awaiting})",
+            f"Land it: {resume} --approve",
+            f'Send it back: {resume} --reject --note "what to change"',
+        ]
+    if failed:
+        first = next(iter(failed))
+        return [
+            f"See why: sdd show {feature} {first}",
+            f"Move past it (left unticked): {resume} --skip {first}",
+            f"Or fix the cause (a test, the task's text, the config), then try it again: {resume}",
+        ]
+    return [f"Continue: {resume}"]
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
