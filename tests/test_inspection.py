@@ -349,3 +349,16 @@ def test_retry_checks_the_model_before_it_reverts_anything(proj: Path) -> None:
     assert (proj / ".git" / "info" / "exclude").read_bytes() == exclude
     record = store(proj).task(FEATURE, "T002")
     assert record is not None and record.status == "landed"
+
+
+@pytest.mark.slow
+def test_commit_keeps_the_task_line_and_every_attempt_s_summary(landed: Path) -> None:
+    sha = landed_ids(landed)["T001"]
+    message = git(landed, "log", "-1", "--format=%B", sha)
+    subject, _, rest = message.partition("\n\n")
+    assert subject == "T001: Create calc/add.py with add(a, b) and set A in calc/settings.py"
+    body = rest.split("\n\n")
+    assert body[0] == "T001 Create calc/add.py with add(a, b) and set A in calc/settings.py"
+    assert body[1] == "Attempt 1 (failed): Added add()."  # what the first attempt built
+    assert body[2] == "Attempt 2 (passed): Restored test_base."
+    assert body[3].startswith("Sdd-Task: T001\n")

@@ -50,6 +50,7 @@ class AttemptReport:
     usage: Usage
     seconds: float
     transcript: str
+    summary: str = ""  # what the agent said it did, when the attempt ended with a summary
 
 
 @dataclass(slots=True)
@@ -240,7 +241,9 @@ def close_attempt(
     """Record the attempt (transcript, hooks, `result`); True when the attempts end here:
     it passed, or its change cannot be verified (no agent can fix that)."""
     seconds = round(time.monotonic() - started, 3)
-    report = AttemptReport(attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path))
+    report = AttemptReport(
+        attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path), summary
+    )
     log.write("outcome", outcome=settled.outcome)
     log.close()
     hooks.attempt_done(report)

@@ -7,9 +7,12 @@ task committed just before a crash is found on resume and never committed twice.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.agent.loop import AttemptReport
 from orchestrator.agent.transcript import find_secret, redact
 from orchestrator.git import history, trailers
 from orchestrator.git.history import pending_ref
@@ -48,7 +51,8 @@ def stage_landing(
         record.kind = TaskKind.CHANGE
     ctx.store.set_expected_red(ctx.feature, verdict.expected_red)
     agent = ctx.agent_for(task.id).name
-    message = commit_message(ctx, task, agent, worked.result.summary, record, verdict)
+    body = commit_body(ctx.head.tasks_text, task, worked.result.attempts)
+    message = commit_message(ctx, task, agent, body, record, verdict)
     ticked = set_done(ctx.head.tasks_text, task, True)
     write_exact(tasks_path, ticked)
     return message, ticked
@@ -119,6 +123,24 @@ def decide(ctx: RunContext, task_id: str, approve: bool, note: str) -> TaskOutco
     return TaskOutcome(False, f"{task_id} rejected")
 
 
+_CHECKBOX = re.compile(r"^\s*[-*+]\s*\[.?\]\s*")
+
+
+def commit_body(tasks_text: str, task: Task, attempts: Sequence[AttemptReport]) -> str:
+    """The full task line as tasks.md has it, then what the agent said it did in each attempt
+    (a fix alone would hide what the first attempt built)."""
+    lines = tasks_text.splitlines()
+    raw = lines[task.line - 1] if 0 < task.line <= len(lines) else ""
+    line = _CHECKBOX.sub("", raw).strip() if task.id in raw else ""
+    parts = [line or f"{task.id} {task.description}"]
+    said = [(a.attempt, str(a.outcome), a.summary.strip()) for a in attempts if a.summary.strip()]
+    if len(said) == 1:
+        parts.append(said[0][2])
+    else:
+        parts += [f"Attempt {n} ({outcome}): {text}" for n, outcome, text in said]
+    return "\n\n".join(parts)
+
+
 _REJECTED_DIFF = 20_000  # characters of the rejected change the agent gets back
 
 
@@ -132,9 +154,9 @@ def _rejected_change(ctx: RunContext, held: str) -> str:
 
 
 def commit_message(
-    ctx: RunContext, task: Task, agent: str, summary: str, record: TaskRecord, verdict: Verdict
+    ctx: RunContext, task: Task, agent: str, body: str, record: TaskRecord, verdict: Verdict
 ) -> str:
-    """Subject, the agent's summary, and trailers that say how it was verified: a check's
+    """Subject, the body (`commit_body`), and trailers that say how it was verified: a check's
     evidence, tests landed red as expected, expected-red tests this task turned green."""
     fields = {
         trailers.TASK: task.id,
@@ -153,5 +175,6 @@ def commit_message(
         fields[trailers.TURNED_GREEN] = ", ".join(
             f"{f} (written by {t})" for f, t in verdict.turned_green.items()
         )
-    summary = redact(summary, ctx.secrets)
-    return trailers.task_commit_message(task.id, task.description, summary, fields)
+    return trailers.task_commit_message(
+        task.id, task.description, redact(body, ctx.secrets), fields
+    )
