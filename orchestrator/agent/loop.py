@@ -88,6 +88,14 @@ def _text_of(turn: ModelTurn) -> str:
     return "\n".join(b.get("text", "") for b in turn.content if b.get("type") == "text").strip()
 
 
+def _said(message: Block) -> str:
+    """The text of a user message (tool results left out): what the agent was told."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "\n\n".join(b.get("text", "") for b in content if b.get("type") == "text")
+
+
 def _append_user(messages: list[Block], blocks: list[Block]) -> None:
     """Keep roles alternating: merge into a trailing user message instead of adding one."""
     if messages and messages[-1]["role"] == "user":
@@ -146,7 +154,7 @@ def run_task_loop(
     for attempt in range(1, limits.attempts + 1):
         started = time.monotonic()
         log = hooks.transcript(attempt)
-        log.write("user", text=messages[-1]["content"] if attempt == 1 else "(feedback above)")
+        log.write("user", text=_said(messages[-1]))  # the task, then each feedback sent
         usage = Usage()
         summary, ended = "", False
         for _turn_no in range(limits.turns):
