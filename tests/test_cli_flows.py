@@ -135,6 +135,10 @@ def test_options_given_on_resume_override_and_are_kept(tmp_path: Path) -> None:
     kept = kept_options(root)
     assert (kept["model"], kept["jobs"]) == (f"scripted:{moved}", 2)
     assert "All 4 tasks landed." in again.stdout
+    # a resumed task starts a new round numbered from 1, and says so
+    assert "T001 attempt 3/3 no-change" in first.stdout or "T001 attempt 3/3 failed" in first.stdout
+    assert "T001: a new round of up to 3 attempts (3 made before" in again.stdout
+    assert "T001 attempt 1/3 passed" in again.stdout and "attempt 4" not in again.stdout
 
 
 def test_resume_finds_the_store_the_run_was_given(tmp_path: Path) -> None:
