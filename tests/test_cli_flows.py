@@ -156,3 +156,55 @@ def test_resume_finds_the_store_the_run_was_given(tmp_path: Path) -> None:
     resumed = sdd(root, "resume", "001", "--skip", "T001")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert not (root / ".sdd/state.sqlite").exists()
+
+
+def test_a_killed_run_is_not_shown_as_running(tmp_path: Path) -> None:
+    from support.runproc import Procs, wait_until
+
+    root = make_project(tmp_path)
+    slow = {"T001": [{"tools": [{"Bash": {"command": "sleep 60"}}]}, {"text": "done"}]}
+    script = write_script(root, GOOD | slow)
+    procs = Procs(tmp_path / "logs")
+    try:
+        proc = procs.sdd(root, "run", "001", "--model", f"scripted:{script}")
+
+        def status() -> dict:
+            return json.loads(sdd(root, "status", "001", "--json").stdout or "{}")
+
+        def working() -> bool:
+            tasks = status().get("tasks") or [{}]
+            return tasks[0].get("state") == "running"
+
+        wait_until(working, "T001 to be running", proc=proc)
+        assert status()["run"]["status"] == "running"  # its process holds the lock
+        proc.kill_group()
+    finally:
+        procs.close()
+    after = status()
+    assert after["run"]["status"] == "stopped"
+    assert after["run"]["reason"] == (
+        f"unexpectedly, its process is gone; resume with sdd resume {FEATURE}"
+    )
+    assert after["tasks"][0]["state"] == "interrupted"
+    shown = " ".join(sdd(root, "status", "001").stdout.split())
+    assert "stopped (unexpectedly, its process is gone; resume with sdd resume" in shown
+
+
+def test_a_reader_that_goes_away_does_not_stop_the_run(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    script = write_script(root, GOOD)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", "run", "001", "--model", f"scripted:{script}"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"sdd run 001-calc")  # as `| head -1` reads
+    proc.stdout.close()
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, errors
+    assert errors == ""  # no BrokenPipeError, no traceback
+    landed = git(root, "log", "--format=%s").splitlines()
+    assert [s[:4] for s in landed[:4]] == ["T004", "T003", "T002", "T001"]

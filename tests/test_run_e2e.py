@@ -298,7 +298,9 @@ def test_one_run_per_working_tree_even_for_another_feature(tmp_path: Path) -> No
     options = RunOptions(model=f"scripted:{script}")
     first = open_run(root, root / "specs" / "001-calc", options, Reporter(Console()))
     try:
-        with pytest.raises(SddError, match=r"driving 001-calc \(pid \d+\) in this working tree"):
+        with pytest.raises(
+            SddError, match=r"driving 001-calc \(pid \d+ on [^)]+\) in this working tree"
+        ):
             open_run(root, other, options, Reporter(Console()))
     finally:
         first.close()

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from orchestrator.cli.pipes import PipeSafe
+
 if TYPE_CHECKING:
     from orchestrator.plan.build import Plan
     from orchestrator.run.context import RunOptions
@@ -24,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
+out = Console(highlight=False, file=PipeSafe(sys.stdout))  # type: ignore[arg-type]
 
 Feature = Annotated[
     str | None,

@@ -47,6 +47,8 @@ def status(
     feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
 ) -> None:
     """Where the run stands: per-task state, attempts, commit, tokens."""
+    from orchestrator.run.lock import held_by
+    from orchestrator.views.outcome import stopped
     from orchestrator.views.tables import status_data, status_table
 
     plan, kept = load_records(repo, feature, store)
@@ -56,6 +58,9 @@ def status(
     done = {t.id for t in plan.tasklist.tasks if t.done}
     price = plan.config.price(run_rec.model) if run_rec else None
     data = status_data(name, run_rec, records, plan.graph.order, done, price)
+    if kept and run_rec and run_rec.status == "running" and not kept.url.shared:
+        # one clone's store: the run's process holds this tree's lock while it lives
+        data = stopped(data, held_by(plan.root))
     if as_json:
         print_json(data)
     else:

@@ -4,6 +4,7 @@ exact next commands when it paused (pure)."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 
 def finished_line(order: list[str], landed: Collection[str], skipped: Collection[str]) -> str:
@@ -45,3 +46,15 @@ def next_steps(
 
 def _ids(ids: list[str]) -> str:
     return ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+
+
+def stopped(data: dict[str, Any], holder: str | None) -> dict[str, Any]:
+    """`status` data for a run recorded as running whose process is gone (no live process
+    holds the working tree's lock): say so, and how to go on; its task in flight was cut."""
+    run = data.get("run")
+    if not run or run["status"] != "running" or holder is not None:
+        return data
+    feature = data["feature"]
+    reason = f"unexpectedly, its process is gone; resume with sdd resume {feature}"
+    tasks = [t | {"state": "interrupted"} if t["state"] == "running" else t for t in data["tasks"]]
+    return data | {"run": run | {"status": "stopped", "reason": reason}, "tasks": tasks}
