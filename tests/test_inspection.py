@@ -170,7 +170,8 @@ def test_show_renders_every_attempt_with_tools_and_verification(landed: Path) ->
 
     only = sdd(landed, "show", FEATURE, "T001", "--attempt", "2")
     assert only.returncode == 0, only.stderr
-    assert "attempt 2: passed" in only.stdout and "attempt 1" not in only.stdout
+    assert "attempt 2: passed" in only.stdout and "attempt 1:" not in only.stdout
+    assert "Verification failed (attempt 1 of 3)" in only.stdout  # the feedback it was sent
 
 
 @pytest.mark.parametrize(
