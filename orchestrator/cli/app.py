@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, file=PipeSafe(sys.stdout))  # type: ignore[arg-type]
+out = Console(highlight=False, file=PipeSafe())  # type: ignore[arg-type]
 
 Feature = Annotated[
     str | None,
