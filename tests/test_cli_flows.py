@@ -98,7 +98,7 @@ def test_approve_each_holds_every_task_after_skip_approve_and_reject(tmp_path: P
     head, before = git(root, "rev-parse", "HEAD"), state(root)
     plain = sdd(root, "resume", "001")
     assert plain.returncode == 1, plain.stdout + plain.stderr
-    assert "T002 is held for your approval" in plain.stderr
+    assert plain.stderr.startswith("paused: T002 is held for your approval")
     assert f"sdd resume {FEATURE} --approve" in plain.stderr
     assert "Traceback" not in plain.stderr and len(plain.stderr.strip().splitlines()) == 1
     assert git(root, "rev-parse", "HEAD") == head

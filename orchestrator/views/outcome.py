@@ -22,11 +22,9 @@ def finished_line(order: list[str], landed: Collection[str], skipped: Collection
     return ", ".join(parts) + "."
 
 
-def next_steps(
-    feature: str, awaiting: str = "", failed: Collection[str] = (), flags: str = ""
-) -> list[str]:
-    """The commands that move a paused run on; `flags` are repeated on resume (--engine...)."""
-    resume = f"sdd resume {feature}{flags}"
+def next_steps(feature: str, awaiting: str = "", failed: Collection[str] = ()) -> list[str]:
+    """The commands that move a paused run on (the run keeps its options, so none repeat)."""
+    resume = f"sdd resume {feature}"
     if awaiting:
         return [
             f"Review it: sdd diff {feature} {awaiting} (the agent's work: sdd show {feature} "
