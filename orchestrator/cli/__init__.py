@@ -1,8 +1,8 @@
 """The `sdd` command line: thin commands that parse arguments, call one library function and
 render its result (`app` holds what they share, `initializing` init, `running`
 plan/agents/run/resume/demo, `inspecting` status/log/diff/show/report/audit/undo/retry, `demo`
-the example project). Heavy modules are imported inside the commands that need them, so
-`sdd plan` starts fast."""
+the example project, `pipes` standard output a reader may leave). Heavy modules are imported
+inside the commands that need them, so `sdd plan` starts fast."""
 
 from __future__ import annotations
 
