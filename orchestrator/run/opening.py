@@ -66,8 +66,8 @@ def check_run(
     cfg = plan.config
     prior, held = _prior(root, url, plan.feature)
     options = with_kept(given, prior)
-    if answered is not None and continues(prior, options):
-        _check_answer(plan.feature, held, answered)
+    if answered is not None:
+        _check_answer(plan.feature, held if continues(prior, options) else [], answered)
     engine = make_engine(
         options.engine or cfg.engine, options.model or cfg.model, root=root, config=cfg
     )
