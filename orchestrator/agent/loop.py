@@ -50,6 +50,7 @@ class AttemptReport:
     usage: Usage
     seconds: float
     transcript: str
+    summary: str = ""  # what the agent said it did, when the attempt ended with a summary
 
 
 @dataclass(slots=True)
@@ -85,6 +86,14 @@ class Hooks(Protocol):
 
 def _text_of(turn: ModelTurn) -> str:
     return "\n".join(b.get("text", "") for b in turn.content if b.get("type") == "text").strip()
+
+
+def _said(message: Block) -> str:
+    """The text of a user message (tool results left out): what the agent was told."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "\n\n".join(b.get("text", "") for b in content if b.get("type") == "text")
 
 
 def _append_user(messages: list[Block], blocks: list[Block]) -> None:
@@ -145,7 +154,7 @@ def run_task_loop(
     for attempt in range(1, limits.attempts + 1):
         started = time.monotonic()
         log = hooks.transcript(attempt)
-        log.write("user", text=messages[-1]["content"] if attempt == 1 else "(feedback above)")
+        log.write("user", text=_said(messages[-1]))  # the task, then each feedback sent
         usage = Usage()
         summary, ended = "", False
         for _turn_no in range(limits.turns):
@@ -240,7 +249,9 @@ def close_attempt(
     """Record the attempt (transcript, hooks, `result`); True when the attempts end here:
     it passed, or its change cannot be verified (no agent can fix that)."""
     seconds = round(time.monotonic() - started, 3)
-    report = AttemptReport(attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path))
+    report = AttemptReport(
+        attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path), summary
+    )
     log.write("outcome", outcome=settled.outcome)
     log.close()
     hooks.attempt_done(report)

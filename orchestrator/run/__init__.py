@@ -1,4 +1,5 @@
-"""One run of a feature: opening it safely (`opening`: checks, locks, records, `context`), the
+"""One run of a feature: opening it safely (`opening`: checks, locks, records, `context`; the
+options a run keeps, `remembered`), the
 LangGraph graph (`graph`) and driving it in this process (`driver`), a task in the work tree
 (`task`) or a wave of them in worktrees (`waves`), its attempts (`attempt`), verification
 against its base (`verifying`) and landing (`landing`), pushing and catching up with a remote
