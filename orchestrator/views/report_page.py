@@ -33,6 +33,9 @@ def _figures(run: dict[str, Any] | None, total: int) -> str:
         ("tokens", f"{run['input_tokens']:,} in / {run['output_tokens']:,} out, "
                    f"{run['cache_read_tokens']:,} cache read, "
                    f"{run['cache_write_tokens']:,} cache write"),
+        ("prompt cache", f"{run['cache_read_share']:.1%} of input read from cache"
+                         + ("" if run["cache_saving"] is None
+                            else f", ${run['cache_saving']:.4f} saved against no caching")),
         ("estimated cost", price),
         ("wall time", f"{run['wall_seconds']:.1f} s (tasks {run['task_seconds']:.1f} s)"),
     ]  # fmt: skip
