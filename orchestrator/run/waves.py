@@ -60,7 +60,8 @@ def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
                     busy = [f for f in futures.values() if not f.done()]
                     while queue and len(busy) < ctx.jobs:
                         busy.append(_start(ctx, pool, queue.pop(0), home, batch[settled:], futures))
-                    wait(busy, return_when=FIRST_COMPLETED)
+                    if not _finished(futures.get(batch[settled])):  # else: settle it now
+                        wait(busy, return_when=FIRST_COMPLETED)
                     ready = []
                     while settled < len(batch) and _finished(futures.get(batch[settled])):
                         ready.append(batch[settled])
