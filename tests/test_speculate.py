@@ -8,6 +8,7 @@ whether those verifications overlapped, without timing anything.
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections import Counter
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 from support.records import sqlite_store
 from support.repo import git
+from test_anthropic_run import sdd
 from test_waves import (
     PLUGINS_TEST,
     assert_no_worktrees,
@@ -93,6 +95,19 @@ def test_waiting_changes_are_verified_together_and_every_landed_tree_was_verifie
     for t in ids:  # no agent worked twice
         assert len(sqlite_store(root / ".sdd" / "state.sqlite").attempts("001-calc", t)) == 1
     assert_no_worktrees(root)
+    # each task's verification time: 0.3 s in its worktree, as much again on the trees before it
+    log_rows = {r["task"]: r for r in json.loads(sdd(root, "log", "001", "--json").stdout)}
+    status = json.loads(sdd(root, "status", "001", "--json").stdout)
+    records = sqlite_store(root / ".sdd" / "state.sqlite").tasks("001-calc")
+    for t in ["T001", *ids]:
+        again = sum(1 for tree in trees(log) if tree.endswith(f"{t}.txt")) - 1
+        assert records[t].verify_seconds >= 0.3 * (1 + again) > 0, (t, again)
+        assert records[t].verify_seconds <= records[t].seconds + 0.3 * again + 1
+        assert log_rows[t]["verify_seconds"] == records[t].verify_seconds
+        row = next(r for r in status["tasks"] if r["task"] == t)
+        assert row["verify_seconds"] == records[t].verify_seconds
+    shown = " ".join(sdd(root, "log", "001").stdout.split())
+    assert f"({records['T002'].verify_seconds:.1f})" in shown
 
 
 def test_from_the_first_failure_on_the_rest_is_verified_again_on_the_new_head(

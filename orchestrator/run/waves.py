@@ -188,6 +188,7 @@ def _land(ctx: RunContext, done: Ready, trial: Trial | None = None) -> str:
         changed = ws.changed(head)
         now = trial.snapshot if trial is not None else None
         verdict, passing = judge_in(ctx, ws, task, changed, at_end, red, head, worked.ran, now)
+        worked.record.verify_seconds = round(worked.record.verify_seconds + passing.seconds, 3)
         if not verdict.passed:
             first = verdict.output.splitlines()[0] if verdict.output else "failed"
             return f"verification failed on the new head ({first[:120]})"

@@ -64,6 +64,8 @@ def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -
             "note": notes.get(task.id, ""),
             "kind": str(rec.kind) if rec else "",
             "evidence": rec.evidence if rec else "",
+            "seconds": rec.seconds if rec else 0.0,
+            "verify_seconds": rec.verify_seconds if rec else 0.0,
         }
         tasks.append(row)
         sha = commits.get(task.id)
@@ -146,6 +148,7 @@ def _summary(plan: Plan, run: RunRecord, records: dict[str, TaskRecord]) -> dict
         "cache_saving": None if price is None else round(cache.saving, 4),
         "wall_seconds": round(max(0.0, run.updated - run.started), 1),
         "task_seconds": round(sum(r.seconds for r in recs), 1),
+        "verify_seconds": round(sum(r.verify_seconds for r in recs), 1),
     }
 
 

@@ -193,6 +193,7 @@ def log_data(
             "saving_usd": saving_usd(r.cache_read_tokens, price, r.cache_write_tokens),
             "cost_usd": cost_usd(r, price),
             "seconds": r.seconds,
+            "verify_seconds": r.verify_seconds,
             "kind": r.kind,
             "evidence": r.evidence,
         }
@@ -204,8 +205,8 @@ def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
     table = Table(
         title=f"{feature}: {len(rows)} landed", caption=cache_line(rows) if rows else None
     )
-    cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $", "seconds")
-    for col in cols:
+    cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $")
+    for col in (*cols, "seconds (verify)"):
         table.add_column(col)
     table.add_column("verified by", overflow="fold")
     for r in rows:
@@ -217,7 +218,7 @@ def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
             str(r["attempts"]),
             f"{r['input_tokens']}/{r['output_tokens']} ({r['cache_read_tokens']})",
             f"{r.get('saving_usd', 0.0):.4f}",
-            f"{r['seconds']:.1f}",
+            f"{r['seconds']:.1f} ({r.get('verify_seconds', 0.0):.1f})",
             escape(r.get("evidence", "")),
         )
     return table
@@ -254,6 +255,7 @@ def status_data(
                 ),
                 "cost_usd": cost_usd(r, price) if r else 0.0,
                 "seconds": r.seconds if r else 0.0,
+                "verify_seconds": r.verify_seconds if r else 0.0,
             }
         )
     return {
@@ -273,7 +275,8 @@ def status_table(data: dict[str, Any]) -> Table:
     used = [t for t in data["tasks"] if t["attempts"]]
     caption = cache_line(used) if used else None
     table = Table(title=f"{data['feature']}: {escape(head)}", caption=caption)
-    for col in ("task", "state", "agent", "attempts", "commit", "tokens in/out (cached)"):
+    cols = ("task", "state", "agent", "attempts", "commit", "tokens in/out (cached)")
+    for col in (*cols, "seconds (verify)"):
         table.add_column(col)
     colours = {"landed": "green", "failed": "red", "running": "yellow"}
     for t in data["tasks"]:
@@ -287,5 +290,6 @@ def status_table(data: dict[str, Any]) -> Table:
             f"{t['input_tokens']}/{t['output_tokens']} ({t['cache_read_tokens']})"
             if t["attempts"]
             else "",
+            f"{t['seconds']:.1f} ({t['verify_seconds']:.1f})" if t["attempts"] else "",
         )
     return table
