@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_cache.py --requests # and one line per request
     .venv/bin/python bench/bench_cache.py --alternating 10 --doc-tokens 3000   # goal >= 90 %
     .venv/bin/python bench/bench_cache.py --alternating 10 --doc-tokens 30000  # goal >= 95 %
+    .venv/bin/python bench/bench_cache.py --verify-seconds 240   # slow verifications, 5 min/1 h
 
 The demo (examples/todo-api, 10 tasks, two agents) runs through the real AnthropicModel and
 SDK against the loopback Messages API server, whose handler replays examples/todo-api.script.yaml
@@ -135,7 +136,34 @@ def per_task(report: CacheReport) -> list[str]:
     return lines
 
 
-def run(show_requests: bool, alternating: int, doc_tokens: int) -> int:
+def slow_verify(bodies: list[dict[str, Any]], times: list[float], seconds: float) -> list[str]:
+    """The same requests replayed as if each verification took `seconds`: every gap that holds
+    one (a task's first request, or an attempt's after feedback) is stretched to it. Input
+    written and read with the 5-minute and the 1-hour cache, and what each costs in units of
+    the input price (writes 1.25x and 2x, reads 0.1x)."""
+    stretched, shift = [], 0.0
+    for k, body in enumerate(bodies):
+        last = body["messages"][-1]["content"]
+        text = last if isinstance(last, str) else " ".join(b.get("text", "") for b in last)
+        verified = k > 0 and (len(body["messages"]) == 1 or "Verification failed" in text)
+        if verified:
+            shift += seconds
+        stretched.append(times[k] + shift)
+    lines = []
+    for label, ttl, write in (("5 min", 300.0, 1.25), ("1 hour", 3600.0, 2.0)):
+        report = measure(bodies, stretched, cache=PromptCache(ttl=ttl))
+        total, cached, written = report.totals(report.requests)
+        rest = total - cached - written
+        units = tokens(rest) + write * tokens(written) + 0.1 * tokens(cached)
+        lines.append(
+            f"  cache {label:6}: {report.share(report.requests):.1%} read, "
+            f"{tokens(written)} tokens written; input cost {units / tokens(total):.3f}x "
+            f"of uncached"
+        )
+    return lines
+
+
+def run(show_requests: bool, alternating: int, doc_tokens: int, verify_seconds: float) -> int:
     with tempfile.TemporaryDirectory(prefix="sdd-bench-cache-") as tmp:
         feature, goal = FEATURE, GOALS["demo"]
         if alternating:
@@ -191,6 +219,9 @@ def run(show_requests: bool, alternating: int, doc_tokens: int) -> int:
         same = "equal" if logged == replay.billed else "DIFFERENT"
         print(f"billed by the server {replay.billed}; sdd log --json {logged}: {same}")
         print(f"sdd log: {cache_line(rows)}")
+        if verify_seconds:
+            print(f"replayed with {verify_seconds:.0f} s per verification:")
+            print("\n".join(slow_verify(bodies, replay.times, verify_seconds)))
         misses = explain(bodies, report)
         if misses:
             print("system-prefix misses:")
@@ -205,8 +236,10 @@ def main() -> None:
     parser.add_argument("--alternating", type=int, default=0, metavar="N",
                         help="a generated feature of N tasks alternating two agents")  # fmt: skip
     parser.add_argument("--doc-tokens", type=int, default=3000, help="its documents' size")
+    parser.add_argument("--verify-seconds", type=float, default=0.0,
+                        help="replay as if each verification took this long")  # fmt: skip
     args = parser.parse_args()
-    raise SystemExit(run(args.requests, args.alternating, args.doc_tokens))
+    raise SystemExit(run(args.requests, args.alternating, args.doc_tokens, args.verify_seconds))
 
 
 if __name__ == "__main__":
