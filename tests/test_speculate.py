@@ -179,15 +179,15 @@ def test_reverify_auto_lands_independent_changes_on_their_own_verification(
     runs = trees(log)
     # the base, and each task in its worktree; then `always` verifies each later tree of the
     # wave again; `auto` lands T003 and T004 as they are, and verifies only T005, the phase's
-    # end (always verified), on the head they left, which is verified first as its base
+    # end (always verified), on the head they left
     assert runs[:5].count("") == 1 and len(set(runs[:5])) == 5, runs
     if reverify == "always":
         assert len(runs) == 5 + 3, runs
         assert set(landed_trees(root)) <= set(runs)
     else:
-        assert len(runs) == 5 + 2, runs
+        assert len(runs) == 5 + 1, runs
         assert "T002.txt T003.txt" not in runs  # T002+T003 never verified as a whole
-        assert runs[-2:] == ["T002.txt T003.txt T004.txt", "T002.txt T003.txt T004.txt T005.txt"]
+        assert runs[-1] == "T002.txt T003.txt T004.txt T005.txt"
 
 
 def test_a_change_is_independent_only_of_other_files_and_no_shared_test_setup() -> None:

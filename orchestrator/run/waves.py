@@ -137,7 +137,7 @@ def _settle_all(
         except BaseException as exc:  # land the siblings first, then raise
             errors.append(exc)
     while waiting:
-        trials = speculate(ctx, waiting) if sum(r.lands for r in waiting) > 1 else {}
+        trials = speculate(ctx, waiting) if any(r.lands for r in waiting) else {}
         while waiting:
             ready = waiting.pop(0)
             trial = trials.get(ready.task_id)
@@ -199,6 +199,7 @@ def _land(ctx: RunContext, done: Ready, trial: Trial | None = None) -> str:
     message, ticked = stage_landing(ctx, task, worked, verdict, ws.tasks_path)
     sha = ws.commit(message, hooks=ctx.plan.config.commit_hooks)
     ctx.repo.fast_forward(sha)
-    # a tree not verified as a whole (`reverify: auto`) is verified when it is next a base
-    record_landed(ctx, worked.record, sha, ticked, None if skip and head != base else passing)
+    # a tree not verified as a whole (`reverify: auto`) keeps the change's own verification
+    # as the head's: what the combination broke fails the next task verified on it
+    record_landed(ctx, worked.record, sha, ticked, passing)
     return ""
