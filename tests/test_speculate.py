@@ -21,6 +21,7 @@ from test_waves import (
     PLUGINS_TEST,
     assert_no_worktrees,
     barrier,
+    bash,
     landed,
     make_project,
     run,
@@ -146,7 +147,7 @@ def test_from_the_first_failure_on_the_rest_is_verified_again_on_the_new_head(
                 {"text": "b, with the plugin test updated"},
             ],
             "T004": [  # its tree head+T002+T003 fails with T003's change: tried again
-                {"tools": [barrier(gate, "T004", 3), write("out/c.txt", "c\n")]},
+                {"tools": [barrier(gate, "T004", 2), write("out/c.txt", "c\n")]},
                 {"text": "c"},
             ],
         }
@@ -197,3 +198,43 @@ def test_a_change_is_independent_only_of_other_files_and_no_shared_test_setup() 
     assert not independent(["tests/test_a.py"], ["app/b.py"])
     for config in ("conftest.py", "pyproject.toml", "requirements-dev.txt", "package.json"):
         assert not independent(["app/a.py"], [config]), config
+
+
+BOTH = "ITEMS = ['alpha', 'beta']\n"
+
+
+def test_a_change_that_does_not_apply_ends_the_chain_and_the_rest_land_after_it(
+    tmp_path: Path,
+) -> None:
+    # T002 and T003 both edit registry.py without naming it: one wave, and a conflict
+    wave = ["T002 [P] Register alpha", "T003 [P] Register beta", "T004 [P] Create out/c.txt"]
+    log = tmp_path / "verified.log"
+    root = make_project(
+        tmp_path, tasks_md(*wave, setup=False), {"registry.py": "ITEMS = []\n"}, verify=witness(log)
+    )
+    gate = tmp_path / "barrier.log"
+    script = {
+        "tasks": {
+            "T002": [
+                {"tools": [barrier(gate, "T002", 2), write("registry.py", "ITEMS = ['alpha']\n")]},
+                {"text": "a"},
+            ],
+            "T003": [  # conflicts with T002's line; done again alone, the same edit lands
+                {"tools": [bash(f"cat {gate} > /dev/null"), write("registry.py", BOTH)]},
+                {"text": "b"},
+            ],
+            "T004": [
+                {"tools": [barrier(gate, "T004", 2), write("out/c.txt", "c\n")]},
+                {"text": "c"},
+            ],
+        }
+    }
+    assert run(root, script, jobs=3) == ("finished", "")
+    assert subjects(root) == ["T002", "T004", "T003"]
+    assert (root / "registry.py").read_text() == BOTH
+    store = sqlite_store(root / ".sdd" / "state.sqlite")
+    assert len(store.attempts("001-calc", "T004")) == 1
+    assert len(store.attempts("001-calc", "T003")) == 2  # its worktree, then alone on the head
+    verified = set(trees(log))
+    assert set(landed_trees(root)) <= verified
+    assert_no_worktrees(root)

@@ -137,10 +137,19 @@ def _settle_all(
         except BaseException as exc:  # land the siblings first, then raise
             errors.append(exc)
     while waiting:
-        trials = speculate(ctx, waiting) if any(r.lands for r in waiting) else {}
+        trials: dict[str, Trial] = {}
+        try:
+            trials = speculate(ctx, waiting) if any(r.lands for r in waiting) else {}
+        except Exception as exc:  # each is then verified on its own as it lands
+            ctx.reporter.note(f"verifying the waiting changes together failed ({exc})")
+        first = True
         while waiting:
-            ready = waiting.pop(0)
+            ready = waiting[0]
             trial = trials.get(ready.task_id)
+            if trials and ready.lands and trial is None and not first:
+                break  # past the end of the chain: a new one from the new head
+            waiting.pop(0)
+            first = False
             try:
                 landed = _settle(ctx, ready, out, trial)
             except BaseException as exc:
