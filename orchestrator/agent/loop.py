@@ -148,7 +148,7 @@ def run_task_loop(
     hooks: Hooks,
 ) -> LoopResult:
     """The task's attempts in one conversation; verification feedback goes back into it."""
-    tools = prompt.cached_tools(toolbox.schemas())
+    tools = prompt.tool_schemas(toolbox.schemas())
     messages: list[Block] = [{"role": "user", "content": first_message}]
     result = LoopResult(landed=False, kind=TaskKind.NONE, summary="")
     for attempt in range(1, limits.attempts + 1):

@@ -137,6 +137,7 @@ class _Hooks:
                 self.ctx, self.ws, self.task, changed, start.phase_end, start.red, start.base,
                 self.ran,
             )  # fmt: skip
+        self.record.verify_seconds = round(self.record.verify_seconds + now.seconds, 3)
         breach, _, _ = self.guard.check()  # verification ran the agent's code too
         if breach:
             self.verdict = _refused(f"During verification: {breach}")

@@ -80,6 +80,7 @@ class TaskRecord:
     updated: float = 0.0
     base: str = ""  # HEAD when the task started: what an interrupted attempt is reset to
     evidence: str = ""  # what let it land: tests run, a check's evidence, red as expected
+    verify_seconds: float = 0.0  # of `seconds`, or after them: its verifications' wall time
 
     def __post_init__(self) -> None:
         self.status, self.kind = TaskStatus(self.status), TaskKind(self.kind)

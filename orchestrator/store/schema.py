@@ -71,6 +71,7 @@ TASKS = Table(
         Column("updated", "real", "0"),
         _text("base"),
         _text("evidence"),
+        Column("verify_seconds", "real", "0"),
     ),
     key=("feature", "task_id"),
 )

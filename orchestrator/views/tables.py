@@ -138,17 +138,39 @@ def tools_text(tools: list[str] | None) -> str:
     return ", ".join(tools) if tools else "no tools"
 
 
-def saving_usd(cache_read_tokens: int, price: Price | None) -> float:
-    """What reading these tokens from the prompt cache saved over sending them as input."""
+def saving_usd(cache_read_tokens: int, price: Price | None, cache_write_tokens: int = 0) -> float:
+    """What the prompt cache saved over sending every input token uncached: reads at the
+    cache-read price, less the premium paid for writing the cache (negative when it only wrote)."""
     if price is None:
         return 0.0
     read = price.cache_read if price.cache_read is not None else 0.1 * price.input
-    return round(cache_read_tokens * (price.input - read) / 1_000_000, 8)
+    write = price.cache_write if price.cache_write is not None else 1.25 * price.input
+    net = cache_read_tokens * (price.input - read) - cache_write_tokens * (write - price.input)
+    return round(net / 1_000_000, 8)
 
 
-def _saved(rows: list[dict[str, Any]]) -> str:
-    cached = sum(r["cache_read_tokens"] for r in rows)
-    return f"{cached} tokens read from cache, ${sum(r['saving_usd'] for r in rows):.4f} saved"
+def cost_usd(r: TaskRecord, price: Price | None) -> float:
+    """A task's estimated cost as billed (0 for unknown models and the scripted one)."""
+    from orchestrator.agent.budget import cost
+    from orchestrator.agent.model import Usage
+
+    usage = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
+    return round(cost(usage, price), 8)
+
+
+def cache_line(rows: list[dict[str, Any]]) -> str:
+    """The prompt cache over these tasks in one line: the share of input read from it, the
+    tokens written to it, the estimated cost and the saving over no caching."""
+    read = sum(r["cache_read_tokens"] for r in rows)
+    written = sum(r.get("cache_write_tokens", 0) for r in rows)
+    total = read + written + sum(r["input_tokens"] for r in rows)
+    cost = sum(r.get("cost_usd", 0.0) for r in rows)
+    saved = sum(r.get("saving_usd", 0.0) for r in rows)
+    share = f" ({read / total:.1%} of input)" if total else ""
+    line = f"{read} tokens read from cache{share}, {written} written"
+    if not cost:
+        return f"{line}, ${saved:.4f} saved"
+    return f"{line}; est. ${cost:.4f}, ${saved:.4f} saved against ${cost + saved:.4f} uncached"
 
 
 def log_data(
@@ -166,9 +188,12 @@ def log_data(
             "attempts": r.attempts,
             "input_tokens": r.input_tokens,
             "output_tokens": r.output_tokens,
+            "cache_write_tokens": r.cache_write_tokens,
             "cache_read_tokens": r.cache_read_tokens,
-            "saving_usd": saving_usd(r.cache_read_tokens, price),
+            "saving_usd": saving_usd(r.cache_read_tokens, price, r.cache_write_tokens),
+            "cost_usd": cost_usd(r, price),
             "seconds": r.seconds,
+            "verify_seconds": r.verify_seconds,
             "kind": r.kind,
             "evidence": r.evidence,
         }
@@ -177,9 +202,11 @@ def log_data(
 
 
 def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(title=f"{feature}: {len(rows)} landed", caption=_saved(rows) if rows else None)
-    cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $", "seconds")
-    for col in cols:
+    table = Table(
+        title=f"{feature}: {len(rows)} landed", caption=cache_line(rows) if rows else None
+    )
+    cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $")
+    for col in (*cols, "seconds (verify)"):
         table.add_column(col)
     table.add_column("verified by", overflow="fold")
     for r in rows:
@@ -191,7 +218,7 @@ def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
             str(r["attempts"]),
             f"{r['input_tokens']}/{r['output_tokens']} ({r['cache_read_tokens']})",
             f"{r.get('saving_usd', 0.0):.4f}",
-            f"{r['seconds']:.1f}",
+            f"{r['seconds']:.1f} ({r.get('verify_seconds', 0.0):.1f})",
             escape(r.get("evidence", "")),
         )
     return table
@@ -221,9 +248,14 @@ def status_data(
                 "commit": r.commit_sha if r else "",
                 "input_tokens": r.input_tokens if r else 0,
                 "output_tokens": r.output_tokens if r else 0,
+                "cache_write_tokens": r.cache_write_tokens if r else 0,
                 "cache_read_tokens": r.cache_read_tokens if r else 0,
-                "saving_usd": saving_usd(r.cache_read_tokens, price) if r else 0.0,
+                "saving_usd": (
+                    saving_usd(r.cache_read_tokens, price, r.cache_write_tokens) if r else 0.0
+                ),
+                "cost_usd": cost_usd(r, price) if r else 0.0,
                 "seconds": r.seconds if r else 0.0,
+                "verify_seconds": r.verify_seconds if r else 0.0,
             }
         )
     return {
@@ -241,9 +273,10 @@ def status_table(data: dict[str, Any]) -> Table:
     if run and run["reason"]:
         head += f" ({run['reason']})"
     used = [t for t in data["tasks"] if t["attempts"]]
-    caption = _saved(used) if used else None
+    caption = cache_line(used) if used else None
     table = Table(title=f"{data['feature']}: {escape(head)}", caption=caption)
-    for col in ("task", "state", "agent", "attempts", "commit", "tokens in/out (cached)"):
+    cols = ("task", "state", "agent", "attempts", "commit", "tokens in/out (cached)")
+    for col in (*cols, "seconds (verify)"):
         table.add_column(col)
     colours = {"landed": "green", "failed": "red", "running": "yellow"}
     for t in data["tasks"]:
@@ -257,5 +290,6 @@ def status_table(data: dict[str, Any]) -> Table:
             f"{t['input_tokens']}/{t['output_tokens']} ({t['cache_read_tokens']})"
             if t["attempts"]
             else "",
+            f"{t['seconds']:.1f} ({t['verify_seconds']:.1f})" if t["attempts"] else "",
         )
     return table
