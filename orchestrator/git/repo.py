@@ -92,6 +92,18 @@ class GitRepo:
         untracked = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
         return sorted({p for p in (tracked + "\0" + untracked).split("\0") if p})
 
+    def diff_text(self, base: str) -> str:
+        """The work tree against `base` as a patch, new untracked files included."""
+        text = self.git.out("diff", "--no-color", "--no-ext-diff", base, "--")
+        untracked = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
+        for path in (p for p in untracked.split("\0") if p):
+            _, out, _ = self.git.run(
+                "diff", "--no-color", "--no-ext-diff", "--no-index", "--", "/dev/null", path,
+                check=False,
+            )  # fmt: skip
+            text += out
+        return text
+
     def tracked_at(self, rev: str, paths: Sequence[str]) -> set[str]:
         """Which of `paths` (from the top) are files of the commit `rev`."""
         out = self.git.out("ls-tree", "-r", "--name-only", "-z", "--full-tree", rev, "--", *paths)

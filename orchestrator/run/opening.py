@@ -20,6 +20,7 @@ from orchestrator.git.repo import GitRepo
 from orchestrator.plan.build import Plan, make_plan
 from orchestrator.run.context import Head, RunContext, RunOptions, UsageMeter
 from orchestrator.run.footprint import Leftovers, leftovers
+from orchestrator.run.journal import open_conversation
 from orchestrator.run.lock import check_free, take_lock
 from orchestrator.run.preflight import check_before_writing
 from orchestrator.run.reconcile import reconcile
@@ -61,16 +62,6 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
     held: list[Closeable] = [take_lock(root, plan.feature)]
     try:
-        if found.own:  # a crash mid-task left these; under the lock, nothing else writes
-            repo.restore_paths(repo.head(), found.own)
-            reporter.note(
-                f"discarded what the interrupted attempt of {found.task_id} left "
-                f"({', '.join(found.own[:5])}); it will be redone"
-            )
-        record.unlink(missing_ok=True)
-        if found.foreign:
-            sha = repo.commit_user_changes("Work in progress before sdd run")
-            reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         machinery = Machinery.capture(repo)
         clean_stale_dirs()  # what verifications of a killed run left in the temp folder
         repo.clear_worktrees(paths.worktrees_dir(root, plan.feature))  # a killed wave's
@@ -79,6 +70,11 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         run_lock = store.lock_run(plan.feature)
         if run_lock is not None:
             held.append(run_lock)
+        _leftovers(repo, store, plan.feature, found, reporter)
+        record.unlink(missing_ok=True)
+        if found.foreign:
+            sha = repo.commit_user_changes("Work in progress before sdd run")
+            reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         run = store.latest_run(plan.feature)
         remote = options.push or cfg.push or (run.remote if run else "")
         catch_up(repo, store, plan.feature, remote, hooks=cfg.commit_hooks)
@@ -121,6 +117,22 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         usage=UsageMeter(spent),
         held=tuple(held),
         machinery=machinery,
+    )
+
+
+def _leftovers(
+    repo: GitRepo, store: Store, feature: str, found: Leftovers, reporter: Reporter
+) -> None:
+    """What a crash mid-task left: kept when that task's conversation was cut short (the
+    task decides whether it goes on in this tree), else discarded. Under the lock."""
+    if not found.own:
+        return
+    if found.task_id and not found.foreign and open_conversation(store, feature, found.task_id):
+        return
+    repo.restore_paths(repo.head(), found.own)
+    reporter.note(
+        f"discarded what the interrupted attempt of {found.task_id} left "
+        f"({', '.join(found.own[:5])}); it will be redone"
     )
 
 

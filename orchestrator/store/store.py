@@ -22,7 +22,7 @@ from orchestrator.store.records import (
     RunStatus,
     TaskRecord,
 )
-from orchestrator.store.schema import ATTEMPTS, RUNS, TASKS, Dialect, Table
+from orchestrator.store.schema import ATTEMPTS, RUNS, TASKS, TURNS, Dialect, Table
 from orchestrator.store.url import StoreUrl
 
 Row = tuple[Any, ...]
@@ -138,6 +138,32 @@ class Store:
             (*self._scope, feature, task_id),
         )
         return [AttemptRecord(*r) for r in rows]
+
+    # a task's conversation, step by step --------------------------------------------------
+
+    def conversation(self, feature: str, task_id: str) -> tuple[int, list[tuple[str, str]]]:
+        """The task's newest conversation: its number and its (kind, JSON) steps in order;
+        (0, []) when it has none. Reads one conversation's rows by key, however many
+        the store holds."""
+        newest = self._rows(
+            f"SELECT max(convo) FROM sdd_turns WHERE {self._where('feature', 'task_id')}",
+            (*self._scope, feature, task_id),
+        )
+        convo = int(newest[0][0]) if newest and newest[0][0] is not None else 0
+        if not convo:
+            return 0, []
+        rows = self._rows(
+            f"SELECT kind, data FROM sdd_turns WHERE {self._where('feature', 'task_id', 'convo')}"
+            " ORDER BY seq",
+            (*self._scope, feature, task_id, convo),
+        )
+        return convo, [(str(k), str(d)) for k, d in rows]
+
+    def add_step(
+        self, feature: str, task_id: str, convo: int, seq: int, kind: str, data: str
+    ) -> None:
+        values = {"feature": feature, "task_id": task_id, "convo": convo, "seq": seq}
+        self._upsert(TURNS, values | {"kind": kind, "data": data})
 
     # expected-red tests (TDD) -------------------------------------------------------------
 
