@@ -124,8 +124,15 @@ def sdd(root: Path, url: str, *args: str) -> subprocess.Popen[bytes]:
     env["PYTHONPATH"] = str(ROOT)
     argv = [sys.executable, "-m", "orchestrator.cli", *args, "001", "--model", MODEL]
     out = open(root.parent / "sdd.log", "ab")  # noqa: SIM115 - handed to the child
-    return subprocess.Popen(argv, cwd=root, env=env, stdout=out, stderr=out,
-                            stdin=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    return subprocess.Popen(
+        argv,
+        cwd=root,
+        env=env,
+        stdout=out,
+        stderr=out,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def landed(root: Path) -> list[tuple[str, str]]:
@@ -148,13 +155,20 @@ def journal_size(root: Path) -> tuple[list[float], int]:
             if message:
                 ratios.append(stored / message)
             step = json.loads(data)
-            stored, message = row, len(json.dumps({"role": "assistant", "content": step["content"]}))
+            stored, message = (
+                row,
+                len(json.dumps({"role": "assistant", "content": step["content"]})),
+            )
         elif kind in ("call", "result") and message:
             stored += row
             if kind == "result":
                 step = json.loads(data)
-                block = {"type": "tool_result", "tool_use_id": step["id"],
-                         "content": step["content"], "is_error": step["is_error"]}  # fmt: skip
+                block = {
+                    "type": "tool_result",
+                    "tool_use_id": step["id"],
+                    "content": step["content"],
+                    "is_error": step["is_error"],
+                }
                 message += len(json.dumps(block))
     if message:
         ratios.append(stored / message)
@@ -187,6 +201,41 @@ def run_once(url: str, agent: Agent, tmp: Path, kill_at: float | None) -> dict[s
     }
 
 
+def status_seconds(root: Path, url: str) -> float:
+    """`sdd status --json` as a whole process, the median of 5."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "orchestrator.cli", "status", "001", "--json"],
+            cwd=root,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def stuff(root: Path, n_turns: int) -> None:
+    """`n_turns` more stored turns (finished conversations of a task) in the run's store."""
+    db = sqlite3.connect(root / ".sdd" / "state.sqlite")
+    step = json.dumps(
+        {
+            "content": [{"type": "text", "text": "x" * 400}],
+            "stop_reason": "end_turn",
+            "usage": [1, 1, 0, 0],
+        }
+    )
+    db.executemany(
+        "INSERT INTO sdd_turns (feature, task_id, convo, seq, kind, data) VALUES (?,?,?,?,?,?)",
+        [(FEATURE, "T001", 100 + k // 10, k % 10, "assistant", step) for k in range(n_turns)],
+    )
+    db.commit()
+    db.close()
+
+
 def startup(n_turns: int) -> float:
     """Reading one conversation back (store query + JSON) with `n_turns` other turns stored."""
     from orchestrator.agent.journal import replay
@@ -196,17 +245,29 @@ def startup(n_turns: int) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
-        content = [{"type": "text", "text": "x" * 200},
-                   {"type": "tool_use", "id": "t", "name": "Read", "input": {"file_path": "a"}}]  # fmt: skip
-        usage = {"input_tokens": 1, "output_tokens": 1, "cache_write_tokens": 0,
-                 "cache_read_tokens": 0}  # fmt: skip
+        content = [
+            {"type": "text", "text": "x" * 200},
+            {"type": "tool_use", "id": "t", "name": "Read", "input": {"file_path": "a"}},
+        ]
+        usage = [1, 1, 0, 0]
         for k in range(n_turns):  # other tasks' finished conversations
             task = f"T{k // 10:04d}"
-            store.add_step(FEATURE, task, 1, 2 * (k % 10), "assistant",
-                           json.dumps({"content": content, "stop_reason": "tool_use",
-                                       "usage": usage}))  # fmt: skip
-            store.add_step(FEATURE, task, 1, 2 * (k % 10) + 1, "result",
-                           json.dumps({"id": "t", "content": "y" * 300, "is_error": False}))  # fmt: skip
+            store.add_step(
+                FEATURE,
+                task,
+                1,
+                2 * (k % 10),
+                "assistant",
+                json.dumps({"content": content, "stop_reason": "tool_use", "usage": usage}),
+            )
+            store.add_step(
+                FEATURE,
+                task,
+                1,
+                2 * (k % 10) + 1,
+                "result",
+                json.dumps({"id": "t", "content": "y" * 300, "is_error": False}),
+            )
         store.add_step(FEATURE, "T9999", 1, 0, "begin", json.dumps({"base": "abc"}))
         store.add_step(FEATURE, "T9999", 1, 1, "attempt", json.dumps({"n": 1, "first": "go"}))
         times = []
@@ -218,6 +279,44 @@ def startup(n_turns: int) -> float:
             times.append(time.perf_counter() - t)
         store.close()
         return statistics.median(times)
+
+
+def replay_seconds(n_turns: int) -> float:
+    """Reading back and replaying one conversation of `n_turns` turns."""
+    from orchestrator.agent.journal import replay
+    from orchestrator.run.journal import open_conversation
+    from orchestrator.store.sqlite import SqliteBackend
+    from orchestrator.store.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
+        store.add_step(FEATURE, "T1", 1, 0, "begin", json.dumps({"base": "abc"}))
+        store.add_step(FEATURE, "T1", 1, 1, "attempt", json.dumps({"n": 1, "first": "go"}))
+        for k in range(n_turns):
+            call = {"type": "tool_use", "id": f"t{k}", "name": "Read", "input": {"file_path": "a"}}
+            store.add_step(
+                FEATURE,
+                "T1",
+                1,
+                2 + 2 * k,
+                "assistant",
+                json.dumps({"content": [call], "stop_reason": "tool_use", "usage": [1, 1, 0, 0]}),
+            )
+            store.add_step(
+                FEATURE,
+                "T1",
+                1,
+                3 + 2 * k,
+                "result",
+                json.dumps({"id": f"t{k}", "content": "y" * 300, "is_error": False}),
+            )
+        t = time.perf_counter()
+        found = open_conversation(store, FEATURE, "T1")
+        assert found is not None
+        assert replay(found.steps, "go").turns == n_turns
+        took = time.perf_counter() - t
+        store.close()
+        return took
 
 
 def main() -> None:
@@ -233,11 +332,19 @@ def main() -> None:
         ref = run_once(server.url, agent, Path(t) / "ref", None)
         assert ref["code"] == 0, (ref["root"].parent / "sdd.log").read_text()
         ratios, n = journal_size(ref["root"])
-        print(f"reference: {ref['requests']} requests, {len(ref['landed'])} commits, "
-              f"{ref['seconds']:.1f} s; turns per task "
-              f"{[len(turns[t]) for t in IDS]}")  # fmt: skip
-        print(f"journal: {n} turns, stored/message bytes per turn: "
-              f"max {max(ratios):.2f}, median {statistics.median(ratios):.2f}")  # fmt: skip
+        print(
+            f"reference: {ref['requests']} requests, {len(ref['landed'])} commits, "
+            f"{ref['seconds']:.1f} s; turns per task "
+            f"{[len(turns[t]) for t in IDS]}"
+        )
+        print(
+            f"journal: {n} turns, stored/message bytes per turn: "
+            f"max {max(ratios):.2f}, median {statistics.median(ratios):.2f}"
+        )
+        before = status_seconds(ref["root"], server.url)
+        stuff(ref["root"], 1000)
+        after = status_seconds(ref["root"], server.url)
+        print(f"sdd status --json: {before:.3f} s, with 1,000 more turns stored {after:.3f} s")
         extra: list[int] = []
         same = 0
         for k in range(args.trials):
@@ -248,13 +355,20 @@ def main() -> None:
             same += ok
             over = got["requests"] - ref["requests"]
             extra.append(over)
-            print(f"trial {k + 1:2d}: kill at {at:4.1f} s, {got['resumes']} resume, "
-                  f"{got['requests']} requests ({over:+d}), same commits: {ok}")  # fmt: skip
-        print(f"extra requests per resume: max {max(extra)}, total {sum(extra)} "
-              f"over {args.trials} kills; same commits in {same}/{args.trials}")  # fmt: skip
+            print(
+                f"trial {k + 1:2d}: kill at {at:4.1f} s, {got['resumes']} resume, "
+                f"{got['requests']} requests ({over:+d}), same commits: {ok}"
+            )
+        print(
+            f"extra requests per resume: max {max(extra, default=0)}, total {sum(extra)} "
+            f"over {args.trials} kills; same commits in {same}/{args.trials}"
+        )
     for n_turns in (0, 1000):
-        print(f"reading a conversation back with {n_turns} turns stored: "
-              f"{startup(n_turns) * 1000:.2f} ms")  # fmt: skip
+        print(
+            f"reading a conversation back with {n_turns} other turns stored: "
+            f"{startup(n_turns) * 1000:.2f} ms"
+        )
+    print(f"reading back a conversation of 1,000 turns: {replay_seconds(1000) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ class Replay:
 
     recorded: bool = False  # the journal held steps: this is a resume
 
+
 def text_of(content: list[Block]) -> str:
     return "\n".join(b.get("text", "") for b in content if b.get("type") == "text").strip()
 
@@ -115,7 +116,7 @@ def replay(steps: list[tuple[str, dict[str, Any]]], first_message: str) -> Repla
         elif kind == "assistant":
             content, stop = list(data["content"]), str(data["stop_reason"])
             r.turns += 1
-            r.usage = r.usage + Usage(**data["usage"])
+            r.usage = r.usage + Usage(*data["usage"])
             r.stop_reason, r.running = stop, set()
             r.pending = []
             if kept(content, stop):

@@ -7,7 +7,7 @@ change instead of starting over; the caller resets the tree if every attempt fai
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Protocol
 
 from orchestrator.agent import prompt
@@ -144,7 +144,7 @@ def run_task_loop(
             turns, usage = turns + 1, usage + turn.usage
             hooks.on_turn(attempt, turn.usage)
             step = {"content": turn.content, "stop_reason": turn.stop_reason}
-            book.add("assistant", step | {"usage": usage_dict(turn.usage)})
+            book.add("assistant", step | {"usage": list(astuple(turn.usage))})
             log.write("assistant", **step, usage=usage_dict(turn.usage))
             results: list[Block] = []
             if kept(turn.content, turn.stop_reason):

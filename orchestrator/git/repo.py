@@ -275,6 +275,10 @@ class GitRepo:
         shutil.rmtree(top, ignore_errors=True)
         self.git.run("worktree", "prune", check=False)
 
+    def prune_worktrees(self) -> None:
+        """Forget the records of worktrees whose folders are gone."""
+        self.git.run("worktree", "prune", check=False)
+
     def add_worktree(self, path: Path, sha: str) -> None:
         """A detached worktree at `sha`: no branch to leave behind if sdd is killed."""
         self.git.out("worktree", "add", "-q", "--detach", str(path), sha)

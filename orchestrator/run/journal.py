@@ -29,8 +29,14 @@ DIFF_CAP = 20_000
 
 
 def tree_state(ws: Workspace) -> dict[str, str]:
-    """What the task has changed: each dirty file (from the work tree's top) and its digest."""
-    return {p: digest(ws.repo.root / p) for p in ws.repo.dirty_files() if p not in ws.shared}
+    """What the task has changed: each dirty file (from the work tree's top) and a digest
+    (64 bits of it: enough to notice a change, and small beside the turn)."""
+    dirty = [p for p in ws.repo.dirty_files() if p not in ws.shared]
+    return {p: _short(digest(ws.repo.root / p)) for p in dirty}
+
+
+def _short(d: str) -> str:
+    return d if d == "-" or d.startswith("link:") else d[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,14 @@ def open_conversation(store: Store, feature: str, task_id: str) -> Conversation 
     if not rows or rows[-1][0] == "end":
         return None
     return Conversation(convo, [(kind, json.loads(data)) for kind, data in rows])
+
+
+def end_conversation(
+    store: Store, feature: str, task_id: str, found: Conversation, why: str
+) -> None:
+    """Close a cut-short conversation that cannot go on: the task starts a new one."""
+    data = json.dumps({"why": why}, ensure_ascii=False, separators=(",", ":"))
+    store.add_step(feature, task_id, found.convo, len(found.steps), "end", data)
 
 
 def why_not_continue(found: Conversation, base: str, now: dict[str, str]) -> str:

@@ -26,6 +26,7 @@ from orchestrator.run.preflight import check_before_writing
 from orchestrator.run.reconcile import reconcile
 from orchestrator.run.remote import catch_up
 from orchestrator.run.reporter import Reporter
+from orchestrator.run.waves import keep_worktrees
 from orchestrator.speckit.documents import read_exact
 from orchestrator.store.open import open_store, store_url
 from orchestrator.store.records import RunStatus, TaskRecord, TaskStatus
@@ -64,13 +65,13 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
     try:
         machinery = Machinery.capture(repo)
         clean_stale_dirs()  # what verifications of a killed run left in the temp folder
-        repo.clear_worktrees(paths.worktrees_dir(root, plan.feature))  # a killed wave's
         store = open_store(root, url)
         held.append(store)
         run_lock = store.lock_run(plan.feature)
         if run_lock is not None:
             held.append(run_lock)
         _leftovers(repo, store, plan.feature, found, reporter)
+        keep_worktrees(repo, store, plan.feature, paths.worktrees_dir(root, plan.feature))
         record.unlink(missing_ok=True)
         if found.foreign:
             sha = repo.commit_user_changes("Work in progress before sdd run")

@@ -15,7 +15,7 @@ from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
 from orchestrator.run.journal import (
     Conversation,
-    StoreJournal,
+    end_conversation,
     open_conversation,
     set_aside,
     tree_state,
@@ -68,7 +68,7 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
     why = why_not_continue(found, base, tree_state(ws))
     if why:
         ctx.reporter.note(f"{task_id} starts over: {why}")
-        StoreJournal(ctx.store, ctx.feature, task_id, ws, base, ctx.secrets, found).end(why)
+        end_conversation(ctx.store, ctx.feature, task_id, found, why)
         return None
     ctx.reporter.note(f"{task_id} continues its interrupted attempt after turn {found.turns}")
     return found
