@@ -67,13 +67,16 @@ class Dying(StoreJournal):
 
     at: int = -1
     added: int = 0
+    after: bool = False  # dies just after the step is kept instead
 
     def add(self, kind: str, data: dict[str, Any]) -> None:
-        if Dying.added == Dying.at:
+        if Dying.added == Dying.at and not Dying.after:
             Dying.added += 1
             raise Died(kind)
         Dying.added += 1
         super().add(kind, data)
+        if Dying.added - 1 == Dying.at:
+            raise Died(kind)
 
 
 @dataclass
@@ -181,7 +184,7 @@ def test_a_stop_at_any_step_costs_at_most_one_model_request(tmp_path: Path) -> N
     for at in range(steps - 1):  # the last step is `end`: the conversation is over then
         p = project(tmp_path / f"stop{at}")
         model = Counting(ScriptedModel(p.script))
-        Dying.at, Dying.added = at, 0
+        Dying.at, Dying.added, Dying.after = at, 0, False
         with pytest.raises(Died):
             run(p, model, Dying)
         before = model.requests
@@ -193,26 +196,41 @@ def test_a_stop_at_any_step_costs_at_most_one_model_request(tmp_path: Path) -> N
         assert [r.outcome for r in caller.reports] == [Outcome.PASSED]
 
 
-def test_a_write_cut_short_is_not_run_again_and_the_agent_sees_the_diff(tmp_path: Path) -> None:
+def test_an_edit_cut_short_is_not_run_again_and_the_agent_sees_the_diff(tmp_path: Path) -> None:
     p = project(tmp_path)
     model = Counting(ScriptedModel(p.script))
-    Dying.at, Dying.added = 4, 0  # begin, attempt, assistant, call: the Write ran, no result
+    # begin, attempt, assistant, call, result (Write), assistant, result (Read), call,
+    # result (Bash), assistant (Edit), call: the Edit ran, its result is not kept
+    Dying.at, Dying.added = 11, 0
     with pytest.raises(Died):
         run(p, model, Dying)
-    assert (p.root / "app.py").read_text() == "value = 1\n"
+    assert (p.root / "app.py").read_text() == "value = good\n"
     result, _ = run(p, model)
     assert result.landed
+    assert (p.root / "app.py").read_text() == "value = good\n"
     store = Store(SqliteBackend(p.db))
     _, rows = store.conversation(FEATURE, "T001")
     store.close()
-    results = [json.loads(d) for k, d in rows if k == "result"]
-    told = results[0]
-    assert told["is_error"] and "interrupted" in told["content"]
-    assert "+value = 1" in told["content"]  # the diff of the new file
+    told = [json.loads(d) for k, d in rows if k == "result"][3]
+    assert told["is_error"] and "Edit call was interrupted" in told["content"]
+    assert "+value = good" in told["content"]  # the diff of the new file, as it is now
     events = read_events(p.root.parent / "logs" / "attempt-1.jsonl")
     joined = next(e for e in events if e["type"] == "resumed")
-    assert joined["turns"] == 1 and joined["calls"] == 1
-    assert "after turn 1" in resumed_line(joined)
+    assert joined["turns"] == 3 and joined["calls"] == 1
+    assert "after turn 3" in resumed_line(joined)
+
+
+def test_a_write_cut_short_before_it_wrote_runs_again(tmp_path: Path) -> None:
+    p = project(tmp_path)
+    model = Counting(ScriptedModel(p.script))
+    # begin, attempt, assistant, call: dies once the Write's call is kept, before it runs
+    Dying.at, Dying.added, Dying.after = 3, 0, True
+    with pytest.raises(Died):
+        run(p, model, Dying)
+    Dying.after = False
+    assert not (p.root / "app.py").exists()
+    result, _ = run(p, model)
+    assert result.landed and model.requests == 5  # the reference's five turns, none again
 
 
 def test_a_read_cut_short_runs_again(tmp_path: Path) -> None:

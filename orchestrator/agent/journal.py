@@ -5,8 +5,9 @@ turn comes back (`assistant`, before any of its tool calls run), a tool call tha
 the work tree starts (`call`) and any call ends (`result`), an attempt is judged (`closed`).
 `replay` turns the steps back into the conversation and where it stood. On resume, a call
 with a recorded result is not run again; one that was running when sdd stopped is run again
-only when it is idempotent (Read, Glob, Grep), otherwise the agent is told it was cut short
-and shown the work tree's current change. Pure apart from the tool calls; the store behind
+only when that is safe (Read, Glob and Grep change nothing; a Write sets a whole file, so a
+second run ends where the first would have), otherwise (Edit, Bash) the agent is told it was
+cut short and shown the work tree's current change. Pure apart from the tool calls; the store behind
 a `Journal` is the caller's.
 """
 
@@ -22,6 +23,8 @@ from orchestrator.store.records import Outcome
 from orchestrator.text import cap
 
 IDEMPOTENT = frozenset({"Read", "Glob", "Grep"})  # run again freely: they change nothing
+RERUN = IDEMPOTENT | {"Write"}  # cut short, run again: a Write sets the whole file, so its
+# second run ends where the first would have (a kill mid-Write leaves part of it)
 RESULT_CAP = 30_000  # characters of one tool result the model sees
 CUT_OFF = "Your output was cut off (max_tokens); send smaller steps."
 
@@ -165,7 +168,7 @@ def run_calls(
         ran: list[tuple[str, bool]] = []
         if stop_reason == "max_tokens":
             content, is_error = CUT_OFF, True
-        elif call_id in running and name not in IDEMPOTENT:
+        elif call_id in running and name not in RERUN:
             content, is_error = interrupted(name, journal.diff()), True
         else:
             if name not in IDEMPOTENT:

@@ -74,8 +74,11 @@ class GitRepo:
         return self.git.resolve(rev)
 
     def dirty_files(self) -> list[str]:
-        """Everything `git status` would show, untracked included, ignored files not."""
-        out = self.git.out("status", "--porcelain", "-z", "--untracked-files=all")
+        """Everything `git status` would show, untracked included, ignored files not. Without
+        git's optional index lock: a kill -9 meanwhile must not leave `index.lock` behind."""
+        out = self.git.out(
+            "status", "--porcelain", "-z", "--untracked-files=all", env={"GIT_OPTIONAL_LOCKS": "0"}
+        )
         entries = iter(out.split("\0"))
         files: list[str] = []
         for entry in entries:

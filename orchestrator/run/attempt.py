@@ -27,8 +27,9 @@ from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
 from orchestrator.run.guard import AttemptGuard
 from orchestrator.run.journal import Conversation, StoreJournal
+from orchestrator.run.start import Start
 from orchestrator.run.tools import agent_toolbox
-from orchestrator.run.verifying import baseline, judge_in
+from orchestrator.run.verifying import judge_in
 from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.tasks import Task
 from orchestrator.store.records import AttemptRecord, Outcome, TaskRecord, TaskStatus
@@ -55,17 +56,6 @@ class Worked:
         return self.result is not None and self.result.landed
 
 
-@dataclass(frozen=True, slots=True)
-class Start:
-    """What a task starts from, fixed when it starts, so siblings landing meanwhile (in a
-    wave) cannot move it: its base commit, what is red there, and what the prompt says."""
-
-    base: str
-    red: Snapshot  # verification at `base`: failures there are not this task's fault
-    phase_end: bool
-    landed: tuple[tuple[str, str, str], ...]  # (task, short sha, description) for the prompt
-
-
 def agent_env(bin_dir: str = "") -> dict[str, str]:
     """The agent's `python` is the interpreter that verifies its work, so both see one world:
     the project environment's `bin_dir` (from `root`), else the interpreter running sdd."""
@@ -79,24 +69,6 @@ def _headline(output: str, limit: int = 160) -> str:
     """The first line of a verification's output, cut on a word when it is long."""
     line = output.splitlines()[0] if output else ""
     return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def phase_end(ctx: RunContext, task: Task, running: frozenset[str] = frozenset()) -> bool:
-    return policy.is_phase_end(ctx.plan.tasklist, task, ctx.done_ids(), running)
-
-
-def start_at(
-    ctx: RunContext, task: Task, base: str, running: frozenset[str] = frozenset()
-) -> Start:
-    """A task's start at `base`, which must be the HEAD whose verification the head holds
-    (run and reported here the first time: before the first task)."""
-    red = ctx.head.verification(lambda: baseline(ctx))
-    tasks = ctx.plan.tasks
-    landed = tuple(
-        (tid, sha[:8], tasks[tid].description if tid in tasks else "")
-        for tid, sha in ctx.head.landed.items()
-    )
-    return Start(base, red, phase_end(ctx, task, running), landed)
 
 
 class _Hooks:

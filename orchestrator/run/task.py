@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from orchestrator import paths
 from orchestrator.errors import GitStateError
-from orchestrator.run.attempt import Worked, start_at, work
+from orchestrator.run.attempt import Worked, work
 from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
 from orchestrator.run.journal import (
@@ -29,6 +29,7 @@ from orchestrator.run.landing import (
     refuse_secrets,
     stage_landing,
 )
+from orchestrator.run.start import start_at
 from orchestrator.run.verifying import base_blocker
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskRecord, TaskStatus

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from orchestrator import paths
 from orchestrator.git.repo import GitRepo
-from orchestrator.run.attempt import Start, Worked, phase_end, start_at, work
+from orchestrator.run.attempt import Worked, work
 from orchestrator.run.context import RunContext
 from orchestrator.run.journal import (
     Conversation,
@@ -27,6 +27,7 @@ from orchestrator.run.journal import (
     why_not_continue,
 )
 from orchestrator.run.landing import record_landed, refuse_secrets, stage_landing
+from orchestrator.run.start import Start, phase_end, start_at
 from orchestrator.run.verifying import base_blocker, baseline, judge_in, verify_head
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskKind, TaskStatus

@@ -137,14 +137,14 @@ def _event(event: dict[str, Any], turn: int) -> list[RenderableType]:
 def resumed_line(event: Event) -> str:
     """Where a resume joined the conversation, and what it did first."""
     turns = int(event.get("turns") or 0)
-    said = f"resumed here after turn {turns}" if turns else "resumed here, before its first turn"
+    if not turns:
+        return "resumed here, before this attempt's first turn"
+    said = f"resumed here after turn {turns} (kept, not asked for again)"
     calls = int(event.get("calls") or 0)
     if event.get("judged"):
-        said += "; its change was verified again, no model turn repeated"
+        said += "; the change is verified again"
     elif calls:
-        said += f"; {calls} tool call{'s' if calls != 1 else ''} of that turn finished first"
-    else:
-        said += "; no model turn repeated"
+        said += f"; then the {calls} tool call{'s' if calls != 1 else ''} it had left"
     return said
 
 
