@@ -27,6 +27,7 @@ from orchestrator.run.journal import (
     open_conversation,
     set_aside,
     tree_state,
+    where,
     why_not_continue,
 )
 from orchestrator.run.workspace import Workspace
@@ -259,11 +260,15 @@ def test_a_tree_touched_since_the_stop_starts_the_attempt_over(tmp_path: Path) -
     found = open_conversation(store, FEATURE, "T001")
     assert found is not None
     base = GitRepo(p.root).head()
-    assert why_not_continue(found, base, tree_state(p.ws())) == ""
+    here = where(p.ws())
+    assert why_not_continue(found, base, tree_state(p.ws()), here) == ""
     (p.root / "app.py").write_text("mine\n")  # the user's edit
-    why = why_not_continue(found, base, tree_state(p.ws()))
+    why = why_not_continue(found, base, tree_state(p.ws()), here)
     assert "app.py" in why and "not as its interrupted attempt left it" in why
-    assert "base was" in why_not_continue(found, "0" * 40, tree_state(p.ws()))
+    assert "base was" in why_not_continue(found, "0" * 40, tree_state(p.ws()), here)
+    # another machine's clone holds none of the attempt's uncommitted changes
+    elsewhere = why_not_continue(found, base, {}, "other-host:/work/proj")
+    assert "another work tree" in elsewhere and here in elsewhere
     store.close()
 
 

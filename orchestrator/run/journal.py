@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,10 @@ class Conversation:
     @property
     def base(self) -> str:
         return str(self.steps[0][1].get("base", "")) if self.steps else ""
+
+    @property
+    def where(self) -> str:
+        return str(self.steps[0][1].get("where", "")) if self.steps else ""
 
     def tree(self) -> dict[str, str]:
         """The work tree as its last step that could write left it."""
@@ -97,13 +102,23 @@ def end_conversation(
     store.add_step(feature, task_id, found.convo, len(found.steps), "end", data)
 
 
-def why_not_continue(found: Conversation, base: str, now: dict[str, str]) -> str:
-    """'' when the cut-short conversation can go on in this tree; else why it starts over."""
+def where(ws: Workspace) -> str:
+    """The work tree a conversation runs in: this machine and its folder."""
+    return f"{socket.gethostname()}:{ws.repo.root.resolve()}"
+
+
+def why_not_continue(found: Conversation, base: str, now: dict[str, str], here: str) -> str:
+    """'' when the cut-short conversation can go on in this tree (`now`, at `here`); else
+    why it starts over. In the tree it ran in, a call cut short may have changed any file
+    (the footprint has already refused the user's edits); anywhere else, the tree must hold
+    exactly what the steps recorded, which a fresh clone does only before the first change."""
     if found.base != base:
         return f"its base was {found.base[:10]}, HEAD is now {base[:10]}"
     kept = found.tree()
-    if now == kept or found.cut_short():
+    if now == kept or (found.cut_short() and found.where == here):
         return ""
+    if found.where != here:
+        return f"its uncommitted changes are in another work tree ({found.where})"
     differ = sorted(p for p in {*kept, *now} if kept.get(p) != now.get(p))
     shown = ", ".join(differ[:5]) + (f" and {len(differ) - 5} more" if len(differ) > 5 else "")
     return f"the work tree is not as its interrupted attempt left it ({shown} changed since)"
@@ -130,7 +145,7 @@ class StoreJournal:
         self._seq = len(self._steps)
         self._tree = found.tree() if found else {}
         if found is None:
-            self.add("begin", {"base": base})
+            self.add("begin", {"base": base, "where": where(ws)})
 
     def steps(self) -> list[Step]:
         return list(self._steps)

@@ -19,6 +19,7 @@ from orchestrator.run.journal import (
     open_conversation,
     set_aside,
     tree_state,
+    where,
     why_not_continue,
 )
 from orchestrator.run.landing import (
@@ -66,7 +67,7 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
     found = open_conversation(ctx.store, ctx.feature, task_id)
     if found is None:
         return None
-    why = why_not_continue(found, base, tree_state(ws))
+    why = why_not_continue(found, base, tree_state(ws), where(ws))
     if why:
         ctx.reporter.note(f"{task_id} starts over: {why}")
         end_conversation(ctx.store, ctx.feature, task_id, found, why)

@@ -24,6 +24,7 @@ from orchestrator.run.journal import (
     end_conversation,
     open_conversation,
     tree_state,
+    where,
     why_not_continue,
 )
 from orchestrator.run.landing import record_landed, refuse_secrets, stage_landing
@@ -134,7 +135,7 @@ def _continuing_in(ctx: RunContext, path: Path, task_id: str) -> Conversation | 
     why = "its worktree is gone"
     if path.is_dir() and path.resolve() in {p.resolve() for p in ctx.repo.worktrees()}:
         ws = _worktree(ctx, path, found.base, reuse=True)
-        why = why_not_continue(found, ws.repo.head(), tree_state(ws))
+        why = why_not_continue(found, ws.repo.head(), tree_state(ws), where(ws))
     if why:
         ctx.reporter.note(f"{task_id} starts over: {why}")
         end_conversation(ctx.store, ctx.feature, task_id, found, why)
