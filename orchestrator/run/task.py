@@ -3,7 +3,8 @@ a clean tree and a recorded failure).
 
 This is the body of the graph's `run_task` node. LangGraph re-runs a node from its first line
 after a crash, so every step here is safe to repeat: a task already committed is found by its
-trailer and never committed again, and leftovers of an interrupted attempt are reset first.
+trailer and never committed again, and an interrupted attempt either goes on (its conversation
+kept in the store, its tree as it left it) or has its leftovers reset first.
 """
 
 from __future__ import annotations
