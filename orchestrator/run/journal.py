@@ -64,10 +64,15 @@ class Conversation:
         return tree
 
     def cut_short(self) -> bool:
-        """A call that could write was running when sdd stopped: the tree may hold part of it."""
+        """A call that could write was running when sdd stopped: the tree may hold part of it.
+        In a Claude Code session (its transcript mirrored as `session` steps) any call may
+        have been, until the attempt was judged."""
         calls: dict[str, str] = {}
         running: set[str] = set()
+        session = False
         for kind, data in self.steps:
+            if kind in ("attempt", "closed", "session"):
+                session = kind == "session"
             if kind == "assistant":
                 calls = {
                     str(b.get("id")): str(b.get("name"))
@@ -79,11 +84,16 @@ class Conversation:
                 running.add(str(data["id"]))
             elif kind == "result":
                 running.discard(str(data["id"]))
-        return any(calls.get(c) not in IDEMPOTENT for c in running)
+        return session or any(calls.get(c) not in IDEMPOTENT for c in running)
 
     @property
     def turns(self) -> int:
         return sum(kind == "assistant" for kind, _ in self.steps)
+
+    @property
+    def since(self) -> str:
+        """' after turn N' for a note, when the steps count turns (sdd's own loop)."""
+        return f" after turn {self.turns}" if self.turns else ""
 
 
 def open_conversation(store: Store, feature: str, task_id: str) -> Conversation | None:

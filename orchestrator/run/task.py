@@ -73,7 +73,7 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
         ctx.reporter.note(f"{task_id} starts over: {why}")
         end_conversation(ctx.store, ctx.feature, task_id, found, why)
         return None
-    ctx.reporter.note(f"{task_id} continues its interrupted attempt after turn {found.turns}")
+    ctx.reporter.note(f"{task_id} continues its interrupted attempt{found.since}")
     return found
 
 

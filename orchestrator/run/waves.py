@@ -140,7 +140,7 @@ def _continuing_in(ctx: RunContext, path: Path, task_id: str) -> Conversation | 
         ctx.reporter.note(f"{task_id} starts over: {why}")
         end_conversation(ctx.store, ctx.feature, task_id, found, why)
         return None
-    ctx.reporter.note(f"{task_id} continues its interrupted attempt after turn {found.turns}")
+    ctx.reporter.note(f"{task_id} continues its interrupted attempt{found.since}")
     return found
 
 

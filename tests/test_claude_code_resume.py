@@ -1,0 +1,108 @@
+"""A Claude Code session cut short by a kill resumes from sdd's store: the real Claude Code
+CLI (the Agent SDK's bundled one) against the loopback server, killed with SIGKILL while its
+third request waits, then Claude Code's own session files removed, as on another machine or
+in another worktree. The resume must continue that session (its turns, not a new start),
+rebuilt from what sdd kept."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.claude_code import ScriptedAgent, apply_env, claude_env, tool, write
+from support.messages_server import MessagesServer, text_block
+from support.repo import git
+from support.runproc import Procs, wait_until
+from test_claude_code import FEATURE, MODEL, project
+
+pytestmark = pytest.mark.slow  # real Claude Code processes, end to end
+
+TASKS = """# Tasks: calc
+
+## Phase 1: Setup
+
+- [ ] T001 Describe the package in calc/README.md
+"""
+TURNS: dict[str, list[list[dict[str, Any]]]] = {
+    "T001": [
+        [write("calc/README.md", "# calc\n\nTODO\n")],
+        [tool("Read", file_path="calc/README.md")],
+        [tool("Edit", file_path="calc/README.md", old_string="TODO", new_string="add and mul")],
+        [text_block("Described the package.")],
+    ]
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Point this process (and so the sessions it starts) at a server, with an empty home."""
+
+    def use(server: MessagesServer) -> None:
+        apply_env(monkeypatch.setenv, claude_env(server.url, tmp_path / "home"))
+
+    return use
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Procs]:
+    started = Procs(tmp_path / "logs")
+    yield started
+    started.close()
+
+
+def texts_of(body: dict[str, Any]) -> str:
+    last = body["messages"][-1]["content"]
+    if isinstance(last, str):
+        return last
+    return "\n".join(str(b.get("text", "")) for b in last if isinstance(b, dict))
+
+
+def test_a_killed_session_resumes_from_sdds_store_without_claude_codes_files(
+    tmp_path: Path, env: Any, procs: Procs
+) -> None:
+    root = project(tmp_path, tasks=TASKS)
+    agent = ScriptedAgent(TURNS)
+    held, release = threading.Event(), threading.Event()
+    bodies: list[dict[str, Any]] = []
+
+    def hold_the_third_call(body: dict[str, Any], index: int) -> Any:
+        bodies.append(body)
+        cursor = sum(1 for m in body.get("messages") or [] if m.get("role") == "assistant")
+        if cursor == 2 and not held.is_set():  # Write and Read done: the Edit is asked for
+            held.set()
+            release.wait(30)
+        return agent(body, index)
+
+    with MessagesServer(handler=hold_the_third_call) as server:
+        env(server)
+        first = procs.sdd(root, "run", "001", "--engine", "claude-code", "--model", MODEL)
+        wait_until(held.is_set, "T001's third call", proc=first)
+        first.kill_group()
+        release.set()
+        # Claude Code's own record of the session is gone: only sdd's store holds it
+        claude_dir = root / ".sdd" / "claude"
+        assert any(claude_dir.rglob("*.jsonl")), "Claude Code kept its session file here"
+        for path in claude_dir.rglob("*.jsonl"):
+            path.unlink()
+        asked_before = len(agent.served)
+        second = procs.sdd(root, "resume", "001", "--engine", "claude-code", "--model", MODEL)
+        assert second.wait(timeout=120) == 0, second.output()
+        shown = procs.sdd(root, "show", "001", "T001")
+        assert shown.wait() == 0, shown.output()
+    resumed = bodies[asked_before + 1 :]  # +1: the held request, served after its client died
+    assert resumed, "the resume asked the model"
+    # the same session went on, rebuilt from sdd's store (Claude Code's files were gone): its
+    # first request holds the task's first turn as the killed process saw it, and sdd's note
+    first = json.dumps(resumed[0]["messages"])
+    assert "toolu_000_0" in first and "# Task T001" in first, first[:500]
+    assert "sdd was stopped while you worked on this task" in texts_of(resumed[0])
+    assert (root / "calc" / "README.md").read_text() == "# calc\n\nadd and mul\n"
+    assert "Sdd-Task: T001" in git(root, "log", "-1", "--format=%B")
+    log = root / ".sdd" / "transcripts" / FEATURE / "T001" / "attempt-1.jsonl"
+    kinds = [json.loads(line)["type"] for line in log.read_text().splitlines() if line.strip()]
+    assert kinds.count("resumed") == 1, kinds
+    assert "⤷ resumed here" in shown.stdout(), shown.output()
