@@ -1,8 +1,8 @@
 """A Claude Code session cut short by a kill resumes from sdd's store: the real Claude Code
 CLI (the Agent SDK's bundled one) against the loopback server, killed with SIGKILL while its
 third request waits, then Claude Code's own session files removed, as on another machine or
-in another worktree. The resume must continue that session (its turns, not a new start),
-rebuilt from what sdd kept."""
+in another worktree (or kept, as in the same tree). The resume must continue that session
+(its turns, not a new start): from sdd's copy when Claude Code's files are gone."""
 
 from __future__ import annotations
 
@@ -61,8 +61,9 @@ def texts_of(body: dict[str, Any]) -> str:
     return "\n".join(str(b.get("text", "")) for b in last if isinstance(b, dict))
 
 
-def test_a_killed_session_resumes_from_sdds_store_without_claude_codes_files(
-    tmp_path: Path, env: Any, procs: Procs
+@pytest.mark.parametrize("elsewhere", [True, False], ids=["files-gone", "same-tree"])
+def test_a_killed_session_resumes_its_conversation(
+    tmp_path: Path, env: Any, procs: Procs, elsewhere: bool
 ) -> None:
     root = project(tmp_path, tasks=TASKS)
     agent = ScriptedAgent(TURNS)
@@ -83,11 +84,11 @@ def test_a_killed_session_resumes_from_sdds_store_without_claude_codes_files(
         wait_until(held.is_set, "T001's third call", proc=first)
         first.kill_group()
         release.set()
-        # Claude Code's own record of the session is gone: only sdd's store holds it
         claude_dir = root / ".sdd" / "claude"
         assert any(claude_dir.rglob("*.jsonl")), "Claude Code kept its session file here"
-        for path in claude_dir.rglob("*.jsonl"):
-            path.unlink()
+        if elsewhere:  # Claude Code's own record of the session is gone: sdd's store has it
+            for path in claude_dir.rglob("*.jsonl"):
+                path.unlink()
         asked_before = len(agent.served)
         second = procs.sdd(root, "resume", "001", "--engine", "claude-code", "--model", MODEL)
         assert second.wait(timeout=120) == 0, second.output()

@@ -112,7 +112,7 @@ class ClaudeCodeEngine:
         """The attempts, each a session; with a journal, an attempt cut short by a kill
         resumes its session (from sdd's store when Claude Code's own file is gone)."""
         book: Journal = job.journal or Unrecorded()
-        mirror = JournalSessions(book)
+        mirror = JournalSessions(book, self.config_dir)
         task = _Sessions(self, job, hooks, mirror)
         result = LoopResult(landed=False, kind=TaskKind.NONE, summary="")
         w = replay(book.steps())

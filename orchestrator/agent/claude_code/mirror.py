@@ -3,15 +3,20 @@ store hook, so an attempt cut short resumes its session from sdd's store: on ano
 in another worktree, or after Claude Code's own files are gone (the case Claude Code cannot
 resume from alone).
 
-Claude Code still writes its transcript under its config folder; the SDK mirrors each entry
-here as it is written, and a resumed session is rebuilt from these entries, whatever is left
-of that file (a CLI killed mid-write, another machine's copy, none at all). `replay` reads where
+Claude Code still writes its transcript under its config folder, in batches, and the SDK
+mirrors each batch here as it is written; a kill loses what Claude Code had not written yet
+(its own resume loses the same: in our tests, up to the last tool result and one model turn).
+A resumed session is rebuilt from whichever holds more: Claude Code's own file (in the same
+work tree) or sdd's copy (anywhere else). `replay` reads where
 the task's sessions stood from the journal's steps.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from orchestrator.agent.journal import Journal
@@ -21,8 +26,11 @@ from orchestrator.store.records import Outcome
 class JournalSessions:
     """The SDK's `SessionStore` over a task's journal (only `append` and `load` are needed)."""
 
-    def __init__(self, journal: Journal) -> None:
+    def __init__(self, journal: Journal, config_dir: Path | None) -> None:
         self._journal = journal
+        self._home = config_dir or Path(
+            os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude"
+        )
         self._entries: dict[tuple[str, str], list[Any]] = {}
         for kind, data in journal.steps():
             if kind == "session":
@@ -43,9 +51,28 @@ class JournalSessions:
         return sum(1 for e in entries or [] if isinstance(e, dict) and e.get("type") == "assistant")
 
     async def load(self, key: Any) -> list[Any] | None:
-        """The session as sdd kept it (None: Claude Code's own file, when it has one)."""
-        got = self._entries.get((str(key["session_id"]), str(key.get("subpath") or "")))
-        return list(got) if got else None
+        """The session as sdd kept it, or Claude Code's own file of it when that holds more
+        (in the same work tree it is ahead: the CLI mirrors its entries a little later)."""
+        sid, sub = str(key["session_id"]), str(key.get("subpath") or "")
+        kept = self._entries.get((sid, sub)) or []
+        local = _read_jsonl(self._home / "projects" / str(key["project_key"]) / f"{sid}.jsonl")
+        got = local if not sub and len(local) > len(kept) else kept
+        return list(got) or None
+
+
+def _read_jsonl(path: Path) -> list[Any]:
+    """The entries of a transcript file; a torn last line (a killed writer) is left out."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    entries = []
+    for line in lines:
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            continue
+    return entries
 
 
 @dataclass(slots=True)
