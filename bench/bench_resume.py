@@ -362,7 +362,7 @@ def main() -> None:
             )
         print(
             f"extra requests per resume: max {max(extra, default=0)}, total {sum(extra)} "
-            f"over {args.trials} kills; same commits in {same}/{args.trials}"
+            f"over {kills} kills; same commits in {same}/{args.trials}"
         )
     for n_turns in (0, 1000):
         print(
