@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -191,7 +192,10 @@ def run_once(url: str, agent: Agent, tmp: Path, kill_at: float | None) -> dict[s
             resumes = 1
             proc = sdd(root, url, "resume")
     code = proc.wait(timeout=300)
+    log = (tmp / "sdd.log").read_text(errors="replace")
+    notes = [line.strip() for line in log.splitlines() if "starts over" in line]
     return {
+        "notes": notes,
         "code": code,
         "requests": agent.count - before,
         "resumes": resumes,
@@ -201,21 +205,18 @@ def run_once(url: str, agent: Agent, tmp: Path, kill_at: float | None) -> dict[s
     }
 
 
-def status_seconds(root: Path, url: str) -> float:
-    """`sdd status --json` as a whole process, the median of 5."""
+def status_seconds(root: Path, other: Path) -> tuple[float, float]:
+    """`sdd status --json` as a whole process in `root` and in `other`, taking turns so load
+    from elsewhere falls on both alike: the median of 7 each."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    times = []
-    for _ in range(5):
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "orchestrator.cli", "status", "001", "--json"],
-            cwd=root,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    times: dict[Path, list[float]] = {root: [], other: []}
+    for _ in range(7):
+        for where in (root, other):
+            t = time.perf_counter()
+            argv = [sys.executable, "-m", "orchestrator.cli", "status", "001", "--json"]
+            subprocess.run(argv, cwd=where, env=env, check=True, capture_output=True)
+            times[where].append(time.perf_counter() - t)
+    return statistics.median(times[root]), statistics.median(times[other])
 
 
 def stuff(root: Path, n_turns: int) -> None:
@@ -341,9 +342,10 @@ def main() -> None:
             f"journal: {n} turns, stored/message bytes per turn: "
             f"max {max(ratios):.2f}, median {statistics.median(ratios):.2f}"
         )
-        before = status_seconds(ref["root"], server.url)
-        stuff(ref["root"], 1000)
-        after = status_seconds(ref["root"], server.url)
+        stuffed = ref["root"].parent / "stuffed" / "repo"
+        shutil.copytree(ref["root"], stuffed, symlinks=True)
+        stuff(stuffed, 1000)
+        before, after = status_seconds(ref["root"], stuffed)
         print(f"sdd status --json: {before:.3f} s, with 1,000 more turns stored {after:.3f} s")
         extra: list[int] = []
         same = kills = 0
@@ -356,6 +358,8 @@ def main() -> None:
             kills += got["resumes"]
             over = got["requests"] - ref["requests"]
             extra.append(over)
+            for note in got["notes"]:
+                print(f"          {note}")
             print(
                 f"trial {k + 1:2d}: kill at {at:4.1f} s, {got['resumes']} resume, "
                 f"{got['requests']} requests ({over:+d}), same commits: {ok}"

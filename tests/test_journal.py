@@ -262,6 +262,8 @@ def test_a_tree_touched_since_the_stop_starts_the_attempt_over(tmp_path: Path) -
     base = GitRepo(p.root).head()
     here = where(p.ws())
     assert why_not_continue(found, base, tree_state(p.ws()), here) == ""
+    (p.root / "tasks.md").write_text("- [X] T001\n")  # a kill mid-landing leaves the tick
+    assert why_not_continue(found, base, tree_state(p.ws()), here) == ""
     (p.root / "app.py").write_text("mine\n")  # the user's edit
     why = why_not_continue(found, base, tree_state(p.ws()), here)
     assert "app.py" in why and "not as its interrupted attempt left it" in why

@@ -31,8 +31,10 @@ DIFF_CAP = 20_000
 
 def tree_state(ws: Workspace) -> dict[str, str]:
     """What the task has changed: each dirty file (from the work tree's top) and a digest
-    (64 bits of it: enough to notice a change, and small beside the turn)."""
-    dirty = [p for p in ws.repo.dirty_files() if p not in ws.shared]
+    (64 bits of it: enough to notice a change, and small beside the turn). tasks.md is
+    sdd's own, ticked as the task lands: a kill mid-landing leaves its tick behind."""
+    ticked = ws.top(ws.tasks_md)
+    dirty = [p for p in ws.repo.dirty_files() if p not in ws.shared and p != ticked]
     return {p: _short(digest(ws.repo.root / p)) for p in dirty}
 
 
