@@ -152,7 +152,8 @@ class StoreJournal:
     ) -> None:
         self._store, self._feature, self._task = store, feature, task_id
         self._ws, self._base, self._secrets = ws, base, secrets
-        self.convo = found.convo if found else first_attempt
+        newest = 0 if found else store.newest_conversation(feature, task_id)
+        self.convo = found.convo if found else max(first_attempt, newest + 1)
         self._steps: list[Step] = list(found.steps) if found else []
         self._seq = len(self._steps)
         self._tree = found.tree() if found else {}

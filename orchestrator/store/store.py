@@ -145,11 +145,7 @@ class Store:
         """The task's newest conversation: its number and its (kind, JSON) steps in order;
         (0, []) when it has none. Reads one conversation's rows by key, however many
         the store holds."""
-        newest = self._rows(
-            f"SELECT max(convo) FROM sdd_turns WHERE {self._where('feature', 'task_id')}",
-            (*self._scope, feature, task_id),
-        )
-        convo = int(newest[0][0]) if newest and newest[0][0] is not None else 0
+        convo = self.newest_conversation(feature, task_id)
         if not convo:
             return 0, []
         rows = self._rows(
@@ -158,6 +154,14 @@ class Store:
             (*self._scope, feature, task_id, convo),
         )
         return convo, [(str(k), str(d)) for k, d in rows]
+
+    def newest_conversation(self, feature: str, task_id: str) -> int:
+        """The number of the task's newest conversation; 0 when it has none."""
+        rows = self._rows(
+            f"SELECT max(convo) FROM sdd_turns WHERE {self._where('feature', 'task_id')}",
+            (*self._scope, feature, task_id),
+        )
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def add_step(
         self, feature: str, task_id: str, convo: int, seq: int, kind: str, data: str
