@@ -11,6 +11,7 @@ per turn against the turn's own message bytes, and how long reading a conversati
 takes with 1,000 turns stored.
 
     .venv/bin/python bench/bench_resume.py [--trials 20] [--latency 0.05] [--seed 7]
+    .venv/bin/python bench/bench_resume.py --kills-only    # an older commit (no journal)
 """
 
 from __future__ import annotations
@@ -325,6 +326,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--kills-only", action="store_true", help="only the kills (any commit)")
     args = ap.parse_args()
     turns = script(args.seed)
     agent = Agent(turns, args.latency)
@@ -332,21 +334,13 @@ def main() -> None:
     with MessagesServer(handler=agent) as server, tempfile.TemporaryDirectory() as t:
         ref = run_once(server.url, agent, Path(t) / "ref", None)
         assert ref["code"] == 0, (ref["root"].parent / "sdd.log").read_text()
-        ratios, n = journal_size(ref["root"])
         print(
             f"reference: {ref['requests']} requests, {len(ref['landed'])} commits, "
             f"{ref['seconds']:.1f} s; turns per task "
             f"{[len(turns[t]) for t in IDS]}"
         )
-        print(
-            f"journal: {n} turns, stored/message bytes per turn: "
-            f"max {max(ratios):.2f}, median {statistics.median(ratios):.2f}"
-        )
-        stuffed = ref["root"].parent / "stuffed" / "repo"
-        shutil.copytree(ref["root"], stuffed, symlinks=True)
-        stuff(stuffed, 1000)
-        before, after = status_seconds(ref["root"], stuffed)
-        print(f"sdd status --json: {before:.3f} s, with 1,000 more turns stored {after:.3f} s")
+        if not args.kills_only:
+            storage_and_status(ref["root"])
         extra: list[int] = []
         same = kills = 0
         for k in range(args.trials):
@@ -368,12 +362,27 @@ def main() -> None:
             f"extra requests per resume: max {max(extra, default=0)}, total {sum(extra)} "
             f"over {kills} kills; same commits in {same}/{args.trials}"
         )
+    if args.kills_only:
+        return
     for n_turns in (0, 1000):
         print(
             f"reading a conversation back with {n_turns} other turns stored: "
             f"{startup(n_turns) * 1000:.2f} ms"
         )
     print(f"reading back a conversation of 1,000 turns: {replay_seconds(1000) * 1000:.1f} ms")
+
+
+def storage_and_status(root: Path) -> None:
+    ratios, n = journal_size(root)
+    print(
+        f"journal: {n} turns, stored/message bytes per turn: "
+        f"max {max(ratios):.2f}, median {statistics.median(ratios):.2f}"
+    )
+    stuffed = root.parent / "stuffed" / "repo"
+    shutil.copytree(root, stuffed, symlinks=True)
+    stuff(stuffed, 1000)
+    before, after = status_seconds(root, stuffed)
+    print(f"sdd status --json: {before:.3f} s, with 1,000 more turns stored {after:.3f} s")
 
 
 if __name__ == "__main__":
