@@ -60,8 +60,13 @@ def test_start_in_clone_a_kill_it_finish_in_clone_b(
     run_a = procs.sdd(
         a, "run", "001", "--model", f"scripted:{script_a}", "--store", pg_url, "--push", "origin"
     )
+    wait_until((a / "out" / "T001-call1.txt").exists, "T001's first file in clone A", proc=run_a)
+    watching = sdd(procs, b, "status", "001", "--json", "--store", pg_url)
+    assert json.loads(watching.stdout())["run"]["status"] == "running"  # A holds the run's lock
     wait_until((a / "out" / "T003-call1.txt").exists, "T003's first file in clone A", proc=run_a)
     run_a.kill_group()
+    gone = json.loads(sdd(procs, b, "status", "001", "--json", "--store", pg_url).stdout())
+    assert gone["run"]["status"] == "stopped", gone["run"]  # seen from the other machine
     assert landed_ids(a) == ["T002", "T001"], "A is killed inside T003"
     assert shared_history(origin) == ["T002", "T001"], "each landed commit was pushed"
 

@@ -56,6 +56,7 @@ class AttemptReport:
     usage: Usage
     seconds: float
     transcript: str
+    summary: str = ""  # what the agent said it did, when the attempt ended with a summary
 
 
 @dataclass(slots=True)
@@ -89,6 +90,14 @@ class Hooks(Protocol):
     def attempt_done(self, report: AttemptReport) -> None: ...
 
 
+def _said(message: Block) -> str:
+    """The text of a user message (tool results left out): what the agent was told."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "\n\n".join(b.get("text", "") for b in content if b.get("type") == "text")
+
+
 def run_task_loop(
     *,
     model: Model,
@@ -120,7 +129,7 @@ def run_task_loop(
         if joined is None:
             first = {"first": first_message} if attempt == 1 else {}
             book.add("attempt", {"n": attempt, **first})
-            log.write("user", text=messages[-1]["content"] if attempt == 1 else "(feedback above)")
+            log.write("user", text=_said(messages[-1]))  # the task, then each feedback sent
             usage, turns, summary, ended = Usage(), 0, "", False
         else:
             usage, turns, summary, ended = joined.usage, joined.turns, joined.summary, joined.ended
@@ -223,7 +232,9 @@ def close_attempt(
     it passed, or its change cannot be verified (no agent can fix that). `record=False`
     for an attempt judged again after a resume: its record and tokens are already kept."""
     seconds = round(time.monotonic() - started, 3)
-    report = AttemptReport(attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path))
+    report = AttemptReport(
+        attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path), summary
+    )
     log.write("outcome", outcome=settled.outcome)
     log.close()
     if record:

@@ -1,8 +1,8 @@
 """The `sdd` command line: thin commands that parse arguments, call one library function and
 render its result (`app` holds what they share, `initializing` init, `running`
 plan/agents/run/resume/demo, `inspecting` status/log/diff/show/report/audit/undo/retry, `demo`
-the example project). Heavy modules are imported inside the commands that need them, so
-`sdd plan` starts fast."""
+the example project, `pipes` standard output a reader may leave). Heavy modules are imported
+inside the commands that need them, so `sdd plan` starts fast."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def main() -> None:
 def _main() -> None:
     from orchestrator.cli import initializing, inspecting, running
     from orchestrator.cli.app import app
-    from orchestrator.errors import SddError
+    from orchestrator.errors import AwaitingAnswer, SddError
 
     for command in (*initializing.COMMANDS, *running.BEFORE, *inspecting.COMMANDS, *running.AFTER):
         app.command()(command)
@@ -27,15 +27,17 @@ def _main() -> None:
         app()
     except OSError as exc:  # disk full, permissions, a file where a folder should be
         _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 2)
+    except AwaitingAnswer as exc:  # not an error: the run waits for the person's answer
+        _fail(str(exc), exc.code, "[yellow]paused:[/yellow]")
     except SddError as exc:
         _fail(str(exc), exc.code)
 
 
-def _fail(text: str, code: int) -> None:
+def _fail(text: str, code: int, label: str = "[red]error:[/red]") -> None:
     import sys
 
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False).print(f"[red]error:[/red] {escape(text)}", soft_wrap=True)
+    Console(stderr=True, highlight=False).print(f"{label} {escape(text)}", soft_wrap=True)
     sys.exit(code)

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from orchestrator.cli.pipes import PipeSafe
+
 if TYPE_CHECKING:
     from orchestrator.plan.build import Plan
     from orchestrator.run.context import RunOptions
@@ -24,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
+out = Console(highlight=False, file=PipeSafe())  # type: ignore[arg-type]
 
 Feature = Annotated[
     str | None,
@@ -101,32 +103,33 @@ def run_feature(
 
     from orchestrator.run.driver import run_session
     from orchestrator.run.opening import open_run
-    from orchestrator.store.records import RunStatus
+    from orchestrator.store.records import RunStatus, TaskStatus
+    from orchestrator.views.outcome import finished_line, next_steps
     from orchestrator.views.progress import Reporter
     from orchestrator.views.tables import log_data, log_table
 
     root, feature_dir = locate(repo, feature)
-    ctx = open_run(root, feature_dir, options, Reporter(out, quiet))
+    ctx = open_run(root, feature_dir, options, Reporter(out, quiet), decision is not None)
     try:
         run_id, engine = ctx.run.run_id, escape(ctx.engine.describe())
         out.print(f"[bold]sdd run {ctx.feature}[/bold] [dim](run {run_id}, {engine})[/dim]")
         result = run_session(ctx, decision)
         price = ctx.plan.config.price(ctx.run.model)
-        rows = log_data(ctx.store.tasks(ctx.feature), ctx.plan.graph.order, price)
+        records = ctx.store.tasks(ctx.feature)
+        rows = log_data(records, ctx.plan.graph.order, price)
         out.print(log_table(ctx.feature, rows))
+        order = ctx.plan.graph.order
         if result.status == RunStatus.FINISHED:
-            out.print(f"[green]All {len(ctx.plan.graph.order)} tasks landed.[/green]")
+            line = finished_line(order, ctx.head.landed, ctx.skipped)
+            out.print(f"[green]{escape(line)}[/green]")
             return 0
         reason = escape(result.reason)
         n = result.landed_now
         landed = f" ({n} task{'s' if n != 1 else ''} landed this time)" if n else ""
-        # the URL may hold a password, so the hint names the flag, not its value
-        same = " with the same --store" if options.store else ""
-        engine = f" --engine {options.engine}" if options.engine else ""
-        out.print(
-            f"[yellow]Run paused{landed}: {reason}[/yellow]. "
-            f"Continue: sdd resume {ctx.feature}{engine}{same}"
-        )
+        out.print(f"[yellow]Run paused{landed}: {reason}[/yellow]")
+        failed = [t for t in order if t in records and records[t].status == TaskStatus.FAILED]
+        for step in next_steps(ctx.feature, result.awaiting, failed):
+            out.print(f"  {escape(step)}", soft_wrap=True)
         return 1
     finally:
         ctx.close()

@@ -1,4 +1,5 @@
-"""One run of a feature: opening it safely (`opening`: checks, locks, records, `context`), the
+"""One run of a feature: opening it safely (`opening`: checks, locks, records, `context`; the
+options a run keeps, `remembered`), the
 LangGraph graph (`graph`) and driving it in this process (`driver`), a task in the work tree
 (`task`) or a wave of them in worktrees (`waves`), where it starts (`start`), its attempts
 (`attempt`), its conversation kept step by step to go on after a kill (`journal`), verification

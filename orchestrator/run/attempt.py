@@ -8,11 +8,8 @@ worktree per task), which differ only in where the agent works and how the resul
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from orchestrator import paths
 from orchestrator.agent import prompt
@@ -28,7 +25,7 @@ from orchestrator.run.footprint import Footprint
 from orchestrator.run.guard import AttemptGuard
 from orchestrator.run.journal import Conversation, StoreJournal
 from orchestrator.run.start import Start
-from orchestrator.run.tools import agent_toolbox
+from orchestrator.run.tools import agent_env, agent_toolbox
 from orchestrator.run.verifying import judge_in
 from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.tasks import Task
@@ -54,15 +51,6 @@ class Worked:
     @property
     def landed(self) -> bool:
         return self.result is not None and self.result.landed
-
-
-def agent_env(bin_dir: str = "") -> dict[str, str]:
-    """The agent's `python` is the interpreter that verifies its work, so both see one world:
-    the project environment's `bin_dir` (from `root`), else the interpreter running sdd."""
-    env = dict(os.environ)
-    first = bin_dir or str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([first, env.get("PATH", "")])
-    return env
 
 
 def _headline(output: str, limit: int = 160) -> str:
@@ -105,7 +93,7 @@ class _Hooks:
     def on_turn(self, attempt: int, usage: Usage) -> None:
         self.meter.add(usage)
         self.ctx.usage.add(usage)
-        self.ctx.reporter.turn(self.task.id, self.first_attempt + attempt, usage)
+        self.ctx.reporter.turn(self.task.id, attempt, usage)  # numbered in this round
 
     def changed_files(self) -> list[str]:
         """The task's changes, after undoing any breach (which then counts as a change, so
@@ -171,7 +159,8 @@ class _Hooks:
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
         detail = _headline(output)
-        ctx.reporter.attempt(self.task.id, n, report.outcome, detail)
+        of = ctx.plan.config.limits.attempts
+        ctx.reporter.attempt(self.task.id, report.attempt, report.outcome, detail, of=of)
 
 
 def _refused(why: str) -> policy.Verdict:
@@ -202,8 +191,13 @@ def work(
     record.status, record.base = TaskStatus.RUNNING, base
     ctx.store.save_task(record)
     ctx.reporter.task_started(task_id, task.description, agent.name, route.reason)
+    if record.attempts and found is None:  # numbered from 1 again; transcripts go on after
+        ctx.reporter.note(
+            f"{task_id}: a new round of up to {cfg.limits.attempts} attempts "
+            f"({record.attempts} made before; `sdd show --attempt N` numbers them all)"
+        )
     verification = ctx.verification()
-    env = agent_env(_bin_dir(ws.root, verification.bin_dir))
+    env = agent_env(ws.root, verification.bin_dir)
     toolbox = agent_toolbox(ctx, ws, agent, env, footprint)
     model_id = resolve_model_id(agent.model, ctx.engine.model)
     r = record
@@ -287,8 +281,3 @@ def _last(report: AttemptReport | None) -> str:
         return "no attempt"
     why = _headline(report.verdict.output).removeprefix("FAILED: ") if report.verdict else ""
     return f"{report.outcome}: {why}" if why else str(report.outcome)
-
-
-def _bin_dir(root: Path, bin_dir: str) -> str:
-    """The environment's bin folder as an absolute path, when there is one."""
-    return str(root / bin_dir) if bin_dir else ""

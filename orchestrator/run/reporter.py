@@ -14,7 +14,10 @@ class Reporter(Protocol):
 
     def turn(self, task_id: str, attempt: int, usage: Usage) -> None: ...
 
-    def attempt(self, task_id: str, attempt: int, outcome: str, detail: str = "") -> None: ...
+    def attempt(
+        self, task_id: str, attempt: int, outcome: str, detail: str = "", of: int = 0
+    ) -> None:
+        """Attempt `attempt` of `of` in this round of the task (a resume starts a new one)."""
 
     def landed(self, task_id: str, sha: str, kind: str, evidence: str = "") -> None: ...
 

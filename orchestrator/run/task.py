@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from orchestrator import paths
 from orchestrator.errors import GitStateError
+from orchestrator.git.history import pending_ref
 from orchestrator.run.attempt import Worked, work
 from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
@@ -25,7 +26,6 @@ from orchestrator.run.journal import (
 )
 from orchestrator.run.landing import (
     TaskOutcome,
-    pending_ref,
     record_found,
     record_landed,
     refuse_secrets,
@@ -117,7 +117,7 @@ def _land(
         message, ticked = stage_landing(ctx, task, worked, worked.verdict, ws.tasks_path)
         try:
             if ctx.approve_each:  # hold the verified commit aside; the approval node lands it
-                sha = ctx.repo.park(message, pending_ref(ctx, task_id), base, hooks=hooks)
+                sha = ctx.repo.park(message, pending_ref(ctx.feature, task_id), base, hooks=hooks)
             else:
                 sha = ctx.repo.commit_all(message, hooks=hooks)
         except GitStateError as exc:  # a hook refused it: the task fails, the tree goes back

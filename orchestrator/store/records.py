@@ -54,6 +54,7 @@ class RunRecord:
     started: float = 0.0
     updated: float = 0.0
     remote: str = ""  # the git remote each landed commit is pushed to ("" = none)
+    options: str = ""  # JSON: the options the run was started or last resumed with
 
     def __post_init__(self) -> None:
         self.status = RunStatus(self.status)

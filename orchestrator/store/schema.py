@@ -48,6 +48,7 @@ RUNS = Table(
         Column("started", "real"),
         Column("updated", "real"),
         _text("remote"),
+        _text("options"),
     ),
     key=("run_id",),
     index=("feature", "started"),

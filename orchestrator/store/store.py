@@ -105,6 +105,13 @@ class Store:
             (remote, *self._scope, run_id),
         )
 
+    def set_run_options(self, run_id: str, options: str) -> None:
+        """The run's options (JSON), so a resume asks again for none of them."""
+        self._write(
+            f"UPDATE sdd_runs SET options = ? WHERE {self._where('run_id')}",
+            (options, *self._scope, run_id),
+        )
+
     # tasks --------------------------------------------------------------------------------
 
     def tasks(self, feature: str) -> dict[str, TaskRecord]:

@@ -33,12 +33,15 @@ class Reporter:
                 f"+{usage.output_tokens} out ({usage.cache_read_tokens} cached)[/dim]"
             )
 
-    def attempt(self, task_id: str, attempt: int, outcome: str, detail: str = "") -> None:
+    def attempt(
+        self, task_id: str, attempt: int, outcome: str, detail: str = "", of: int = 0
+    ) -> None:
         if self.quiet:
             return
         colour = {"passed": "green", "check": "green"}.get(outcome, "yellow")
         extra = f": {escape(detail)}" if detail else ""
-        self.console.print(f"  {task_id} attempt {attempt} [{colour}]{outcome}[/{colour}]{extra}")
+        n = f"{attempt}/{of}" if of else str(attempt)
+        self.console.print(f"  {task_id} attempt {n} [{colour}]{outcome}[/{colour}]{extra}")
 
     def landed(self, task_id: str, sha: str, kind: str, evidence: str = "") -> None:
         """One line with what verified it: a check what it ran, TDD tests that they landed
