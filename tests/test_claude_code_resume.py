@@ -7,6 +7,7 @@ in another worktree (or kept, as in the same tree). The resume must continue tha
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,13 @@ def procs(tmp_path: Path) -> Iterator[Procs]:
     started.close()
 
 
+def mirrored(root: Path) -> str:
+    """What sdd's store holds of the task's Claude Code sessions so far."""
+    with sqlite3.connect(root / ".sdd" / "state.sqlite") as db:
+        rows = db.execute("SELECT data FROM sdd_turns WHERE kind = 'session'").fetchall()
+    return "".join(r[0] for r in rows)
+
+
 def filler(message: dict[str, Any]) -> bool:
     content = message.get("content")
     return (
@@ -94,6 +102,8 @@ def test_a_killed_session_resumes_its_conversation(
         env(server)
         first = procs.sdd(root, "run", "001", "--engine", "claude-code", "--model", MODEL)
         wait_until(held.is_set, "T001's third call", proc=first)
+        # Claude Code writes its transcript in batches: kill once its first turn is written
+        wait_until(lambda: "toolu_000_0" in mirrored(root), "the first turn mirrored", proc=first)
         first.kill_group()
         release.set()
         claude_dir = root / ".sdd" / "claude"
