@@ -66,8 +66,8 @@ class Caller:
             return Checked(False, "COULD NOT VERIFY: pytest is not installed", True)
         return Checked(good, "PASSED" if good else "FAILED: app.py is not good yet")
 
-    def transcript(self, attempt: int) -> Transcript:
-        return Transcript(self.logs / f"attempt-{attempt}.jsonl", [])
+    def transcript(self, attempt: int, resumed: bool = False) -> Transcript:
+        return Transcript(self.logs / f"attempt-{attempt}.jsonl", [], append=resumed)
 
     def attempt_done(self, report: AttemptReport) -> None:
         self.reports.append(report)

@@ -22,12 +22,14 @@ from orchestrator.git.repo import GitRepo
 from orchestrator.plan.build import Plan, make_plan
 from orchestrator.run.context import Head, RunContext, RunOptions, UsageMeter
 from orchestrator.run.footprint import Leftovers, leftovers
+from orchestrator.run.journal import open_conversation
 from orchestrator.run.lock import check_free, take_lock
 from orchestrator.run.preflight import check_before_writing
 from orchestrator.run.reconcile import reconcile
 from orchestrator.run.remembered import continues, options_json, with_kept
 from orchestrator.run.remote import catch_up
 from orchestrator.run.reporter import Reporter
+from orchestrator.run.waves import keep_worktrees
 from orchestrator.speckit.documents import read_exact
 from orchestrator.store.open import open_existing, open_store, remember_store, store_url
 from orchestrator.store.records import RunRecord, TaskRecord, TaskStatus
@@ -138,24 +140,19 @@ def open_run(
         raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
     held: list[Closeable] = [take_lock(root, plan.feature)]
     try:
-        if found.own:  # a crash mid-task left these; under the lock, nothing else writes
-            repo.restore_paths(repo.head(), found.own)
-            reporter.note(
-                f"discarded what the interrupted attempt of {found.task_id} left "
-                f"({', '.join(found.own[:5])}); it will be redone"
-            )
-        record.unlink(missing_ok=True)
-        if found.foreign:
-            sha = repo.commit_user_changes("Work in progress before sdd run")
-            reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         machinery = Machinery.capture(repo)
         clean_stale_dirs()  # what verifications of a killed run left in the temp folder
-        repo.clear_worktrees(paths.worktrees_dir(root, plan.feature))  # a killed wave's
         store = open_store(root, checked.url)
         held.append(store)
         run_lock = store.lock_run(plan.feature)
         if run_lock is not None:
             held.append(run_lock)
+        _leftovers(repo, store, plan.feature, found, reporter)
+        keep_worktrees(repo, store, plan.feature, paths.worktrees_dir(root, plan.feature))
+        record.unlink(missing_ok=True)
+        if found.foreign:
+            sha = repo.commit_user_changes("Work in progress before sdd run")
+            reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         run = store.latest_run(plan.feature)
         remote = options.push or cfg.push or (run.remote if run else "")
         catch_up(repo, store, plan.feature, remote, hooks=cfg.commit_hooks)
@@ -199,6 +196,22 @@ def open_run(
         usage=UsageMeter(spent),
         held=tuple(held),
         machinery=machinery,
+    )
+
+
+def _leftovers(
+    repo: GitRepo, store: Store, feature: str, found: Leftovers, reporter: Reporter
+) -> None:
+    """What a crash mid-task left: kept when that task's conversation was cut short (the
+    task decides whether it goes on in this tree), else discarded. Under the lock."""
+    if not found.own:
+        return
+    if found.task_id and not found.foreign and open_conversation(store, feature, found.task_id):
+        return
+    repo.restore_paths(repo.head(), found.own)
+    reporter.note(
+        f"discarded what the interrupted attempt of {found.task_id} left "
+        f"({', '.join(found.own[:5])}); it will be redone"
     )
 
 

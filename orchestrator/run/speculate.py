@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from orchestrator.run.attempt import Start, Worked
+from orchestrator.run.attempt import Worked
 from orchestrator.run.context import RunContext
+from orchestrator.run.start import Start
 from orchestrator.run.verifying import verify_tree
 from orchestrator.run.workspace import Workspace
 from orchestrator.verify.policy import is_test_path

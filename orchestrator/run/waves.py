@@ -12,19 +12,30 @@ fails there, is not landed: the engine redoes it alone on the new head.
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator import paths
 from orchestrator.git.repo import GitRepo
-from orchestrator.run.attempt import Start, phase_end, start_at, work
+from orchestrator.run.attempt import work
 from orchestrator.run.context import RunContext
+from orchestrator.run.journal import (
+    Conversation,
+    end_conversation,
+    open_conversation,
+    tree_state,
+    where,
+    why_not_continue,
+)
 from orchestrator.run.landing import record_landed, refuse_secrets, stage_landing
 from orchestrator.run.speculate import Ready, Trial, speculate
+from orchestrator.run.start import Start, phase_end, start_at
 from orchestrator.run.verifying import base_blocker, baseline, judge_in, verify_head
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskKind, TaskStatus
+from orchestrator.store.store import Store
 
 
 @dataclass(slots=True)
@@ -49,7 +60,7 @@ def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
     if blocker:  # before any task starts: nothing could be judged from this base
         return WaveOutcome(paused=blocker)
     home = paths.worktrees_dir(ctx.root, ctx.feature)
-    ctx.repo.clear_worktrees(home)
+    keep_worktrees(ctx.repo, ctx.store, ctx.feature, home)
     queue, settled = list(batch), 0
     futures: dict[str, Future[Ready]] = {}
     errors: list[BaseException] = []
@@ -92,24 +103,67 @@ def _start(
     futures: dict[str, Future[Ready]],
 ) -> Future[Ready]:
     """Start a task from the current head, in a worktree made here, one at a time: `git
-    worktree add` reads the other worktrees' records."""
-    head = ctx.repo.head()
-    ws = _worktree(ctx, home / task_id, head)
-    start = start_at(ctx, ctx.plan.tasks[task_id], head, frozenset(unlanded))
-    futures[task_id] = pool.submit(_work_in_tree, ctx, task_id, ws, start)
+    worktree add` reads the other worktrees' records. A task whose conversation was cut
+    short in its worktree (a kill mid-wave) goes on there, from its own base."""
+    path = home / task_id
+    found = _continuing_in(ctx, path, task_id)
+    if found is not None:
+        base, ws = found.base, _worktree(ctx, path, found.base, reuse=True)
+    else:
+        if path.exists():
+            ctx.repo.remove_worktree(path)
+        base = ctx.repo.head()
+        ws = _worktree(ctx, path, base)
+    start = start_at(ctx, ctx.plan.tasks[task_id], base, frozenset(unlanded))
+    futures[task_id] = pool.submit(_work_in_tree, ctx, task_id, ws, start, found)
     return futures[task_id]
 
 
-def _worktree(ctx: RunContext, path: Path, base: str) -> Workspace:
-    """A detached worktree at `base`, linked to the ignored folders verification needs."""
-    ctx.repo.add_worktree(path, base)
+def _continuing_in(ctx: RunContext, path: Path, task_id: str) -> Conversation | None:
+    """The task's cut-short conversation, when its worktree is still as it left it."""
+    found = open_conversation(ctx.store, ctx.feature, task_id)
+    if found is None:
+        return None
+    why = "its worktree is gone"
+    if path.is_dir() and path.resolve() in {p.resolve() for p in ctx.repo.worktrees()}:
+        ws = _worktree(ctx, path, found.base, reuse=True)
+        why = why_not_continue(found, ws.repo.head(), tree_state(ws), where(ws))
+    if why:
+        ctx.reporter.note(f"{task_id} starts over: {why}")
+        end_conversation(ctx.store, ctx.feature, task_id, found, why)
+        return None
+    ctx.reporter.note(f"{task_id} continues its interrupted attempt{found.since}")
+    return found
+
+
+def keep_worktrees(repo: GitRepo, store: Store, feature: str, home: Path) -> None:
+    """After a kill mid-wave: remove the wave's worktrees but those of tasks whose
+    conversation was cut short there (the next wave goes on in them)."""
+    if not home.exists():
+        return
+    for path in sorted(home.iterdir()):
+        if open_conversation(store, feature, path.name) is None:
+            if path.resolve() in {p.resolve() for p in repo.worktrees()}:
+                repo.remove_worktree(path)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+    repo.prune_worktrees()
+
+
+def _worktree(ctx: RunContext, path: Path, base: str, *, reuse: bool = False) -> Workspace:
+    """A detached worktree at `base`, linked to the ignored folders verification needs;
+    `reuse` takes the one already at `path`."""
+    if not reuse:
+        ctx.repo.add_worktree(path, base)
     prefix = ctx.root.resolve().relative_to(ctx.repo.root.resolve())
     root = path / prefix
     shared: list[str] = []
     for name in ctx.plan.config.worktree_links:
         top = (prefix / name).as_posix()
         source = ctx.root / name
-        if source.exists() and not (root / name).exists() and ctx.repo.is_ignored(top):
+        if reuse and (root / name).is_symlink():
+            shared.append(top)
+        elif source.exists() and not (root / name).exists() and ctx.repo.is_ignored(top):
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).symlink_to(source.resolve(), target_is_directory=source.is_dir())
             shared.append(top)
@@ -117,8 +171,10 @@ def _worktree(ctx: RunContext, path: Path, base: str) -> Workspace:
     return Workspace(root, GitRepo(path), tasks_md, tuple(shared))
 
 
-def _work_in_tree(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> Ready:
-    worked = work(ctx, task_id, ws, start)
+def _work_in_tree(
+    ctx: RunContext, task_id: str, ws: Workspace, start: Start, found: Conversation | None
+) -> Ready:
+    worked = work(ctx, task_id, ws, start, found=found)
     sha = start.base
     if worked.landed and worked.record.kind != TaskKind.CHECK:
         sha = ws.commit(f"sdd: verified change of {task_id}, not landed yet")
@@ -164,6 +220,8 @@ def _settle(ctx: RunContext, done: Ready, out: WaveOutcome, trial: Trial | None)
     worked = done.worked
     if worked.landed:
         reason = _land(ctx, done, trial)
+        if worked.journal is not None:  # landed, or redone alone: this conversation is over
+            worked.journal.end(reason or "landed")
         if reason:
             record = worked.record
             record.status, record.message = TaskStatus.PENDING, reason

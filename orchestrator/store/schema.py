@@ -95,7 +95,19 @@ EXPECTED_RED = Table(
     (_text("feature", None), _text("test_id", None), _text("task_id", None)),
     key=("feature", "test_id"),
 )
-TABLES = (RUNS, TASKS, ATTEMPTS, EXPECTED_RED)
+TURNS = Table(  # a task's conversation, one row per durable step (see `agent/journal.py`)
+    "sdd_turns",
+    (
+        _text("feature", None),
+        _text("task_id", None),
+        Column("convo", "int"),  # the absolute number of the conversation's first attempt
+        Column("seq", "int"),
+        _text("kind", None),
+        _text("data"),  # JSON
+    ),
+    key=("feature", "task_id", "convo", "seq"),
+)
+TABLES = (RUNS, TASKS, ATTEMPTS, EXPECTED_RED, TURNS)
 
 
 @dataclass(frozen=True, slots=True)
