@@ -2,9 +2,12 @@
 
 8 independent `[P]` tasks, a scripted model with 0.5 s latency per turn and 3 turns per task
 (two tool turns and a closing one), and a no-op verify command (`true`), so the figure is
-sdd's own parallelism. `--verify pytest` swaps in a real `python -m pytest -q` on a one-test suite,
-so each task pays what a small project's verification costs, in its worktree and again on the
-new head. Each `--jobs` value runs on a fresh repository built the same way.
+sdd's own parallelism. `--verify pytest` swaps in a real `python -m pytest -q` on a suite of
+`--tests` tests (50) in five files (without the plugins sdd's own venv holds, as a project's
+venv would be; `--plugins` loads them: ~2 s of CPU a run), so each task pays what a small
+project's verification
+costs, in its worktree and again (with its siblings' changes) before it lands. Each `--jobs`
+value runs on a fresh repository built the same way; `--reverify auto` sets that option.
 
     .venv/bin/python bench/bench_parallel.py [--jobs 1 4 8] [--latency 0.5] [--verify pytest]
 """
@@ -37,19 +40,30 @@ def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
-def project(root: Path, latency: float, verify: list[str]) -> Path:
+def project(
+    root: Path, latency: float, verify: list[str], tests: int = 1, reverify: str = ""
+) -> Path:
     feature = root / "specs" / FEATURE
     feature.mkdir(parents=True)
     (root / ".specify" / "memory").mkdir(parents=True)
     (root / ".specify" / "memory" / "constitution.md").write_text("# Constitution\n")
-    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump({"verify": verify}))
+    config: dict[str, object] = {"verify": verify}
+    if reverify:
+        config["reverify"] = reverify
+    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump(config))
     (feature / "spec.md").write_text("# Spec\n")
     (feature / "plan.md").write_text("# Plan\n")
     lines = ["# Tasks", "", "## Phase 1: Parts", ""]
     lines += [f"- [ ] T{i:03d} [P] Write part {i} in parts/p{i}.py" for i in range(1, N + 1)]
     (feature / "tasks.md").write_text("\n".join(lines) + "\n")
     (root / "tests").mkdir()
-    (root / "tests" / "test_ok.py").write_text("def test_ok():\n    assert True\n")
+    files = min(5, tests)
+    for f in range(files):
+        body = "".join(
+            f"def test_ok_{f}_{k}():\n    assert sum(range({k + 10})) > 0\n\n\n"
+            for k in range(tests // files + (f < tests % files))
+        )
+        (root / "tests" / f"test_ok{f}.py").write_text(body)
     (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
     git(root, "init", "-q", "-b", "main")
     git(
@@ -84,10 +98,12 @@ def children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def one(jobs: int, latency: float, verify: list[str]) -> tuple[float, float, int]:
+def one(
+    jobs: int, latency: float, verify: list[str], tests: int, reverify: str
+) -> tuple[float, float, int]:
     with tempfile.TemporaryDirectory(prefix=f"sdd-par{jobs}-") as tmp:
         root = Path(tmp) / "repo"
-        script = project(root, latency, verify)
+        script = project(root, latency, verify, tests, reverify)
         options = RunOptions(model=f"scripted:{script}", jobs=jobs)
         cpu0 = children_cpu()
         t0 = time.perf_counter()
@@ -114,16 +130,28 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--latency", type=float, default=0.5)
     ap.add_argument("--verify", choices=["true", "pytest"], default="true")
+    ap.add_argument("--tests", type=int, default=50, help="tests in the pytest suite")
+    ap.add_argument("--reverify", choices=["always", "auto"], default="")
+    ap.add_argument(
+        "--plugins", action="store_true", help="load the pytest plugins of sdd's venv (~2 s a run)"
+    )
     args = ap.parse_args()
     pytest = f"{sys.executable} -m pytest -q -p no:cacheprovider"
+    if not args.plugins:  # a project's own small venv, not sdd's (hypothesis, langsmith, cov)
+        pytest = f"env PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {pytest}"
     args.verify = [pytest] if args.verify == "pytest" else ["true"]
     load = os.getloadavg()[0]
     model_floor = N * 3 * args.latency
-    print(f"{N} [P] tasks, 3 turns x {args.latency} s, verify {args.verify}, load {load:.1f}")
+    suite = f" ({args.tests} tests)" if args.verify != ["true"] else ""
+    how = f", reverify {args.reverify}" if args.reverify else ""
+    print(
+        f"{N} [P] tasks, 3 turns x {args.latency} s, verify {args.verify}{suite}{how}, "
+        f"load {load:.1f}, {os.cpu_count()} cores"
+    )
     print(f"model time alone, one at a time: {model_floor:.1f} s")
     walls = {}
     for jobs in args.jobs:
-        wall, kids, landed = one(jobs, args.latency, args.verify)
+        wall, kids, landed = one(jobs, args.latency, args.verify, args.tests, args.reverify)
         walls[jobs] = wall
         print(f"--jobs {jobs}: {wall:6.2f} s wall, {kids:5.2f} s children CPU, {landed} commits")
     base = walls[args.jobs[0]]

@@ -3,8 +3,7 @@
     .venv/bin/python bench/bench_routing.py            # the figures
     .venv/bin/python bench/bench_routing.py --misses   # also every task routed against its label
 
-The corpus is `SDD_CORPUS`, else the first `shared/corpus` beside or above this tree. A tree
-older than the scoring router routes each task alone, as it did.
+The corpus is `SDD_CORPUS`, else the first `shared/corpus` beside or above this tree.
 
 Backend recall: of the tasks labelled backend in the FastAPI features
 (tests/fixtures/routing_labels.yaml), the share routed to the FastAPI agent. Stay-off: of the
@@ -15,91 +14,26 @@ tasks of features in other stacks, the share routed anywhere else. Each feature 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support
 
-import yaml
+from support.corpus import find_corpus
+from support.routing_corpus import BACKEND, GOAL_STACKS, OTHER_STACKS, labels, routed
 
-from orchestrator.plan.agents import builtin_agents_dir, load_agents
-from orchestrator.speckit.tasks import TaskList, parse_tasks
+from orchestrator.speckit.tasks import TaskList
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = (
-    Path(os.environ["SDD_CORPUS"])
-    if os.environ.get("SDD_CORPUS")
-    else next(
-        (p / "shared" / "corpus" for p in REPO.parents if (p / "shared" / "corpus").is_dir()),
-        REPO.parent / "shared" / "corpus",
-    )
-)
-LABELS = REPO / "tests" / "fixtures" / "routing_labels.yaml"
-BACKEND = "fastapi-backend-dev"  # the built-in agent these labels are about
-# feature -> stack, for the stay-off figures (SOURCES.md's "language / stack" column)
-OTHER_STACKS = {
-    "schoolboyqueue__autospec/002-go-binary-migration": "Go",
-    "schoolboyqueue__autospec/004-workflow-progress-indicators": "Go",
-    "goaikit__aikit/002-rust-spec-kit-complete": "Rust",
-    "JoeyLearnsToCode__prompt-studio/001-prompt-studio": "TypeScript",
-    "sheenalunatics__kb_speckit_demo/001-kanban-board": "TypeScript",
-    "esinclair__SpecDriven/main": "Java",
-    "bmeurant__sdd/001-task-crud-operations": "Java",
-    "hspark1212__chemeleon2/001-this-repository-was": "Python (not web)",
-    "ll7__robot_sf_ll7/120-social-navigation-benchmark-plan": "Python (not web)",
-    "ll7__robot_sf_ll7/124-title-accelerate-slow": "Python (not web)",
-    "ll7__robot_sf_ll7/130-improve-environment-factory": "Python (not web)",
-    "ll7__robot_sf_ll7/144-implement-metrics-from": "Python (not web)",
-    "ll7__robot_sf_ll7/339-extend-occupancy-grid": "Python (not web)",
-    "Muhammad-Azan-1__Speckit-5-phase-hackhtone/1-project-init": "Python (not web)",
-}
-
-
-def expand(items: list[str]) -> set[str]:
-    """`T001-T004` and `T007` as ids."""
-    out: set[str] = set()
-    for item in items:
-        m = re.fullmatch(r"T(\d+)-T(\d+)", item)
-        if m:
-            width = len(m.group(1))
-            out |= {f"T{i:0{width}d}" for i in range(int(m.group(1)), int(m.group(2)) + 1)}
-        else:
-            out.add(item)
-    return out
-
-
-def labels() -> dict[str, tuple[set[str], set[str]]]:
-    """feature -> (backend ids, other ids)."""
-    data = yaml.safe_load(LABELS.read_text(encoding="utf-8"))
-    return {f: (expand(v["backend"]), set(v["other"])) for f, v in data.items()}
-
-
-def constitution(feature: str) -> str:
-    path = CORPUS / feature.split("/")[0] / "constitution.md"
-    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def routes_of(feature: str) -> tuple[TaskList, dict[str, str]]:
-    """The agent of every task of a corpus feature, as `sdd plan` routes it with no config."""
-    folder = CORPUS / feature
-    tasklist = parse_tasks((folder / "tasks.md").read_text(encoding="utf-8"))
-    agents = load_agents([("built-in", builtin_agents_dir())])
-    try:  # this tree's router; older trees route one task at a time
-        from orchestrator.plan.routing import route_tasks
-        from orchestrator.plan.stack import read_stack
-    except ImportError:
-        from orchestrator.plan.routing import route
-
-        return tasklist, {t.id: route(t, agents).agent for t in tasklist.tasks}
-    plan = (folder / "plan.md").read_text(encoding="utf-8")
-    spec = (folder / "spec.md").read_text(encoding="utf-8")
-    stack = read_stack(plan, constitution(feature), spec)
-    titles = [p.title for p in tasklist.phases]
-    routes = route_tasks(tasklist.tasks, agents, stack=stack, phase_titles=titles)
-    return tasklist, {tid: r.agent for tid, r in routes.items()}
+    corpus = find_corpus(REPO / "bench")
+    if corpus is None:
+        raise SystemExit("spec-kit corpus not found (set SDD_CORPUS)")
+    return routed(corpus, feature)
 
 
 def main() -> None:
@@ -145,7 +79,7 @@ def main() -> None:
     goal = [0, 0]
     for stack, (kept, n) in by_stack.items():
         print(f"{stack:17} stay-off {kept}/{n} = {100 * kept / n:.1f} %")
-        if stack in ("Go", "Rust", "TypeScript"):
+        if stack in GOAL_STACKS:
             goal[0] += kept
             goal[1] += n
     print(f"Go, Rust, TypeScript stay-off {goal[0]}/{goal[1]} = {100 * goal[0] / goal[1]:.1f} %")

@@ -141,3 +141,99 @@ def project(root: Path, n: int, verify: list[str] | None = None) -> Path:
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if a != "--words"]
     plan_project(Path(args[0]), int(args[1]) if len(args) > 1 else 1000, "--words" in sys.argv)
+
+
+ALTERNATING_PLAN = """# Implementation Plan: {name}
+
+## Technical Context
+
+**Language/Version**: Python 3.12
+**Primary Dependencies**: FastAPI, Pydantic, SQLAlchemy 2 (async)
+**Testing**: pytest
+**Project Type**: web service
+
+## Project Structure
+
+```text
+app/api/         # FastAPI routers
+docs/            # user documentation
+```
+"""
+
+
+def filler(topic: str, tokens: int) -> str:
+    """Design-document prose of about `tokens` tokens (4 characters each), deterministic."""
+    rng = random.Random(topic)
+    words = [
+        "entity",
+        "field",
+        "request",
+        "response",
+        "status",
+        "owner",
+        "index",
+        "limit",
+        "validation",
+        "error",
+        "page",
+    ]
+    lines, size = [f"# {topic}", ""], 0
+    while size < tokens * 4:
+        line = f"- The {rng.choice(words)} {rng.choice(words)} rule {size}: " + " ".join(
+            rng.choice(words) for _ in range(14)
+        )
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines) + "\n"
+
+
+def alternating_project(root: Path, n: int, doc_tokens: int) -> Path:
+    """A FastAPI feature of `n` tasks that alternate between an endpoint (the backend agent)
+    and its documentation (the generalist), with about `doc_tokens` tokens of constitution,
+    spec, plan and design docs; `verify: ["true"]`. Returns the script path (three turns a
+    task: Write, Read, a summary)."""
+    name = "001-alternating"
+    feature = root / "specs" / name
+    (feature / "contracts").mkdir(parents=True)
+    (root / ".specify" / "memory").mkdir(parents=True)
+    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump({"verify": ["true"]}))
+    share = {  # of doc_tokens; data-model, research and contracts only for big features
+        "constitution": 0.1, "spec": 0.3, "plan": 0.2, "data-model": 0.15, "research": 0.1,
+        "contracts": 0.15,
+    }  # fmt: skip
+    if doc_tokens < 8000:
+        share = {"constitution": 0.2, "spec": 0.5, "plan": 0.3}
+    docs = {k: filler(k, int(doc_tokens * v)) for k, v in share.items()}
+    (root / ".specify" / "memory" / "constitution.md").write_text(docs["constitution"])
+    (feature / "spec.md").write_text(docs["spec"])
+    (feature / "plan.md").write_text(ALTERNATING_PLAN.format(name=name) + docs["plan"])
+    for key in ("data-model", "research"):
+        if key in docs:
+            (feature / f"{key}.md").write_text(docs[key])
+    if "contracts" in docs:
+        (feature / "contracts" / "api.md").write_text(docs["contracts"])
+    lines, tasks = ["# Tasks", "", "## Phase 1: Items", ""], {}
+    for i in range(1, n + 1):
+        k = (i + 1) // 2
+        if i % 2:
+            path = f"app/api/items{k}.py"
+            text = f"Implement the GET /items{k} FastAPI endpoint router in {path}"
+            content = f"from fastapi import APIRouter\n\nrouter = APIRouter()  # items{k}\n"
+        else:
+            path = f"docs/items{k}.md"
+            text = f"Document the /items{k} endpoint with curl examples in {path}"
+            content = f"# /items{k}\n\n`curl localhost:8000/items{k}`\n"
+        lines.append(f"- [ ] T{i:03d} {text}")
+        tasks[f"T{i:03d}"] = [
+            {"tools": [{"Write": {"file_path": path, "content": content}}]},
+            {"tools": [{"Read": {"file_path": path}}]},
+            {"text": f"Wrote {path}."},
+        ]
+    (feature / "tasks.md").write_text("\n".join(lines) + "\n")
+    script = root.parent / "script.yaml"
+    script.write_text(yaml.safe_dump({"tasks": tasks}))
+    env = {"GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
+           "GIT_COMMITTER_EMAIL": "b@b", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
+        subprocess.run(["git", *args], cwd=root, check=True, env=env)
+    return script

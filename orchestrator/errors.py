@@ -7,7 +7,8 @@
     ├── ModelError           the model endpoint refused us for good (auth, permission) (exit 3)
     ├── ModelUnavailable     overloaded/rate limited/unreachable past retries (exit 1, resumable)
     ├── BudgetExceeded       a token/cost budget is reached (exit 1, resumable)
-    └── RunStopped           a run ended without landing every task (exit 1)
+    ├── RunStopped           a run ended without landing every task (exit 1)
+    └── AwaitingAnswer       a resume of a run held for approval brought no answer (exit 1)
 
 Anything else escaping is a bug and keeps its traceback.
 """
@@ -57,5 +58,12 @@ class ModelUnavailable(SddError):
 
 class BudgetExceeded(SddError):
     """A token or cost budget is reached; raising it in config and resuming continues."""
+
+    code = 1
+
+
+class AwaitingAnswer(SddError):
+    """A task is held for approval and the resume brought no answer: the run stays paused,
+    nothing is written, and the message says how to answer."""
 
     code = 1

@@ -2,6 +2,7 @@
 spells these paths, so moving one is a one-line change.
 
     .sdd/state.sqlite                            records and checkpoints (the default store)
+    .sdd/store-url                               the last `--store` given, so later commands find it
     .sdd/locks/worktree.lock                     one sdd run per working tree
     .sdd/transcripts/FEATURE/TASK/attempt-N.jsonl   what each attempt's agent did
     .sdd/worktrees/FEATURE/TASK                  a parallel wave's git worktrees, while it runs
@@ -26,6 +27,11 @@ def state_dir(root: Path) -> Path:
 def exclude_pattern(prefix: str) -> str:
     """The `.git/info/exclude` line that hides `.sdd/` of a project `prefix` deep in its repo."""
     return f"{NAME}/" if prefix in ("", ".") else f"{prefix}/{NAME}/"
+
+
+def store_pointer(root: Path) -> Path:
+    """The store URL a run was given with `--store` (it may hold a password: mode 0600)."""
+    return state_dir(root) / "store-url"
 
 
 def lock_file(root: Path) -> Path:

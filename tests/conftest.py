@@ -14,10 +14,6 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/support is importable as `suppo
 
 # A model call that escapes a test's own loopback server lands on a closed local port.
 os.environ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9"
-# The projects under test verify with pytest, and need none of the plugins installed here
-# (langsmith, hypothesis, anyio...): loading them costs 2-4 s per verification, for nothing.
-# Users' own runs keep their plugins; this is the test's environment, not sdd's behaviour.
-os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 os.environ.pop("ANTHROPIC_API_KEY", None)
 os.environ.pop("ANTHROPIC_AUTH_TOKEN", None)
 
@@ -59,3 +55,12 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     calcdep = {"calcdep.py": "def double(x):\n    return 2 * x\n"}
     return wheelhouse(tmp_path_factory.mktemp("wheels"), {"calcdep": calcdep})
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _children_without_plugins() -> None:
+    """The projects under test verify with pytest, and need none of the plugins installed here
+    (langsmith, hypothesis, anyio...): loading them costs 2-4 s per verification, for nothing.
+    Users' own runs keep their plugins; this is the tests' environment, not sdd's behaviour.
+    Set when the first test starts, so pytest's own worker processes still load theirs."""
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

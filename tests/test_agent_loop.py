@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from orchestrator.agent import prompt
 from orchestrator.agent.loop import AttemptReport, Limits, LoopResult, run_task_loop
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models.scripted import ScriptedModel
@@ -65,8 +66,8 @@ class Caller:
             return Checked(False, "COULD NOT VERIFY: pytest is not installed", True)
         return Checked(good, "PASSED" if good else "FAILED: app.py is not good yet")
 
-    def transcript(self, attempt: int) -> Transcript:
-        return Transcript(self.logs / f"attempt-{attempt}.jsonl", [])
+    def transcript(self, attempt: int, resumed: bool = False) -> Transcript:
+        return Transcript(self.logs / f"attempt-{attempt}.jsonl", [], append=resumed)
 
     def attempt_done(self, report: AttemptReport) -> None:
         self.reports.append(report)
@@ -140,7 +141,8 @@ def test_verification_feedback_goes_back_into_the_same_conversation(tmp_path: Pa
     assert result.landed and result.summary == "Fixed."
     # the scripted model moves on by counting assistant turns: the history was kept
     second = events(caller, 2)
-    assert second[0] == {"type": "user", "text": "(feedback above)"}
+    assert second[0]["type"] == "user"  # the feedback the model got, as it got it
+    assert "app.py is not good yet" in str(second[0]["text"])
     assert caller.reports[0].verdict is not None
     assert caller.reports[0].verdict.output == "FAILED: app.py is not good yet"
 
@@ -151,6 +153,8 @@ def test_changing_nothing_is_sent_back_unless_the_task_is_a_check(tmp_path: Path
     assert not result.landed
     assert [r.outcome for r in result.attempts] == [Outcome.NO_CHANGE, Outcome.NO_CHANGE]
     assert "verify" not in caller.calls
+    # every message sent to the model is in the transcript, the no-change feedback included
+    assert events(caller, 2)[0] == {"type": "user", "text": prompt.NO_CHANGE}
 
 
 def test_a_check_task_that_changes_nothing_lands_when_verification_passes(

@@ -45,7 +45,9 @@ def test_an_agents_model_and_tools_reach_the_api(
         tools = frozenset(t["name"] for t in body["tools"])
         seen.setdefault(task_of(body), set()).add((body["model"], tools))
         if task_of(body) == "T001":
-            assert "You write small, exact arithmetic functions." in body["system"][0]["text"]
+            shared, persona = body["system"]  # the feature's documents, then the agent
+            assert "You write small, exact arithmetic functions." in persona["text"]
+            assert "You write small" not in shared["text"]
     assert seen == {
         "T001": {("claude-haiku-5-5", frozenset({"Read", "Write"}))},
         "T002": {(MODEL, frozenset(TOOLS))},

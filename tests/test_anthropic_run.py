@@ -208,16 +208,17 @@ def test_run_over_the_sdk_sends_cacheable_requests_and_records_usage(
         assert body["model"] == MODEL
         assert "temperature" not in body
         assert bool(body.get("stream")) is stream
-        # system: the routed agent's prompt and the run-stable documents, one cached block
-        (system,) = body["system"]
-        assert system["cache_control"] == CACHE
-        for part in (GENERALIST_PHRASE, constitution, spec):
-            assert part in system["text"]
-        # tools: the six, each with a schema, a breakpoint on the last one only
+        # system: the feature's documents first, then the routed agent's prompt, each cached
+        shared, persona = body["system"]
+        assert shared["cache_control"] == persona["cache_control"] == CACHE
+        for part in (constitution, spec):
+            assert part in shared["text"] and part not in persona["text"]
+        assert GENERALIST_PHRASE in persona["text"] and GENERALIST_PHRASE not in shared["text"]
+        # tools: the six, each with a schema, no breakpoint (the shared block's caches them)
         tools = body["tools"]
         assert {t["name"] for t in tools} == TOOLS and len(tools) == len(TOOLS)
         assert all(t["input_schema"]["type"] == "object" for t in tools)
-        assert [t.get("cache_control") for t in tools] == [None] * 5 + [CACHE]
+        assert [t.get("cache_control") for t in tools] == [None] * 6
         # the newest message's last block carries the third breakpoint, and the previous
         # request's newest the fourth (a wide turn would push it past the 20-block lookback)
         messages = body["messages"]

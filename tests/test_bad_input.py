@@ -565,6 +565,8 @@ CASES = [
          r"calc/add\.py, specs/001-calc/tasks\.md", crashed_then_edited, git_mode="raw"),
     Case("run-renumbered-ambiguous", run_args(),
          r"T009 landed as [0-9a-f]{10} .*T004, T005 now have that text", renumbered_twice),
+    Case("resume-approve-with-nothing-held", ("resume", "001", "--approve"),
+         r"no task of 001-calc is awaiting approval"),
     # -- sdd status / sdd log ----------------------------------------------------------------
     Case("status-no-such-feature", ("status", "999"), r"feature `999` not found"),
     Case("log-no-such-feature", ("log", "nope"), r"feature `nope` not found"),
@@ -596,6 +598,8 @@ CASES = [
     Case("usage-unknown-command", ("frobnicate",), r"No such command 'frobnicate'", kind="usage"),
     Case("usage-unknown-engine", ("run", "001", "--engine", "codex"),
          r"--engine takes 'anthropic' or 'claude-code'", kind="usage"),
+    Case("usage-note-without-reject", ("resume", "001", "--note", "shorter"),
+         r"--note goes with --reject", kind="usage"),
     Case("usage-extra-argument", ("plan", "001", "extra"), r"unexpected extra argument.*\(extra\)",
          kind="usage"),
 ]  # fmt: skip

@@ -23,9 +23,8 @@ from support.records import sqlite_store
 from test_anthropic_run import MODEL, VERIFY, Agent, Turn, run_in_process, sdd, write
 from test_run_e2e import git, make_project
 
-from orchestrator.agent.prompt import with_cache_marker
+from orchestrator.agent.prompt import Docs, system_blocks, tool_schemas, with_cache_marker
 from orchestrator.config.model import Config
-from orchestrator.views.progress import tokens_text
 from orchestrator.views.tables import saving_usd
 
 BIG = "x" * 8000  # 2000 estimated tokens: above the 1024-token minimum cacheable prefix
@@ -122,6 +121,36 @@ def test_a_turn_of_many_tool_calls_still_reads_the_history_cached() -> None:
     assert hit == breakpoints(before)[-1]  # all of the previous request, 24 blocks back
 
 
+def test_more_than_four_breakpoints_is_refused_like_the_api_does() -> None:
+    crowded = body(messages=[{"role": "user", "content": [text_block(f"b{k}") for k in range(4)]}])
+    for part in crowded["messages"][0]["content"]:
+        part["cache_control"] = {"type": "ephemeral"}
+    with pytest.raises(ValueError, match="5 cache_control blocks"):
+        measure([crowded])
+
+
+def test_an_agent_switch_reads_the_features_documents_and_writes_only_its_persona() -> None:
+    """prompt.system_blocks: shared documents first, each agent's persona after them."""
+    docs = Docs("001-x", "constitution " * 600, "spec " * 1200, "plan " * 800)
+    backend, other = (
+        {
+            "model": MODEL,
+            "tools": tool_schemas([{"name": "Read", "input_schema": {"type": "object"}}]),
+            "system": system_blocks(persona, docs),
+            "messages": with_cache_marker([{"role": "user", "content": f"# Task {t}\n\ngo"}]),
+        }
+        for persona, t in (("You build FastAPI services.", "T001"), ("You write docs.", "T002"))
+    )
+    assert len(breakpoints(backend)) == 3  # shared, persona, the newest message
+    _, b = measure([backend, other]).requests
+    assert b.hit_blocks == 2  # the tool and the shared block: all but persona and task
+    shared_chars = len(blocks(other)[0].key) + len(blocks(other)[1].key)
+    assert b.cached_chars == shared_chars and b.cached_chars > 0.9 * b.input_chars
+    assert b.written_chars == b.input_chars - shared_chars
+    # the first agent again reads its persona too
+    assert measure([backend, other, backend]).requests[2].hit_blocks == 4
+
+
 # ---------------------------------------------------------------- a real run's requests
 
 TASKS = """# Tasks: calc
@@ -195,7 +224,7 @@ def test_most_input_of_later_tasks_lies_in_a_cached_prefix(recorded: Any) -> Non
         # within a task all of the previous request is read; a new task reads tools + system
         assert row.hit_blocks == (prev.n_blocks if same_task else n_stable), row
     # Why 85 % holds for this small project: tools + system are ~1,350 estimated tokens (the
-    # 1,024-token minimum is met by the system breakpoint, not by the tools alone) and a request
+    # 1,024-token minimum is met by a system breakpoint, not by the tools alone) and a request
     # adds ~70-130 tokens to the previous one, so the worst request (a task's first: tools and
     # system cached, the task message not) is ~90 % cached and the others ~95 % (~94 % overall).
     assert report.share() >= 0.85, report.share()
@@ -208,19 +237,39 @@ def test_log_and_status_show_cache_reads_and_the_saving(recorded: Any) -> None:
         records = store.tasks("001-calc")
     price = Config().price(MODEL)
     assert price is not None and price.cache_read == pytest.approx(0.1 * price.input)
+    assert price.cache_write == pytest.approx(1.25 * price.input)
     log = {row["task"]: row for row in json.loads(sdd(root, "log", "001", "--json").stdout)}
     status = json.loads(sdd(root, "status", "001", "--json").stdout)
-    for tid, record in records.items():
-        saving = record.cache_read_tokens * (price.input - price.cache_read) / 1e6
-        assert record.cache_read_tokens > 0
+    billed = uncached = 0.0
+    for tid, r in records.items():
+        # the saving over no caching: reads at 0.1x, less the 0.25x premium on writes
+        saving = (0.9 * r.cache_read_tokens - 0.25 * r.cache_write_tokens) * price.input / 1e6
+        cost = (
+            (r.input_tokens + 1.25 * r.cache_write_tokens + 0.1 * r.cache_read_tokens) * price.input
+            + r.output_tokens * price.output
+        ) / 1e6
+        billed += cost
+        uncached += cost + saving
+        assert r.cache_read_tokens > 0 and r.cache_write_tokens > 0
         assert log[tid]["saving_usd"] == pytest.approx(saving)
-        assert log[tid]["cache_read_tokens"] == record.cache_read_tokens
+        assert log[tid]["cost_usd"] == pytest.approx(cost)
+        assert log[tid]["cache_read_tokens"] == r.cache_read_tokens
+        assert log[tid]["cache_write_tokens"] == r.cache_write_tokens
         row = next(t for t in status["tasks"] if t["task"] == tid)
         assert (row["cache_read_tokens"], row["saving_usd"]) == (
-            record.cache_read_tokens,
+            r.cache_read_tokens,
             pytest.approx(saving),
         )
     assert saving_usd(1_000_000, None) == 0.0
-    table = sdd(root, "status", "001").stdout
-    total = sum(r.cache_read_tokens for r in records.values())
-    assert f"{tokens_text(total)} tokens read from cache" in table
+    assert saving_usd(0, price, 1_000_000) == pytest.approx(-0.25 * price.input)
+    read = sum(r.cache_read_tokens for r in records.values())
+    written = sum(r.cache_write_tokens for r in records.values())
+    share = read / sum(r.input_tokens + r.cache_write_tokens + r.cache_read_tokens
+                       for r in records.values())  # fmt: skip
+    line = (
+        f"{read} tokens read from cache ({share:.1%} of input), {written} written; "
+        f"est. ${billed:.4f}, ${uncached - billed:.4f} saved against ${uncached:.4f} uncached"
+    )
+    for command in ("status", "log"):
+        shown = " ".join(sdd(root, command, "001").stdout.split())
+        assert line in shown, (command, shown[-400:])

@@ -145,3 +145,33 @@ def test_parse_trailers_reads_back_every_key() -> None:
     trailers = {**TRAILERS, "Sdd-Kind": "check"}
     message = task_commit_message("T009", "Check `pytest` passes", "All green.", trailers)
     assert parse_trailers(message) == trailers
+
+
+def test_body_starts_with_the_whole_task_line_and_keeps_every_attempt() -> None:
+    from orchestrator.agent.loop import AttemptReport
+    from orchestrator.agent.model import Usage
+    from orchestrator.run.landing import commit_body
+    from orchestrator.speckit.tasks import Task
+    from orchestrator.store.records import Outcome
+
+    line = f"- [ ] T005 [P] [US1] {LONG}"
+    task = Task("T005", LONG, line=3, phase=0, parallel=True, story="US1")
+    tasks_md = f"# Tasks\n\n{line}\n"
+
+    def report(n: int, outcome: Outcome, summary: str) -> AttemptReport:
+        return AttemptReport(n, outcome, None, Usage(), 0.0, "", summary)
+
+    one = commit_body(tasks_md, task, [report(1, Outcome.PASSED, "Built it.")])
+    assert one == f"T005 [P] [US1] {LONG}\n\nBuilt it."
+    two = commit_body(
+        tasks_md,
+        task,
+        [report(1, Outcome.FAILED, "Built the service."), report(2, Outcome.PASSED, "Fixed.")],
+    )
+    assert two.split("\n\n")[1:] == [
+        "Attempt 1 (failed): Built the service.",
+        "Attempt 2 (passed): Fixed.",
+    ]
+    message = task_commit_message("T005", LONG, two, TRAILERS)
+    assert len(message.splitlines()[0]) <= SUBJECT_LIMIT
+    assert parse_trailers(message)["Sdd-Task"] == "T005"

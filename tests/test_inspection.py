@@ -170,7 +170,8 @@ def test_show_renders_every_attempt_with_tools_and_verification(landed: Path) ->
 
     only = sdd(landed, "show", FEATURE, "T001", "--attempt", "2")
     assert only.returncode == 0, only.stderr
-    assert "attempt 2: passed" in only.stdout and "attempt 1" not in only.stdout
+    assert "attempt 2: passed" in only.stdout and "attempt 1:" not in only.stdout
+    assert "Verification failed (attempt 1 of 3)" in only.stdout  # the feedback it was sent
 
 
 @pytest.mark.parametrize(
@@ -309,3 +310,56 @@ def test_retry_lands_the_task_again_as_a_new_commit(proj: Path) -> None:
     assert record is not None and (record.status, record.commit_sha) == ("landed", head(proj))
     _, attempts = read_attempts(proj, proj / "specs" / FEATURE, "T002")
     assert [n for n, _ in attempts] == [1, 2]  # the new attempt did not overwrite the old
+
+
+@pytest.mark.slow
+def test_undo_refuses_while_a_landed_task_depends_on_it_and_status_says_not_finished(
+    tmp_path: Path,
+) -> None:
+    tasks = TASKS + "- [ ] T004 Write NOTES.md (depends on T002)\n"
+    root = make_project(tmp_path, tasks)
+    (root / "calc" / "settings.py").write_text(SETTINGS)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "settings")
+    notes = [{"tools": [write("NOTES.md", "notes\n")]}, {"text": "Notes."}]
+    script = write_script(root, SCRIPT | {"T004": notes})
+    assert run(root, script)[:2] == ("finished", "")
+    before = head(root)
+    # T004 shares no file with T002, but the graph says it builds on it
+    refused(sdd(root, "undo", FEATURE, "T002"), "T004 depends on T002", "--force")
+    assert head(root) == before and git(root, "status", "--porcelain") == ""
+    assert "T002" in landed_ids(root)
+    done = sdd(root, "undo", FEATURE, "T004")
+    assert done.returncode == 0, done.stderr
+    status = json.loads(sdd(root, "status", FEATURE, "--json").stdout)
+    assert status["run"]["status"] == "paused"  # no longer finished
+    assert (
+        "T004 undone" in status["run"]["reason"] and f"sdd run {FEATURE}" in status["run"]["reason"]
+    )
+    assert sdd(root, "undo", FEATURE, "T002").returncode == 0  # nothing builds on it now
+
+
+@pytest.mark.slow
+def test_retry_checks_the_model_before_it_reverts_anything(proj: Path) -> None:
+    before, ticked = head(proj), tasks_md(proj)
+    exclude = (proj / ".git" / "info" / "exclude").read_bytes()
+    done = sdd(proj, "retry", FEATURE, "T002", "--model", "claude-sonnet-4-5")
+    refused(done, "ANTHROPIC_API_KEY")
+    assert head(proj) == before and tasks_md(proj) == ticked  # no revert commit left behind
+    assert git(proj, "status", "--porcelain") == ""
+    assert (proj / ".git" / "info" / "exclude").read_bytes() == exclude
+    record = store(proj).task(FEATURE, "T002")
+    assert record is not None and record.status == "landed"
+
+
+@pytest.mark.slow
+def test_commit_keeps_the_task_line_and_every_attempt_s_summary(landed: Path) -> None:
+    sha = landed_ids(landed)["T001"]
+    message = git(landed, "log", "-1", "--format=%B", sha)
+    subject, _, rest = message.partition("\n\n")
+    assert subject == "T001: Create calc/add.py with add(a, b) and set A in calc/settings.py"
+    body = rest.split("\n\n")
+    assert body[0] == "T001 Create calc/add.py with add(a, b) and set A in calc/settings.py"
+    assert body[1] == "Attempt 1 (failed): Added add()."  # what the first attempt built
+    assert body[2] == "Attempt 2 (passed): Restored test_base."
+    assert body[3].startswith("Sdd-Task: T001\n")

@@ -7,6 +7,7 @@ scripted model, cheap verification (compileall), the feature's lock checked afte
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -273,7 +274,8 @@ def test_a_run_of_a_feature_another_run_drives_fails_at_once(server: str, tmp_pa
             thread_id, "sdd", input={}, config={"configurable": configurable}, raise_error=False
         )
     assert out["__error__"]["message"] == (
-        f"SddError: another sdd run is driving 001-calc (pid {os.getpid()}) in this working "
+        f"SddError: another sdd run is driving 001-calc (pid {os.getpid()} on "
+        f"{socket.gethostname()}) in this working "
         "tree; wait for it"
     )
     assert task_commits(root) == []

@@ -17,6 +17,8 @@ from support.messages_server import (
 )
 from test_run_e2e import GOOD, git, make_project, run, store, subjects, write_script
 
+from orchestrator.errors import AwaitingAnswer
+
 pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
 
 
@@ -159,9 +161,10 @@ def test_approval_gate_holds_each_task_then_lands_or_sends_the_note_back(tmp_pat
     held = store(root).task("001-calc", "T001")
     assert held is not None and held.status == "awaiting approval"
     assert "calc/add.py" in git(root, "show", "--stat", held.commit_sha)
-    # a plain resume without an answer keeps waiting
-    status, reason, _ = run(root, script, approve="each")
-    assert status == "paused" and "awaits approval" in reason
+    # a plain resume without an answer says how to answer, and changes nothing
+    with pytest.raises(AwaitingAnswer, match="review it with `sdd diff 001-calc T001`"):
+        run(root, script, approve="each")
+    assert store(root).task("001-calc", "T001").status == "awaiting approval"  # type: ignore[union-attr]
     # reject with a note: the agent gets it and tries again; the new change is held again
     status, reason = run_decided(root, script, approve=False, note="use b + a")
     assert status == "paused" and reason.startswith("T001 awaits approval")

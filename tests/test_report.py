@@ -112,8 +112,10 @@ def test_report_is_self_contained_and_shows_the_run_and_every_task(
     assert text.count('<g class="node" data-task=') == 4
     assert SECRET not in text and KEY not in text
 
+    assert "of input read from cache" in text  # the run's prompt-cache figures
     t003 = detail(text, "T003")
     assert t003["state"] == "landed" and t003["attempts"] == 1
+    assert 0 < t003["verify_seconds"] <= t003["seconds"]  # its verification's wall time
     assert t003["commit"] == git(landed, "rev-parse", "HEAD~1").strip()
     assert "+def mul(a, b):" in t003["diff"] and "+# [REDACTED] [REDACTED]" in t003["diff"]
     assert "</script><script>alert(1)</script>" in t003["diff"]  # shown as text, not run

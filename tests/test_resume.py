@@ -17,6 +17,7 @@ latency, to keep the file fast.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import sqlite3
@@ -248,10 +249,10 @@ def test_kill_9_while_the_agent_is_editing(tmp_path: Path, procs: Procs) -> None
     proc.kill_group()
     landed, traces, rows, before = before_resume(root)
     assert landed == {"T001", "T002"}, "the kill should land inside T003"
-    assert (root / "out" / "T003-call1.txt").exists()  # the abandoned attempt's leftover
+    assert (root / "out" / "T003-call1.txt").exists()  # the interrupted attempt's work so far
     finish(procs, root, script)
     assert_all_landed_once(root, landed, traces, rows, before, redone="T003")
-    assert calls(root)["T003"] == 2
+    assert calls(root)["T003"] == 1  # its conversation went on: the Bash call was not re-run
 
 
 def test_kill_9_during_verification(tmp_path: Path, procs: Procs, gate: Gate) -> None:
@@ -265,7 +266,12 @@ def test_kill_9_during_verification(tmp_path: Path, procs: Procs, gate: Gate) ->
     assert landed == {"T001", "T002"}, "the kill should land in T003's verification"
     finish(procs, root, script)
     assert_all_landed_once(root, landed, traces, rows, before, redone="T003")
-    assert calls(root)["T003"] == 2
+    assert calls(root)["T003"] == 1
+    # the resume verified again and asked the model nothing: no turn after the join
+    log = root / ".sdd" / "transcripts" / FEATURE / "T003" / "attempt-1.jsonl"
+    kinds = [json.loads(line)["type"] for line in log.read_text().splitlines()]
+    after = kinds[kinds.index("resumed") :]
+    assert "assistant" not in after and after.count("verify") == 1, kinds
 
 
 def test_kill_9_between_commit_and_checkpoint(tmp_path: Path, procs: Procs, gate: Gate) -> None:

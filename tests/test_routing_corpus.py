@@ -5,67 +5,27 @@ prints the same figures per feature, and every miss."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
-import yaml
 from support.corpus import find_corpus
+from support.routing_corpus import BACKEND, GOAL_STACKS, OTHER_STACKS, labels, routed
 
-from orchestrator.plan.agents import builtin_agents_dir, load_agents
-from orchestrator.plan.routing import route_tasks
-from orchestrator.plan.stack import read_stack
-from orchestrator.speckit.tasks import TaskList, parse_tasks
+from orchestrator.speckit.tasks import TaskList
 
 CORPUS = find_corpus()
 if CORPUS is None:
     pytest.skip("spec-kit corpus not found (set SDD_CORPUS)", allow_module_level=True)
-LABELS = Path(__file__).parent / "fixtures" / "routing_labels.yaml"
-BACKEND = "fastapi-backend-dev"
-OTHER_STACKS = (
-    "schoolboyqueue__autospec/002-go-binary-migration",
-    "schoolboyqueue__autospec/004-workflow-progress-indicators",
-    "goaikit__aikit/002-rust-spec-kit-complete",
-    "JoeyLearnsToCode__prompt-studio/001-prompt-studio",
-    "sheenalunatics__kb_speckit_demo/001-kanban-board",
-)
+LABELLED = labels()
 
 
-def expand(items: list[str]) -> set[str]:
-    out: set[str] = set()
-    for item in items:
-        m = re.fullmatch(r"T(\d+)-T(\d+)", item)
-        if m:
-            width = len(m.group(1))
-            out |= {f"T{i:0{width}d}" for i in range(int(m.group(1)), int(m.group(2)) + 1)}
-        else:
-            out.add(item)
-    return out
-
-
-def routed(feature: str) -> tuple[TaskList, dict[str, str]]:
+def routes(feature: str) -> tuple[TaskList, dict[str, str]]:
     assert CORPUS is not None
-    folder = CORPUS / feature
-    constitution = CORPUS / feature.split("/")[0] / "constitution.md"
-    tasklist = parse_tasks((folder / "tasks.md").read_text(encoding="utf-8"))
-    stack = read_stack(
-        (folder / "plan.md").read_text(encoding="utf-8"),
-        constitution.read_text(encoding="utf-8") if constitution.is_file() else "",
-        (folder / "spec.md").read_text(encoding="utf-8"),
-    )
-    agents = load_agents([("built-in", builtin_agents_dir())])
-    titles = [p.title for p in tasklist.phases]
-    routes = route_tasks(tasklist.tasks, agents, stack=stack, phase_titles=titles)
-    return tasklist, {tid: r.agent for tid, r in routes.items()}
-
-
-LABELLED = yaml.safe_load(LABELS.read_text(encoding="utf-8"))
+    return routed(CORPUS, feature)
 
 
 @pytest.mark.parametrize("feature", sorted(LABELLED))
 def test_labels_partition_every_task(feature: str) -> None:
-    tasklist, _ = routed(feature)
-    backend, other = expand(LABELLED[feature]["backend"]), set(LABELLED[feature]["other"])
+    tasklist, _ = routes(feature)
+    backend, other = LABELLED[feature]
     assert not backend & other
     assert backend | other == {t.id for t in tasklist.tasks}
 
@@ -73,9 +33,9 @@ def test_labels_partition_every_task(feature: str) -> None:
 def test_backend_tasks_of_fastapi_features_reach_the_backend_agent() -> None:
     hit = total = 0
     missed = []
-    for feature, labels in LABELLED.items():
-        _, agent = routed(feature)
-        for tid in expand(labels["backend"]):
+    for feature, (backend, _) in LABELLED.items():
+        _, agent = routes(feature)
+        for tid in backend:
             total += 1
             hit += agent[tid] == BACKEND
             if agent[tid] != BACKEND:
@@ -86,8 +46,8 @@ def test_backend_tasks_of_fastapi_features_reach_the_backend_agent() -> None:
 
 def test_tasks_of_go_rust_and_typescript_features_stay_off_it() -> None:
     kept = total = 0
-    for feature in OTHER_STACKS:
-        _, agent = routed(feature)
+    for feature in (f for f, stack in OTHER_STACKS.items() if stack in GOAL_STACKS):
+        _, agent = routes(feature)
         total += len(agent)
         kept += sum(a != BACKEND for a in agent.values())
     assert total == 657
@@ -105,5 +65,5 @@ def test_documentation_of_fastapi_features_goes_elsewhere() -> None:
         "Muhammad-Azan-1__Speckit-5-phase-hackhtone/002-uv-fastapi-backend": ["T042", "T047"],
     }
     for feature, ids in docs.items():
-        _, agent = routed(feature)
+        _, agent = routes(feature)
         assert {tid: agent[tid] for tid in ids} == dict.fromkeys(ids, "generalist"), feature

@@ -298,14 +298,16 @@ def test_one_run_per_working_tree_even_for_another_feature(tmp_path: Path) -> No
     options = RunOptions(model=f"scripted:{script}")
     first = open_run(root, root / "specs" / "001-calc", options, Reporter(Console()))
     try:
-        with pytest.raises(SddError, match=r"driving 001-calc \(pid \d+\) in this working tree"):
+        with pytest.raises(
+            SddError, match=r"driving 001-calc \(pid \d+ on [^)]+\) in this working tree"
+        ):
             open_run(root, other, options, Reporter(Console()))
     finally:
         first.close()
     open_run(root, other, options, Reporter(Console())).close()  # free once it ends
 
 
-def test_a_paused_run_on_another_store_says_to_resume_with_it(tmp_path: Path) -> None:
+def test_a_paused_run_on_another_store_resumes_from_it_without_the_flag(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     broken = write("tests/test_base.py", "def test_base():\n    assert 0\n")
     script = write_script(root, GOOD | {"T001": [{"tools": [broken]}, {"text": "done"}] * 3})
@@ -318,6 +320,11 @@ def test_a_paused_run_on_another_store_says_to_resume_with_it(tmp_path: Path) ->
         env={**os.environ, "COLUMNS": "300"},
     )
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "Continue: sdd resume 001-calc with the same --store" in done.stdout
+    assert "sdd resume 001-calc --skip T001" in done.stdout
     assert (root / ".sdd" / "x.db").exists()
     assert not (root / ".sdd" / "state.sqlite").exists()
+    resumed = subprocess.run(
+        [*sdd, "resume", "001", "--skip", "T001"], cwd=root, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert not (root / ".sdd" / "state.sqlite").exists()  # the run's own store, found again

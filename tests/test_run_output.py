@@ -38,13 +38,13 @@ def test_run_json_is_the_outcome_and_totals_with_progress_on_stderr(tmp_path: Pa
         "finished",
         "",
         0,
-        "",
+        [],
     )
     assert [r["task"] for r in said["landed"]] == ["T001", "T002", "T003", "T004"]
     totals = said["totals"]
     assert totals["attempts"] == 4 and totals["input_tokens"] > 0
     assert totals["verify_seconds"] > 0 and totals["seconds"] >= totals["verify_seconds"]
-    assert "T001 attempt 1 passed" in done.stderr and "Took " in done.stderr
+    assert "T001 attempt 1/3 passed" in done.stderr and "Took " in done.stderr
 
 
 def test_a_paused_run_says_why_and_what_next_in_json(tmp_path: Path) -> None:
@@ -54,7 +54,8 @@ def test_a_paused_run_says_why_and_what_next_in_json(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     said = json.loads(done.stdout)
     assert said["status"] == "paused" and said["exit_code"] == 1
-    assert "T001" in said["reason"] and said["next"].startswith("sdd resume 001")
+    assert "T001" in said["reason"] and said["awaiting"] == "T001"
+    assert any("sdd resume 001 --approve" in step for step in said["next"])
     assert said["landed"] == [] and said["totals"]["attempts"] == 1
 
 

@@ -7,6 +7,7 @@ would see only itself (the barrier gives up after a few seconds).
 
 from __future__ import annotations
 
+import json
 import shlex
 from collections import Counter
 from collections.abc import Iterator
@@ -319,8 +320,16 @@ def test_kill_9_mid_wave_then_resume_lands_each_task_once(tmp_path: Path, procs:
     assert landed(root) == Counter({t: 1 for t in ["T001", *ids]})
     assert_no_worktrees(root)
     started = Counter(calls.read_text().split())
-    # the landed T002 is not redone; the three killed mid-attempt are, once
-    assert started == Counter({"T002": 1, "T003": 2, "T004": 2, "T005": 2})
+    # the landed T002 is not redone; the three killed mid-attempt go on in their worktrees,
+    # told that the held Bash call was cut short, and never run it again
+    assert started == Counter({"T002": 1, "T003": 1, "T004": 1, "T005": 1})
+    for t in ("T003", "T004", "T005"):
+        log_file = root / ".sdd" / "transcripts" / "001-calc" / t / "attempt-1.jsonl"
+        events = [json.loads(line) for line in log_file.read_text().splitlines() if line]
+        kinds = [e["type"] for e in events]
+        assert kinds.count("resumed") == 1, kinds
+        told = next(e for e in events[kinds.index("resumed") :] if e["type"] == "tool")
+        assert told["name"] == "Bash" and "interrupted" in told["result"], told
 
 
 def wave_project(tmp_path: Path, hold: int) -> tuple[Path, Path, Path]:

@@ -25,6 +25,26 @@ def cost(usage: Usage, price: Price | None) -> float:
     ) / 1_000_000
 
 
+@dataclass(frozen=True, slots=True)
+class CacheSummary:
+    """What the prompt cache did for a run or a task, as the API billed it."""
+
+    read_share: float  # of all input tokens (uncached + written + read), read from cache
+    write_tokens: int
+    cost: float  # estimated USD as billed
+    uncached_cost: float  # the same tokens with every input token at the input price
+    saving: float  # uncached_cost - cost: reads at 0.1x, less the 1.25x write premium
+
+
+def cache_summary(usage: Usage, price: Price | None) -> CacheSummary:
+    """The cache's effect on `usage`; costs are 0 for unknown models (and the scripted one)."""
+    total = usage.input_tokens + usage.cache_write_tokens + usage.cache_read_tokens
+    share = usage.cache_read_tokens / total if total else 0.0
+    billed = cost(usage, price)
+    plain = cost(Usage(total, usage.output_tokens), price)
+    return CacheSummary(share, usage.cache_write_tokens, billed, plain, plain - billed)
+
+
 def tokens(usage: Usage) -> int:
     return usage.input_tokens + usage.output_tokens
 

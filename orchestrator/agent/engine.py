@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from orchestrator.agent.journal import Journal
 from orchestrator.agent.loop import Hooks, Limits, LoopResult, run_task_loop
 from orchestrator.agent.model import Block, Model
 from orchestrator.agent.tools.toolbox import Toolbox
@@ -35,6 +36,7 @@ class Job:
     env: Mapping[str, str] = field(default_factory=dict)  # before scrubbing: a CLI's own
     writing: Callable[[], AbstractContextManager[None]] = nullcontext  # while the agent may
     # write (the footprint's in-flight window, in the repository's own work tree)
+    journal: Journal | None = None  # where the conversation is kept step by step, to resume
 
 
 class AgentEngine(Protocol):
@@ -71,4 +73,5 @@ class AnthropicEngine:
             limits=job.limits,
             check_task=job.check_task,
             hooks=hooks,
+            journal=job.journal,
         )

@@ -7,17 +7,23 @@ change instead of starting over; the caller resets the tree if every attempt fai
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Protocol
 
 from orchestrator.agent import prompt
-from orchestrator.agent.model import Block, Model, ModelRequest, ModelTurn, Usage
+from orchestrator.agent.journal import (
+    Journal,
+    Unrecorded,
+    append_user,
+    kept,
+    replay,
+    run_calls,
+    text_of,
+)
+from orchestrator.agent.model import Block, Model, ModelRequest, Usage
 from orchestrator.agent.tools.toolbox import Toolbox
 from orchestrator.agent.transcript import Transcript
 from orchestrator.store.records import Outcome, TaskKind
-from orchestrator.text import cap
-
-RESULT_CAP = 30_000  # characters of one tool result the model sees
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +56,7 @@ class AttemptReport:
     usage: Usage
     seconds: float
     transcript: str
+    summary: str = ""  # what the agent said it did, when the attempt ended with a summary
 
 
 @dataclass(slots=True)
@@ -78,52 +85,17 @@ class Hooks(Protocol):
 
     def verify(self, changed: list[str]) -> Checked: ...
 
-    def transcript(self, attempt: int) -> Transcript: ...
+    def transcript(self, attempt: int, resumed: bool = False) -> Transcript: ...
 
     def attempt_done(self, report: AttemptReport) -> None: ...
 
 
-def _text_of(turn: ModelTurn) -> str:
-    return "\n".join(b.get("text", "") for b in turn.content if b.get("type") == "text").strip()
-
-
-def _append_user(messages: list[Block], blocks: list[Block]) -> None:
-    """Keep roles alternating: merge into a trailing user message instead of adding one."""
-    if messages and messages[-1]["role"] == "user":
-        prev = messages[-1]["content"]
-        if isinstance(prev, str):
-            prev = [{"type": "text", "text": prev}]
-        messages[-1] = {"role": "user", "content": [*prev, *blocks]}
-    else:
-        messages.append({"role": "user", "content": blocks})
-
-
-def _tool_results(turn: ModelTurn, toolbox: Toolbox, log: Transcript) -> list[Block]:
-    results = []
-    for block in turn.content:
-        if block.get("type") != "tool_use":
-            continue
-        if turn.stop_reason == "max_tokens":
-            content, is_error = "Your output was cut off (max_tokens); send smaller steps.", True
-        else:
-            res = toolbox.call(block.get("name", ""), block.get("input"))
-            content, is_error = cap(res.content, RESULT_CAP), res.is_error
-        log.write(
-            "tool",
-            name=block.get("name"),
-            input=block.get("input"),
-            is_error=is_error,
-            result=cap(content, 4_000),
-        )
-        results.append(
-            {
-                "type": "tool_result",
-                "tool_use_id": block["id"],
-                "content": content,
-                "is_error": is_error,
-            }
-        )
-    return results
+def _said(message: Block) -> str:
+    """The text of a user message (tool results left out): what the agent was told."""
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "\n\n".join(b.get("text", "") for b in content if b.get("type") == "text")
 
 
 def run_task_loop(
@@ -137,20 +109,37 @@ def run_task_loop(
     limits: Limits,
     check_task: bool,
     hooks: Hooks,
+    journal: Journal | None = None,
 ) -> LoopResult:
-    """The task's attempts in one conversation; verification feedback goes back into it."""
-    tools = prompt.cached_tools(toolbox.schemas())
-    messages: list[Block] = [{"role": "user", "content": first_message}]
+    """The task's attempts in one conversation; verification feedback goes back into it.
+
+    With a `journal`, every step is kept as it happens, and a conversation the journal
+    already holds continues from its last kept step: no model turn is asked for again."""
+    book: Journal = journal or Unrecorded()
+    tools = prompt.tool_schemas(toolbox.schemas())
+    state = replay(book.steps(), first_message)
+    toolbox.ran.extend(state.ran)
+    messages = state.messages
     result = LoopResult(landed=False, kind=TaskKind.NONE, summary="")
-    for attempt in range(1, limits.attempts + 1):
+    for attempt in range(state.attempt, limits.attempts + 1):
         started = time.monotonic()
-        log = hooks.transcript(attempt)
-        log.write("user", text=messages[-1]["content"] if attempt == 1 else "(feedback above)")
-        usage = Usage()
-        summary, ended = "", False
-        for _turn_no in range(limits.turns):
-            if usage.output_tokens >= limits.output_tokens:
-                break
+        here = attempt == state.attempt and state.recorded  # where a resume joins
+        joined = state if here and state.started else None
+        log = hooks.transcript(attempt, resumed=True) if joined else hooks.transcript(attempt)
+        if joined is None:
+            first = {"first": first_message} if attempt == 1 else {}
+            book.add("attempt", {"n": attempt, **first})
+            log.write("user", text=_said(messages[-1]))  # the task, then each feedback sent
+            usage, turns, summary, ended = Usage(), 0, "", False
+        else:
+            usage, turns, summary, ended = joined.usage, joined.turns, joined.summary, joined.ended
+        if here:
+            log.write("resumed", turns=turns, calls=len(state.pending), judged=bool(state.closed))
+        if joined is not None and joined.pending:
+            running = frozenset(joined.running)
+            calls = run_calls(joined.pending, joined.stop_reason, toolbox, log, book, running)
+            append_user(messages, calls)
+        while not ended and turns < limits.turns and usage.output_tokens < limits.output_tokens:
             hooks.before_call()
             request = ModelRequest(
                 model=model_id,
@@ -161,29 +150,29 @@ def run_task_loop(
                 task_id=task_id,
             )
             turn = model.complete(request)
-            usage = usage + turn.usage
+            turns, usage = turns + 1, usage + turn.usage
             hooks.on_turn(attempt, turn.usage)
-            log.write(
-                "assistant",
-                content=turn.content,
-                stop_reason=turn.stop_reason,
-                usage=usage_dict(turn.usage),
-            )
-            # An empty turn would make the next request invalid (non-final messages must have
-            # content), and a refused turn kept in the history makes the model refuse again.
-            kept = bool(turn.content) and turn.stop_reason != "refusal"
-            if kept:
+            step = {"content": turn.content, "stop_reason": turn.stop_reason}
+            book.add("assistant", step | {"usage": list(astuple(turn.usage))})
+            log.write("assistant", **step, usage=usage_dict(turn.usage))
+            results: list[Block] = []
+            if kept(turn.content, turn.stop_reason):
                 messages.append({"role": "assistant", "content": turn.content})
-            results = _tool_results(turn, toolbox, log) if kept else []
+                calls = [b for b in turn.content if b.get("type") == "tool_use"]
+                results = run_calls(calls, turn.stop_reason, toolbox, log, book)
             if results:
-                _append_user(messages, results)
+                append_user(messages, results)
                 continue
-            summary, ended = _text_of(turn), True
-            break
+            summary, ended = text_of(turn.content), True
         settled = settle(attempt, limits.attempts, ended, check_task, hooks, log)
-        if close_attempt(result, hooks, log, attempt, settled, usage, started, summary):
+        again = joined is not None and joined.closed is not None  # judged before the stop
+        if close_attempt(
+            result, hooks, log, attempt, settled, usage, started, summary, record=not again
+        ):
+            book.add("closed", {"outcome": str(settled.outcome)})
             return result
-        _append_user(messages, [{"type": "text", "text": settled.feedback}])
+        book.add("closed", {"outcome": str(settled.outcome), "feedback": settled.feedback})
+        append_user(messages, [{"type": "text", "text": settled.feedback}])
     return result
 
 
@@ -236,14 +225,20 @@ def close_attempt(
     usage: Usage,
     started: float,
     summary: str,
+    *,
+    record: bool = True,
 ) -> bool:
     """Record the attempt (transcript, hooks, `result`); True when the attempts end here:
-    it passed, or its change cannot be verified (no agent can fix that)."""
+    it passed, or its change cannot be verified (no agent can fix that). `record=False`
+    for an attempt judged again after a resume: its record and tokens are already kept."""
     seconds = round(time.monotonic() - started, 3)
-    report = AttemptReport(attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path))
+    report = AttemptReport(
+        attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path), summary
+    )
     log.write("outcome", outcome=settled.outcome)
     log.close()
-    hooks.attempt_done(report)
+    if record:
+        hooks.attempt_done(report)
     result.attempts.append(report)
     if settled.outcome is Outcome.UNVERIFIABLE:
         return True

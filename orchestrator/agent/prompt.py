@@ -1,8 +1,13 @@
 """What the agent is told: the system block, the task message, feedback. Pure formatting.
 
-Prompt caching reads a byte-identical prefix in the order tools -> system -> messages, so the
-system block holds only what is stable for the whole run (agent prompt, constitution, spec,
-plan, design docs) and everything about the task goes into the first user message.
+Prompt caching reads a byte-identical prefix in the order tools -> system -> messages. The
+system prompt is two blocks, each with a breakpoint: first what every agent of the feature
+shares (how sdd runs it, constitution, spec, plan, design docs), then the agent's own prompt.
+So an agent switch re-reads the feature's documents from cache and writes only its persona;
+everything about the task goes into the first user message. The tools carry no breakpoint of
+their own: the shared block's breakpoint caches them with it (agents with the same `tools:`
+share it; a different list is a different prefix from the first tool on, as the API keys it).
+Four breakpoints at most: shared, persona, and two in the conversation (`with_cache_marker`).
 """
 
 from __future__ import annotations
@@ -33,16 +38,22 @@ class Docs:
     contracts: Mapping[str, str] | None = None
 
 
-def system_blocks(agent_prompt: str, docs: Docs) -> list[Block]:
-    """The run-stable system prompt, with a cache breakpoint after it."""
+RULES = (
+    "# How sdd runs you\n"
+    "You are implementing ONE task of a spec-kit feature inside its git repository, "
+    "using the tools. Read before you edit. Keep the change to what the task asks. "
+    "Do not edit tasks.md and do not commit: sdd verifies your change, ticks the task and "
+    "commits it. When the task is done, reply without tool calls with a short summary "
+    "(1-3 sentences) of what you changed; it becomes the commit message body. "
+    "Your role for this task follows the feature's documents."
+)
+
+
+def shared_block(docs: Docs) -> Block:
+    """What every agent of the feature reads first: the run's rules and the feature's
+    documents, with a breakpoint, so it is one cache entry for the whole feature."""
     parts = [
-        agent_prompt.strip(),
-        "# How sdd runs you\n"
-        "You are implementing ONE task of a spec-kit feature inside its git repository, "
-        "using the tools. Read before you edit. Keep the change to what the task asks. "
-        "Do not edit tasks.md and do not commit: sdd verifies your change, ticks the task and "
-        "commits it. When the task is done, reply without tool calls with a short summary "
-        "(1-3 sentences) of what you changed; it becomes the commit message body.",
+        RULES,
         f"# Constitution\n\n{docs.constitution.strip() or '(none)'}",
         f"# Feature {docs.feature}: spec.md\n\n{docs.spec.strip()}",
         f"# Feature {docs.feature}: plan.md\n\n{docs.plan.strip()}",
@@ -54,15 +65,23 @@ def system_blocks(agent_prompt: str, docs: Docs) -> list[Block]:
     if docs.contracts:
         joined = "\n\n".join(f"## contracts/{n}\n\n{t.strip()}" for n, t in docs.contracts.items())
         parts.append(f"# contracts/\n\n{cap_end(joined, CONTRACTS_CAP)}")
-    return [{"type": "text", "text": "\n\n".join(parts), "cache_control": dict(CACHE)}]
+    return {"type": "text", "text": "\n\n".join(parts), "cache_control": dict(CACHE)}
 
 
-def cached_tools(schemas: Sequence[Block]) -> list[Block]:
-    """Tool definitions with a cache breakpoint on the last one."""
-    tools = [dict(s) for s in schemas]
-    if tools:
-        tools[-1]["cache_control"] = dict(CACHE)
-    return tools
+def persona_block(agent_prompt: str) -> Block:
+    """The agent's own prompt, after the shared documents, with a breakpoint of its own."""
+    text = f"# Your role\n\n{agent_prompt.strip()}"
+    return {"type": "text", "text": text, "cache_control": dict(CACHE)}
+
+
+def system_blocks(agent_prompt: str, docs: Docs) -> list[Block]:
+    """The run-stable system prompt: the feature's shared block, then the agent's persona."""
+    return [shared_block(docs), persona_block(agent_prompt)]
+
+
+def tool_schemas(schemas: Sequence[Block]) -> list[Block]:
+    """Tool definitions, unmarked: the shared system block's breakpoint caches them."""
+    return [dict(s) for s in schemas]
 
 
 def task_message(
@@ -111,7 +130,7 @@ def with_cache_marker(messages: list[Block]) -> list[Block]:
 
     The API looks back at most 20 blocks from a breakpoint for an earlier entry: a turn of ten
     tool calls adds twenty blocks, so the previous request's own breakpoint is kept too. With
-    tools and system that makes four, the API's maximum.
+    the shared and the persona system blocks that makes four, the API's maximum.
     """
     out = list(messages)
     for index in (len(out) - 1, len(out) - 3):

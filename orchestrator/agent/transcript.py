@@ -72,11 +72,16 @@ def find_secret(text: str, secrets: Iterable[str]) -> bool:
 class Transcript:
     """Appends events for one attempt; each line is one JSON object."""
 
-    def __init__(self, path: Path, secrets: list[str]) -> None:
+    def __init__(self, path: Path, secrets: list[str], *, append: bool = False) -> None:
+        """`append` continues an attempt's transcript after a resume (a torn last line of
+        the killed process ends where the new lines begin)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._secrets = secrets
-        self._file = path.open("w", encoding="utf-8")
+        if append and path.exists() and not path.read_bytes().endswith(b"\n"):
+            with path.open("a", encoding="utf-8") as f:
+                f.write("\n")
+        self._file = path.open("a" if append else "w", encoding="utf-8")
 
     def write(self, kind: str, **data: object) -> None:
         line = json.dumps({"type": kind, **data}, ensure_ascii=False, sort_keys=True)

@@ -1,8 +1,8 @@
 """The `sdd` command line: thin commands that parse arguments, call one library function and
 render its result (`app` holds what they share, `initializing` init, `running`
 plan/agents/run/resume/demo, `inspecting` status/log/diff/show/report/audit/undo/retry, `demo`
-the example project). Heavy modules are imported inside the commands that need them, so
-`sdd plan` starts fast."""
+the example project, `pipes` standard output a reader may leave). Heavy modules are imported
+inside the commands that need them, so `sdd plan` starts fast."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def main() -> None:
 def _main() -> None:
     from orchestrator.cli import initializing, inspecting, running
     from orchestrator.cli.app import app
-    from orchestrator.errors import SddError
+    from orchestrator.errors import AwaitingAnswer, SddError
 
     for command in (*initializing.COMMANDS, *running.BEFORE, *inspecting.COMMANDS, *running.AFTER):
         app.command()(command)
@@ -29,11 +29,13 @@ def _main() -> None:
         _fail("interrupted", 130)
     except OSError as exc:  # disk full, permissions, a file where a folder should be
         _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 2)
+    except AwaitingAnswer as exc:  # not an error: the run waits for the person's answer
+        _fail(str(exc), exc.code, "[yellow]paused:[/yellow]")
     except SddError as exc:
         _fail(str(exc), exc.code)
 
 
-def _fail(text: str, code: int) -> None:
+def _fail(text: str, code: int, label: str = "[red]error:[/red]") -> None:
     import sys
 
     from rich.console import Console
@@ -41,5 +43,5 @@ def _fail(text: str, code: int) -> None:
 
     console = Console(stderr=True, highlight=False)
     # piped: one line to grep; on a terminal, wrapped between words
-    console.print(f"[red]error:[/red] {escape(text)}", soft_wrap=not console.is_terminal)
+    console.print(f"{label} {escape(text)}", soft_wrap=not console.is_terminal)
     sys.exit(code)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from orchestrator.cli.pipes import PipeSafe
+
 if TYPE_CHECKING:
     from orchestrator.plan.build import Plan
     from orchestrator.run.context import RunOptions
@@ -26,7 +28,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=not sys.stdout.isatty())  # piped: whole lines
+# piped: whole lines; a reader that goes away (`sdd run | head`) does not stop the run
+out = Console(highlight=False, soft_wrap=not sys.stdout.isatty(), file=PipeSafe())  # type: ignore[arg-type]
 
 
 @dataclass(slots=True)
@@ -215,7 +218,8 @@ def run_feature(
 
     from orchestrator.run.driver import run_session
     from orchestrator.run.opening import open_run
-    from orchestrator.store.records import RunStatus
+    from orchestrator.store.records import RunStatus, TaskStatus
+    from orchestrator.views.outcome import finished_line, next_steps
     from orchestrator.views.progress import Reporter
     from orchestrator.views.tables import log_data, log_table
 
@@ -223,7 +227,7 @@ def run_feature(
     console = Console(stderr=True, highlight=False, no_color=out.no_color) if as_json else out
     quiet = quiet or settings.verbosity < 0
     reporter = Reporter(console, quiet, verbose=settings.verbosity > 0)
-    ctx = open_run(root, feature_dir, options, reporter)
+    ctx = open_run(root, feature_dir, options, reporter, decision is not None)
     try:
         run_id, engine = ctx.run.run_id, escape(ctx.engine.describe())
         head = f"[bold]sdd run {ctx.feature}[/bold] [dim](run {run_id}, {engine})[/dim]"
@@ -236,13 +240,13 @@ def run_feature(
         finally:
             reporter.close()
         price = ctx.plan.config.price(ctx.run.model)
-        rows = log_data(ctx.store.tasks(ctx.feature), ctx.plan.graph.order, price)
+        records = ctx.store.tasks(ctx.feature)
+        order = ctx.plan.graph.order
+        rows = log_data(records, order, price)
         finished = result.status == RunStatus.FINISHED
         code = 0 if finished else (130 if result.interrupted else 1)
-        # the URL may hold a password, so the hint names the flag, not its value
-        same = " with the same --store" if options.store else ""
-        engine = f" --engine {options.engine}" if options.engine else ""
-        next_step = "" if finished else f"sdd resume {ctx.feature}{engine}"
+        failed = [t for t in order if t in records and records[t].status == TaskStatus.FAILED]
+        steps = [] if finished else next_steps(ctx.feature, result.awaiting, failed)
         if as_json:
             if not quiet:
                 console.print(f"[dim]{escape(reporter.totals.line())}[/dim]", soft_wrap=True)
@@ -253,7 +257,8 @@ def run_feature(
                     "status": str(result.status),
                     "reason": result.reason,
                     "exit_code": code,
-                    "next": next_step,
+                    "awaiting": result.awaiting,
+                    "next": steps,
                     "landed_now": result.landed_now,
                     "landed": rows,
                     "totals": reporter.totals.data(),
@@ -264,12 +269,15 @@ def run_feature(
             out.print(log_table(ctx.feature, rows, out.width))
             out.print(f"[dim]{escape(reporter.totals.line())}[/dim]")
         if finished:
-            out.print(f"[green]All {len(ctx.plan.graph.order)} tasks landed.[/green]")
+            line = finished_line(order, ctx.head.landed, ctx.skipped)
+            out.print(f"[green]{escape(line)}[/green]")
             return code
         reason = escape(result.reason)
         n = result.landed_now
         landed = f" ({n} task{'s' if n != 1 else ''} landed this time)" if n else ""
-        out.print(f"[yellow]Run paused{landed}: {reason}[/yellow]. Continue: {next_step}{same}")
+        out.print(f"[yellow]Run paused{landed}: {reason}[/yellow]")
+        for step in steps:
+            out.print(f"  {escape(step)}", soft_wrap=True)
         return code
     finally:
         ctx.close()

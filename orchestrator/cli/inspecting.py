@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,6 +30,9 @@ from orchestrator.cli.app import (
     terminal,
 )
 
+if TYPE_CHECKING:
+    from orchestrator.store.store import Store
+
 
 def log(
     feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
@@ -51,6 +54,7 @@ def status(
     feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
 ) -> None:
     """Where the run stands: per-task state, attempts, commit, tokens."""
+    from orchestrator.views.outcome import stopped
     from orchestrator.views.tables import status_data, status_table
     from orchestrator.views.transcripts import attempt_usage
 
@@ -66,10 +70,29 @@ def status(
         if r.status == "running" and r.attempts
     }
     data = status_data(name, run_rec, records, plan.graph.order, done, price, running)
+    if kept and run_rec and run_rec.status == "running":
+        data = stopped(data, _driver(plan.root, kept, name))
     if as_json:
         print_json(data)
     else:
-        out.print(status_table(data))
+        out.print(status_table(data, out.width))
+
+
+def _driver(root: Path, kept: Store, feature: str) -> str | None:
+    """Who drives the feature's run now, or None when no live process does: the holder of
+    the working tree's lock, or, in a store machines share, of the run's lock there."""
+    from orchestrator.errors import SddError
+    from orchestrator.run.lock import held_by
+
+    if not kept.url.shared:
+        return held_by(root)
+    try:
+        lock = kept.lock_run(feature)
+    except SddError as exc:  # held: it names the holder
+        return str(exc)
+    if lock is not None:
+        lock.close()
+    return None
 
 
 def diff(
@@ -151,12 +174,18 @@ def retry(
     """Undo a landed task, then continue the run, which lands it again as a new commit.
 
     The run goes on as `sdd run` does: ready tasks before this one run first, later ones after.
+    Everything the run needs (model, credentials, a free and clean tree) is checked before
+    the revert, so a refusal leaves nothing behind.
     """
     from orchestrator.run.context import RunOptions
+    from orchestrator.run.opening import check_run
 
     feature, task = feature_task(feature, task)
+    options = RunOptions(model, store=store, push=push)
+    root, feature_dir = locate(repo, feature)
+    check_run(root, feature_dir, options)
     _undo(repo, feature, task, force, store)
-    raise typer.Exit(run_feature(repo, feature, RunOptions(model, store=store, push=push)))
+    raise typer.Exit(run_feature(repo, feature, options))
 
 
 def report(

@@ -206,6 +206,8 @@ def resume(
 
     if approve and reject:
         raise typer.BadParameter("--approve and --reject exclude each other")
+    if note is not None and not reject:
+        raise typer.BadParameter("--note goes with --reject: the feedback for the agent")
     decision = Decision(approve=approve, note=note or "") if approve or reject else None
     options = RunOptions(
         model, skip=tuple(skip or ()), jobs=jobs, store=store, push=push, engine=_engine(engine)

@@ -166,6 +166,12 @@ class Config(_Section):
     """Prices by model id, over the built-in ones, for cost estimates."""
     jobs: int = Field(1, ge=1)
     """Tasks of a wave that work at once, each in its own git worktree (`--jobs`)."""
+    reverify: Literal["always", "auto"] = "always"
+    """Verified changes of a wave waiting to land are verified again as the trees they make
+    together (head+A, head+A+B, ..., at once). `auto` skips that for a change whose files no
+    change landed since its start touches, when neither side touches tests or project config:
+    faster, but a combination (A renames what B calls) is then first verified at its phase's
+    end. `always` verifies every landed tree."""
     worktree_links: list[str] = [".venv", "venv", "node_modules"]
     """Ignored folders of the project that a wave's worktrees link to, so verification finds
     its dependencies there."""

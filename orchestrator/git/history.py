@@ -115,6 +115,20 @@ def diff(repo: GitRepo, sha: str, *, stat: bool = False, color: bool = False) ->
     return repo.git.out("show", "--no-ext-diff", colour, *mode, sha, "--")
 
 
+def pending_ref(feature: str, task_id: str) -> str:
+    """Where a verified task waits for approval (`--approve each`), committed beside the
+    branch, not on it."""
+    return f"refs/sdd/pending/{feature}/{task_id}"
+
+
+def patch(repo: GitRepo, sha: str, *, leave_out: str = "") -> str:
+    """One commit's patch without its header, `leave_out` (a path) left out."""
+    spec = ["--", ".", f":(exclude,top){leave_out}"] if leave_out else ["--"]
+    return repo.git.out(
+        "show", "--no-ext-diff", "--color=never", "--format=", "--patch", sha, *spec
+    )
+
+
 def landed_commit(repo: GitRepo, feature: str, task_id: str, recorded: str = "") -> CommitInfo:
     """The task's landing commit on HEAD, with a clear reason when there is none.
 

@@ -74,8 +74,11 @@ class GitRepo:
         return self.git.resolve(rev)
 
     def dirty_files(self) -> list[str]:
-        """Everything `git status` would show, untracked included, ignored files not."""
-        out = self.git.out("status", "--porcelain", "-z", "--untracked-files=all")
+        """Everything `git status` would show, untracked included, ignored files not. Without
+        git's optional index lock: a kill -9 meanwhile must not leave `index.lock` behind."""
+        out = self.git.out(
+            "status", "--porcelain", "-z", "--untracked-files=all", env={"GIT_OPTIONAL_LOCKS": "0"}
+        )
         entries = iter(out.split("\0"))
         files: list[str] = []
         for entry in entries:
@@ -91,6 +94,18 @@ class GitRepo:
         tracked = self.git.out("diff", "--name-only", "--no-renames", "-z", base, "--")
         untracked = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
         return sorted({p for p in (tracked + "\0" + untracked).split("\0") if p})
+
+    def diff_text(self, base: str) -> str:
+        """The work tree against `base` as a patch, new untracked files included."""
+        text = self.git.out("diff", "--no-color", "--no-ext-diff", base, "--")
+        untracked = self.git.out("ls-files", "--others", "--exclude-standard", "-z")
+        for path in (p for p in untracked.split("\0") if p):
+            _, out, _ = self.git.run(
+                "diff", "--no-color", "--no-ext-diff", "--no-index", "--", "/dev/null", path,
+                check=False,
+            )  # fmt: skip
+            text += out
+        return text
 
     def tracked_at(self, rev: str, paths: Sequence[str]) -> set[str]:
         """Which of `paths` (from the top) are files of the commit `rev`."""
@@ -261,6 +276,10 @@ class GitRepo:
             if path.resolve().is_relative_to(top):
                 self.remove_worktree(path)
         shutil.rmtree(top, ignore_errors=True)
+        self.git.run("worktree", "prune", check=False)
+
+    def prune_worktrees(self) -> None:
+        """Forget the records of worktrees whose folders are gone."""
         self.git.run("worktree", "prune", check=False)
 
     def add_worktree(self, path: Path, sha: str) -> None:

@@ -1,7 +1,9 @@
-"""One run of a feature: opening it safely (`opening`: checks, locks, records, `context`), the
+"""One run of a feature: opening it safely (`opening`: checks, locks, records, `context`; the
+options a run keeps, `remembered`), the
 LangGraph graph (`graph`) and driving it in this process (`driver`), a task in the work tree
-(`task`) or a wave of them in worktrees (`waves`), its attempts (`attempt`), verification
+(`task`) or a wave of them in worktrees (`waves`), where it starts (`start`), its attempts
+(`attempt`), its conversation kept step by step to go on after a kill (`journal`), verification
 against its base (`verifying`) and landing (`landing`), pushing and catching up with a remote
-(`remote`), taking a task back (`undo`), and auditing the ticks of tasks.md (`audit`).
-Imports every layer below; what it reports goes through the `reporter` Protocol, so it never
-imports `views`."""
+(`remote`), taking a task back (`undo`), and auditing the ticks of tasks.md (`audit`). Imports
+every layer below; what it reports goes through the `reporter` Protocol, so it never imports
+`views`."""

@@ -8,11 +8,8 @@ worktree per task), which differ only in where the agent works and how the resul
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from orchestrator import paths
 from orchestrator.agent import prompt
@@ -26,8 +23,10 @@ from orchestrator.errors import BudgetExceeded, ModelUnavailable, RunStopped
 from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
 from orchestrator.run.guard import AttemptGuard
-from orchestrator.run.tools import agent_toolbox
-from orchestrator.run.verifying import baseline, judge_in
+from orchestrator.run.journal import Conversation, StoreJournal
+from orchestrator.run.start import Start
+from orchestrator.run.tools import agent_env, agent_toolbox
+from orchestrator.run.verifying import judge_in
 from orchestrator.run.workspace import Workspace
 from orchestrator.speckit.tasks import Task
 from orchestrator.store.records import AttemptRecord, Outcome, TaskRecord, TaskStatus
@@ -47,54 +46,17 @@ class Worked:
     reason: str = ""
     paused: bool = False  # budget, model trouble or unverifiable: resumable, not its failure
     ran: tuple[tuple[str, bool], ...] = ()  # the agent's Bash commands (a check's evidence)
+    journal: StoreJournal | None = None  # the conversation, ended once the task has landed
 
     @property
     def landed(self) -> bool:
         return self.result is not None and self.result.landed
 
 
-@dataclass(frozen=True, slots=True)
-class Start:
-    """What a task starts from, fixed when it starts, so siblings landing meanwhile (in a
-    wave) cannot move it: its base commit, what is red there, and what the prompt says."""
-
-    base: str
-    red: Snapshot  # verification at `base`: failures there are not this task's fault
-    phase_end: bool
-    landed: tuple[tuple[str, str, str], ...]  # (task, short sha, description) for the prompt
-
-
-def agent_env(bin_dir: str = "") -> dict[str, str]:
-    """The agent's `python` is the interpreter that verifies its work, so both see one world:
-    the project environment's `bin_dir` (from `root`), else the interpreter running sdd."""
-    env = dict(os.environ)
-    first = bin_dir or str(Path(sys.executable).parent)
-    env["PATH"] = os.pathsep.join([first, env.get("PATH", "")])
-    return env
-
-
 def _headline(output: str, limit: int = 160) -> str:
     """The first line of a verification's output, cut on a word when it is long."""
     line = output.splitlines()[0] if output else ""
     return line if len(line) <= limit else line[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def phase_end(ctx: RunContext, task: Task, running: frozenset[str] = frozenset()) -> bool:
-    return policy.is_phase_end(ctx.plan.tasklist, task, ctx.done_ids(), running)
-
-
-def start_at(
-    ctx: RunContext, task: Task, base: str, running: frozenset[str] = frozenset()
-) -> Start:
-    """A task's start at `base`, which must be the HEAD whose verification the head holds
-    (run and reported here the first time: before the first task)."""
-    red = ctx.head.verification(lambda: baseline(ctx))
-    tasks = ctx.plan.tasks
-    landed = tuple(
-        (tid, sha[:8], tasks[tid].description if tid in tasks else "")
-        for tid, sha in ctx.head.landed.items()
-    )
-    return Start(base, red, phase_end(ctx, task, running), landed)
 
 
 class _Hooks:
@@ -133,7 +95,7 @@ class _Hooks:
     def on_turn(self, attempt: int, usage: Usage) -> None:
         self.meter.add(usage)
         self.ctx.usage.add(usage)
-        self.ctx.reporter.turn(self.task.id, self.first_attempt + attempt, usage)
+        self.ctx.reporter.turn(self.task.id, attempt, usage)  # numbered in this round
 
     def changed_files(self) -> list[str]:
         """The task's changes, after undoing any breach (which then counts as a change, so
@@ -147,13 +109,13 @@ class _Hooks:
             self.verdict = _refused(self.breach)
             return self.verdict
         self.ctx.reporter.activity(self.task.id, "verifying")
-        began = time.monotonic()
         with self.footprint.in_flight() if self.footprint else contextlib.nullcontext():
             self.verdict, now = judge_in(
                 self.ctx, self.ws, self.task, changed, start.phase_end, start.red, start.base,
                 self.ran,
             )  # fmt: skip
-        self.verify_seconds += time.monotonic() - began
+        self.verify_seconds += now.seconds
+        self.record.verify_seconds = round(self.record.verify_seconds + now.seconds, 3)
         breach, _, _ = self.guard.check()  # verification ran the agent's code too
         if breach:
             self.verdict = _refused(f"During verification: {breach}")
@@ -161,13 +123,14 @@ class _Hooks:
             self.passing = now
         return self.verdict
 
-    def transcript(self, attempt: int) -> Transcript:
-        """Counted when it starts, so a killed attempt's transcript is never overwritten."""
+    def transcript(self, attempt: int, resumed: bool = False) -> Transcript:
+        """Counted when it starts, so a killed attempt's transcript is never overwritten;
+        a resumed attempt's goes on where it stopped."""
         n = self.first_attempt + attempt
         self.record.attempts = n
         self.ctx.store.save_task(self.record)
         path = paths.transcript_file(self.ctx.root, self.ctx.feature, self.task.id, n)
-        return Transcript(path, list(self.ctx.secrets))
+        return Transcript(path, list(self.ctx.secrets), append=resumed)
 
     def keep_usage(self) -> None:
         """Tokens of an attempt cut short (API error, budget, Ctrl-C) still count."""
@@ -203,9 +166,9 @@ class _Hooks:
         # a pass says what verified it when it lands; a failure says why here
         detail = "" if report.outcome == Outcome.PASSED else _headline(output)
         spent, self.verify_seconds = self.verify_seconds, 0.0
-        ctx.reporter.attempt(self.task.id, n, report.outcome, detail, usage=report.usage,
-            seconds=report.seconds, cost=cost(report.usage, self.meter.price),
-            verify_seconds=spent)  # fmt: skip
+        ctx.reporter.attempt(self.task.id, report.attempt, report.outcome, detail,
+            of=ctx.plan.config.limits.attempts, usage=report.usage, seconds=report.seconds,
+            cost=cost(report.usage, self.meter.price), verify_seconds=spent)  # fmt: skip
 
 
 def _refused(why: str) -> policy.Verdict:
@@ -214,13 +177,19 @@ def _refused(why: str) -> policy.Verdict:
 
 
 def work(
-    ctx: RunContext, task_id: str, ws: Workspace, start: Start, footprint: Footprint | None = None
+    ctx: RunContext,
+    task_id: str,
+    ws: Workspace,
+    start: Start,
+    footprint: Footprint | None = None,
+    found: Conversation | None = None,
 ) -> Worked:
     """Run the task's attempts in `ws` from `start.base` until one verifies or the limits end it.
 
     Whatever does not end verified leaves `ws` back at its base, with the reason recorded.
     Safe to run beside other tasks' `work` (a wave): it reads nothing that landing changes,
     only `start`. `footprint` keeps what the attempt changed on record (the main work tree).
+    `found` is a conversation cut short in this tree, which the attempts continue.
     """
     base, task, cfg = start.base, ctx.plan.tasks[task_id], ctx.plan.config
     agent, route = ctx.agent_for(task_id), ctx.plan.routes[task_id]
@@ -230,8 +199,13 @@ def work(
     record.status, record.base = TaskStatus.RUNNING, base
     ctx.store.save_task(record)
     ctx.reporter.task_started(task_id, task.description, agent.name, route.reason)
+    if record.attempts and found is None:  # numbered from 1 again; transcripts go on after
+        ctx.reporter.note(
+            f"{task_id}: a new round of up to {cfg.limits.attempts} attempts "
+            f"({record.attempts} made before; `sdd show --attempt N` numbers them all)"
+        )
     verification = ctx.verification()
-    env = agent_env(_bin_dir(ws.root, verification.bin_dir))
+    env = agent_env(ws.root, verification.bin_dir)
     toolbox = agent_toolbox(ctx, ws, agent, env, footprint)
     toolbox.watch = lambda step: ctx.reporter.activity(task_id, step)
     model_id = resolve_model_id(agent.model, ctx.engine.model)
@@ -240,6 +214,10 @@ def work(
     meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
     guard = AttemptGuard(ws, base, ctx.machinery, task.files)
     hooks = _Hooks(ctx, ws, task, start, record, meter, toolbox.ran, guard, footprint)
+    journal = StoreJournal(
+        ctx.store, ctx.feature, task_id, ws, base, ctx.secrets, found, record.attempts + 1
+    )
+    hooks.first_attempt = journal.convo - 1
     phase = ctx.plan.tasklist.phases[task.phase]
     how = describe(verification.commands, cfg.protect_tests)
     message = prompt.task_message(task, phase, list(start.landed), how)
@@ -259,10 +237,12 @@ def work(
         tools=agent.tools,
         env=env,
         writing=footprint.in_flight if footprint is not None else contextlib.nullcontext,
+        journal=journal,
     )
     try:
         result = ctx.engine.run_task(job, hooks)
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
+        journal.end(type(exc).__name__)  # the tree goes back to its base: nothing to continue
         guard.undo()
         ws.reset(base)
         hooks.keep_usage()
@@ -272,7 +252,9 @@ def work(
         ctx.store.save_task(record)
         ctx.reporter.failed(task_id, reason)
         return Worked(record, reason=reason, paused=True)
-    except BaseException:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
+    except BaseException as exc:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
+        with contextlib.suppress(Exception):
+            journal.end(type(exc).__name__)
         guard.undo()
         ws.reset(base)
         hooks.keep_usage()
@@ -280,6 +262,7 @@ def work(
         ctx.store.save_task(record)
         raise
     if not result.landed:
+        journal.end(str(result.attempts[-1].outcome) if result.attempts else "no attempt")
         guard.undo()
         ws.reset(base)
         last = result.attempts[-1] if result.attempts else None
@@ -297,7 +280,8 @@ def work(
         return Worked(record, result, reason=reason, ran=tuple(toolbox.ran))
     record.kind, record.message = result.kind, redact(result.summary, ctx.secrets)[:500]
     record.seconds = round(time.monotonic() - started, 3)
-    return Worked(record, result, hooks.verdict, hooks.passing, ran=tuple(toolbox.ran))
+    ran = tuple(toolbox.ran)
+    return Worked(record, result, hooks.verdict, hooks.passing, ran=ran, journal=journal)
 
 
 def _last(report: AttemptReport | None) -> str:
@@ -306,8 +290,3 @@ def _last(report: AttemptReport | None) -> str:
         return "no attempt"
     why = _headline(report.verdict.output).removeprefix("FAILED: ") if report.verdict else ""
     return f"{report.outcome}: {why}" if why else str(report.outcome)
-
-
-def _bin_dir(root: Path, bin_dir: str) -> str:
-    """The environment's bin folder as an absolute path, when there is one."""
-    return str(root / bin_dir) if bin_dir else ""

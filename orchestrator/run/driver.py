@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from orchestrator.errors import InputError, SddError
+from orchestrator.errors import AwaitingAnswer, InputError, SddError
 from orchestrator.run.context import RunContext
 from orchestrator.run.graph import Decision, build_graph
+from orchestrator.run.opening import needs_answer
 from orchestrator.store.open import checkpointer
 from orchestrator.store.records import RunStatus
 
@@ -24,6 +25,7 @@ class RunResult:
     reason: str
     landed_now: int  # tasks landed by this invocation
     interrupted: bool = False  # paused by Ctrl-C (the CLI exits 130)
+    awaiting: str = ""  # the task held for approval, when that is why the run paused
 
 
 class _CtrlC:
@@ -68,10 +70,9 @@ def _drive(ctx: RunContext, graph: Any, decision: Decision | None) -> RunResult:
     snapshot = graph.get_state(cfg)
     inp: Any = None if snapshot.next else {"landed": 0}
     if "approve_task" in snapshot.next:
-        if decision is None:
-            reason = _awaiting(ctx, snapshot.values.get("awaiting"))
-            store.set_run_status(run.run_id, RunStatus.PAUSED, reason)
-            return RunResult(RunStatus.PAUSED, reason, 0)
+        if decision is None:  # the pause has been said; now it needs an answer
+            held = str(snapshot.values.get("awaiting"))
+            raise AwaitingAnswer(needs_answer(ctx.feature, held))
         inp = Command(resume=decision.model_dump())
     elif decision is not None:
         raise InputError(f"no task of {ctx.feature} is awaiting approval")
@@ -81,7 +82,9 @@ def _drive(ctx: RunContext, graph: Any, decision: Decision | None) -> RunResult:
 
     def paused(reason: str, interrupted: bool = False) -> RunResult:
         store.set_run_status(run.run_id, RunStatus.PAUSED, reason)
-        return RunResult(RunStatus.PAUSED, reason, len(ctx.head.landed) - before, interrupted)
+        return RunResult(
+            RunStatus.PAUSED, reason, len(ctx.head.landed) - before, interrupted=interrupted
+        )
 
     try:
         with _CtrlC(control, ctx):
@@ -95,12 +98,10 @@ def _drive(ctx: RunContext, graph: Any, decision: Decision | None) -> RunResult:
         raise
     after = graph.get_state(cfg)
     if "approve_task" in after.next:
-        return paused(_awaiting(ctx, after.values.get("awaiting")))
+        held = str(after.values.get("awaiting"))
+        result = paused(f"{held} awaits approval")
+        return RunResult(result.status, result.reason, result.landed_now, awaiting=held)
     status = RunStatus(final.get("status", RunStatus.FINISHED))
     reason = final.get("reason", "")
     store.set_run_status(run.run_id, status, reason)
     return RunResult(status, reason, len(ctx.head.landed) - before)
-
-
-def _awaiting(ctx: RunContext, task_id: object) -> str:
-    return f"{task_id} awaits approval: sdd resume {ctx.feature} --approve|--reject"

@@ -6,11 +6,11 @@
                          -(several ready, --jobs N)-> run_wave -> select_task | END (paused)
 
 Graph state is a cursor (current task, status, the count landed); per-task records live in the
-store. A checkpoint is written after every node (durability "sync"), so a whole task runs
-inside `run_task`, a crash costs at most that task, and resuming re-runs it from its first
-line, where `execute_task` finds committed work by trailer. The nodes get the `RunContext` as
-LangGraph's runtime context; the checkpointer is given at compile time (`driver`, `server`).
-"""
+store. A checkpoint is written after every node (durability "sync"), so a whole task runs inside
+`run_task`, and resuming re-runs it from its first line, where `execute_task` finds committed
+work by trailer and the task's conversation in the store (`journal`), which goes on from its
+last kept step: a crash costs at most the model turn in flight. The nodes get the `RunContext`
+as LangGraph's runtime context; the checkpointer is given at compile time (`driver`, `server`)."""
 
 from __future__ import annotations
 

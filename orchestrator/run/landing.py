@@ -7,11 +7,15 @@ task committed just before a crash is found on resume and never committed twice.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.agent.loop import AttemptReport
 from orchestrator.agent.transcript import find_secret, redact
-from orchestrator.git import trailers
+from orchestrator.git import history, trailers
+from orchestrator.git.history import pending_ref
 from orchestrator.run.attempt import Worked
 from orchestrator.run.context import RunContext
 from orchestrator.run.remote import push_landed
@@ -48,7 +52,8 @@ def stage_landing(
         record.kind = TaskKind.CHANGE
     ctx.store.set_expected_red(ctx.feature, verdict.expected_red)
     agent = ctx.agent_for(task.id).name
-    message = commit_message(ctx, task, agent, worked.result.summary, record, verdict)
+    body = commit_body(ctx.head.tasks_text, task, worked.result.attempts)
+    message = commit_message(ctx, task, agent, body, record, verdict)
     ticked = set_done(ctx.head.tasks_text, task, True)
     write_exact(tasks_path, ticked)
     return message, ticked
@@ -97,15 +102,10 @@ def record_found(ctx: RunContext, task_id: str) -> None:
     ctx.store.save_task(record)
 
 
-def pending_ref(ctx: RunContext, task_id: str) -> str:
-    """Where a verified task waits for approval, committed but not on the branch."""
-    return f"refs/sdd/pending/{ctx.feature}/{task_id}"
-
-
 def decide(ctx: RunContext, task_id: str, approve: bool, note: str) -> TaskOutcome:
     """The approval gate's answer: land the held commit, or send the note back as feedback."""
     record = ctx.store.task(ctx.feature, task_id) or TaskRecord(ctx.feature, task_id)
-    ref = pending_ref(ctx, task_id)
+    ref = pending_ref(ctx.feature, task_id)
     if task_id in ctx.head.landed:  # landed before a crash; the answer was already carried out
         ctx.repo.drop_ref(ref)
         return TaskOutcome(True)
@@ -115,18 +115,49 @@ def decide(ctx: RunContext, task_id: str, approve: bool, note: str) -> TaskOutco
         ctx.repo.drop_ref(ref)
         record_landed(ctx, record, held, read_exact(ctx.plan.docs.tasks_path), None)
         return TaskOutcome(True)
+    rejected = _rejected_change(ctx, held) if held else ""
     ctx.repo.drop_ref(ref)
     record.status, record.commit_sha = TaskStatus.REJECTED, ""
-    record.message = note or "rejected without a note"
+    record.message = (note or "rejected without a note") + rejected
     ctx.store.save_task(record)
     ctx.reporter.note(f"{task_id} rejected: it runs again with the note as feedback")
     return TaskOutcome(False, f"{task_id} rejected")
 
 
+_CHECKBOX = re.compile(r"^\s*[-*+]\s*\[.?\]\s*")
+
+
+def commit_body(tasks_text: str, task: Task, attempts: Sequence[AttemptReport]) -> str:
+    """The full task line as tasks.md has it, then what the agent said it did in each attempt
+    (a fix alone would hide what the first attempt built)."""
+    lines = tasks_text.splitlines()
+    raw = lines[task.line - 1] if 0 < task.line <= len(lines) else ""
+    line = _CHECKBOX.sub("", raw).strip() if task.id in raw else ""
+    parts = [line or f"{task.id} {task.description}"]
+    said = [(a.attempt, str(a.outcome), a.summary.strip()) for a in attempts if a.summary.strip()]
+    if len(said) == 1:
+        parts.append(said[0][2])
+    else:
+        parts += [f"Attempt {n} ({outcome}): {text}" for n, outcome, text in said]
+    return "\n\n".join(parts)
+
+
+_REJECTED_DIFF = 20_000  # characters of the rejected change the agent gets back
+
+
+def _rejected_change(ctx: RunContext, held: str) -> str:
+    """The rejected commit's patch (tasks.md's tick left out), for the agent to rework."""
+    tasks_md = ctx.plan.docs.tasks_path.resolve().relative_to(ctx.repo.root).as_posix()
+    patch = history.patch(ctx.repo, held, leave_out=tasks_md)
+    if len(patch) > _REJECTED_DIFF:
+        patch = patch[:_REJECTED_DIFF] + f"\n[… {len(patch) - _REJECTED_DIFF} characters cut]"
+    return f"\n\nThe change that was rejected (it is not in the tree now):\n```diff\n{patch}```"
+
+
 def commit_message(
-    ctx: RunContext, task: Task, agent: str, summary: str, record: TaskRecord, verdict: Verdict
+    ctx: RunContext, task: Task, agent: str, body: str, record: TaskRecord, verdict: Verdict
 ) -> str:
-    """Subject, the agent's summary, and trailers that say how it was verified: a check's
+    """Subject, the body (`commit_body`), and trailers that say how it was verified: a check's
     evidence, tests landed red as expected, expected-red tests this task turned green."""
     fields = {
         trailers.TASK: task.id,
@@ -145,5 +176,6 @@ def commit_message(
         fields[trailers.TURNED_GREEN] = ", ".join(
             f"{f} (written by {t})" for f, t in verdict.turned_green.items()
         )
-    summary = redact(summary, ctx.secrets)
-    return trailers.task_commit_message(task.id, task.description, summary, fields)
+    return trailers.task_commit_message(
+        task.id, task.description, redact(body, ctx.secrets), fields
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 from pathlib import Path
 from typing import IO
 
@@ -28,23 +29,32 @@ def take_lock(root: Path, feature: str) -> IO[str]:
         raise _busy(holder) from None
     handle.seek(0)
     handle.truncate()
-    handle.write(f"{feature} (pid {os.getpid()})")
+    handle.write(f"{feature} (pid {os.getpid()} on {socket.gethostname()})")
     handle.flush()
     return handle
 
 
 def check_free(root: Path) -> None:
     """Refuse, writing nothing, when another sdd holds the working tree's lock."""
+    holder = held_by(root)
+    if holder is not None:
+        raise _busy(holder or "another feature")
+
+
+def held_by(root: Path) -> str | None:
+    """What holds the working tree's lock ("001-calc (pid 42 on host)"), or None when no
+    live process does: the kernel lets go of it however its holder died."""
     try:
         handle = paths.lock_file(root).open("r")
     except OSError:
-        return
+        return None
     with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise _busy(handle.read().strip() or "another feature") from None
+            return handle.read().strip()
         fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
 
 
 def _busy(holder: str) -> SddError:

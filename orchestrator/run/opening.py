@@ -7,38 +7,69 @@ first write is `.git/info/exclude`, and the store is opened only under the workt
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator import paths
+from orchestrator.agent.engine import AgentEngine
 from orchestrator.agent.engines import make_engine
 from orchestrator.agent.model import Usage
 from orchestrator.agent.transcript import secret_values
-from orchestrator.errors import GitStateError, InputError
+from orchestrator.errors import AwaitingAnswer, GitStateError, InputError
 from orchestrator.git.guard import Machinery
 from orchestrator.git.history import landings
 from orchestrator.git.repo import GitRepo
 from orchestrator.plan.build import Plan, make_plan
 from orchestrator.run.context import Head, RunContext, RunOptions, UsageMeter
 from orchestrator.run.footprint import Leftovers, leftovers
+from orchestrator.run.journal import open_conversation
 from orchestrator.run.lock import check_free, take_lock
 from orchestrator.run.preflight import check_before_writing
 from orchestrator.run.reconcile import reconcile
+from orchestrator.run.remembered import continues, options_json, with_kept
 from orchestrator.run.remote import catch_up
 from orchestrator.run.reporter import Reporter
+from orchestrator.run.waves import keep_worktrees
 from orchestrator.speckit.documents import read_exact
-from orchestrator.store.open import open_store, store_url
-from orchestrator.store.records import RunStatus, TaskRecord, TaskStatus
+from orchestrator.store.open import open_existing, open_store, remember_store, store_url
+from orchestrator.store.records import RunRecord, TaskRecord, TaskStatus
 from orchestrator.store.store import Closeable, Store
+from orchestrator.store.url import StoreUrl
 from orchestrator.verify.runner import clean_stale_dirs
 
 
-def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Reporter) -> RunContext:
-    """Check everything that could make the run unsafe, then open records and the lock."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """Everything `check_run` found safe, for `open_run` to act on."""
+
+    plan: Plan
+    url: StoreUrl
+    repo: GitRepo
+    options: RunOptions  # as given, with what the run being continued was given filled in
+    engine: AgentEngine
+    landed: dict[str, str]
+    notes: list[str]
+    skip: list[str]
+    found: Leftovers
+    ours: str  # the `.git/info/exclude` line for `.sdd/`
+
+
+def check_run(
+    root: Path, feature_dir: Path, given: RunOptions, answered: bool | None = None
+) -> Checked:
+    """Every refusal a run can meet, before anything is written: bad documents or config,
+    an unusable store, model or engine, a busy tree, a dirty one, `--skip` of no task, and
+    (when `answered` says whether an approval answer was given) an answer with no question
+    or a question without an answer."""
     plan = make_plan(root, feature_dir)
-    url = store_url(root, options.store, plan.config.store)
+    url = store_url(root, given.store, plan.config.store)
     repo = GitRepo(root)
     repo.check_writable()
     cfg = plan.config
+    prior, held = _prior(root, url, plan.feature)
+    options = with_kept(given, prior)
+    if answered is not None:
+        _check_answer(plan.feature, held if continues(prior, options) else [], answered)
     engine = make_engine(
         options.engine or cfg.engine, options.model or cfg.model, root=root, config=cfg
     )
@@ -55,41 +86,85 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
     sdd_dir = paths.state_dir(root)
     if sdd_dir.exists() and not sdd_dir.is_dir():
         raise InputError(f"{sdd_dir} is not a directory; sdd keeps its state there")
+    return Checked(plan, url, repo, options, engine, landed, notes, skip, found, ours)
+
+
+def _prior(root: Path, url: StoreUrl, feature: str) -> tuple[RunRecord | None, list[str]]:
+    """The feature's latest run and the tasks held for approval, read without creating or
+    changing anything."""
+    store = open_existing(root, url)
+    if store is None:
+        return None, []
     try:
-        repo.exclude(ours)  # the first write, after every refusal
+        tasks = store.tasks(feature).values()
+        held = [t.task_id for t in tasks if t.status == TaskStatus.AWAITING]
+        return store.latest_run(feature), held
+    finally:
+        store.close()
+
+
+def _check_answer(feature: str, held: list[str], answered: bool) -> None:
+    if held and not answered:
+        raise AwaitingAnswer(needs_answer(feature, held[0]))
+    if answered and not held:
+        raise InputError(f"no task of {feature} is awaiting approval")
+
+
+def needs_answer(feature: str, task_id: str) -> str:
+    """What a resume without `--approve` or `--reject` is told while a task is held."""
+    return (
+        f"{task_id} is held for your approval; review it with `sdd diff {feature} {task_id}`, "
+        f"then `sdd resume {feature} --approve`, or `sdd resume {feature} --reject --note "
+        '"what to change"`'
+    )
+
+
+def open_run(
+    root: Path,
+    feature_dir: Path,
+    given: RunOptions,
+    reporter: Reporter,
+    answered: bool | None = None,
+) -> RunContext:
+    """Check everything that could make the run unsafe, then open records and the lock;
+    `answered`: whether an approval answer comes with this start (None: not checked here)."""
+    checked = check_run(root, feature_dir, given, answered)
+    plan, repo, options, engine = checked.plan, checked.repo, checked.options, checked.engine
+    landed, found, cfg = checked.landed, checked.found, plan.config
+    record = paths.footprint_file(root, plan.feature)
+    try:
+        repo.exclude(checked.ours)  # the first write, after every refusal
+        if given.store:
+            remember_store(root, checked.url)
     except OSError as exc:
         raise GitStateError(f"cannot write {exc.filename}: {exc.strerror}") from None
     held: list[Closeable] = [take_lock(root, plan.feature)]
     try:
-        if found.own:  # a crash mid-task left these; under the lock, nothing else writes
-            repo.restore_paths(repo.head(), found.own)
-            reporter.note(
-                f"discarded what the interrupted attempt of {found.task_id} left "
-                f"({', '.join(found.own[:5])}); it will be redone"
-            )
-        record.unlink(missing_ok=True)
-        if found.foreign:
-            sha = repo.commit_user_changes("Work in progress before sdd run")
-            reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         machinery = Machinery.capture(repo)
         clean_stale_dirs()  # what verifications of a killed run left in the temp folder
-        repo.clear_worktrees(paths.worktrees_dir(root, plan.feature))  # a killed wave's
-        store = open_store(root, url)
+        store = open_store(root, checked.url)
         held.append(store)
         run_lock = store.lock_run(plan.feature)
         if run_lock is not None:
             held.append(run_lock)
+        _leftovers(repo, store, plan.feature, found, reporter)
+        keep_worktrees(repo, store, plan.feature, paths.worktrees_dir(root, plan.feature))
+        record.unlink(missing_ok=True)
+        if found.foreign:
+            sha = repo.commit_user_changes("Work in progress before sdd run")
+            reporter.note(f"committed your uncommitted changes as {sha[:10]}")
         run = store.latest_run(plan.feature)
         remote = options.push or cfg.push or (run.remote if run else "")
         catch_up(repo, store, plan.feature, remote, hooks=cfg.commit_hooks)
-        if run is None or run.status == RunStatus.FINISHED or options.restart:
+        if run is None or not continues(run, options):
             run = store.new_run(plan.feature, engine.model, remote)
         elif remote != run.remote:
             store.set_run_remote(run.run_id, remote)
-        for note in notes:
+        store.set_run_options(run.run_id, options_json(options))
+        for note in checked.notes:
             reporter.note(note)
         head = Head(landed, read_exact(plan.docs.tasks_path))
-        skipped = _apply_skips(store, plan, skip, options)
+        skipped = _apply_skips(store, plan, checked.skip, options)
         if plan.config.routing == "model":  # a request, and .sdd/routing/: after every check
             plan.consult()
             for note in plan.notes:
@@ -121,6 +196,22 @@ def open_run(root: Path, feature_dir: Path, options: RunOptions, reporter: Repor
         usage=UsageMeter(spent),
         held=tuple(held),
         machinery=machinery,
+    )
+
+
+def _leftovers(
+    repo: GitRepo, store: Store, feature: str, found: Leftovers, reporter: Reporter
+) -> None:
+    """What a crash mid-task left: kept when that task's conversation was cut short (the
+    task decides whether it goes on in this tree), else discarded. Under the lock."""
+    if not found.own:
+        return
+    if found.task_id and not found.foreign and open_conversation(store, feature, found.task_id):
+        return
+    repo.restore_paths(repo.head(), found.own)
+    reporter.note(
+        f"discarded what the interrupted attempt of {found.task_id} left "
+        f"({', '.join(found.own[:5])}); it will be redone"
     )
 
 

@@ -25,11 +25,13 @@ class Reporter(Protocol):
         outcome: str,
         detail: str = "",
         *,
+        of: int = 0,
         usage: Usage | None = None,
         seconds: float = 0.0,
         cost: float = 0.0,
         verify_seconds: float = 0.0,
-    ) -> None: ...
+    ) -> None:
+        """Attempt `attempt` of `of` in this round of the task (a resume starts a new one)."""
 
     def landed(self, task_id: str, sha: str, kind: str, evidence: str = "") -> None: ...
 

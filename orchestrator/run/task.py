@@ -3,24 +3,35 @@ a clean tree and a recorded failure).
 
 This is the body of the graph's `run_task` node. LangGraph re-runs a node from its first line
 after a crash, so every step here is safe to repeat: a task already committed is found by its
-trailer and never committed again, and leftovers of an interrupted attempt are reset first.
+trailer and never committed again, and an interrupted attempt either goes on (its conversation
+kept in the store, its tree as it left it) or has its leftovers reset first.
 """
 
 from __future__ import annotations
 
 from orchestrator import paths
 from orchestrator.errors import GitStateError
-from orchestrator.run.attempt import start_at, work
+from orchestrator.git.history import pending_ref
+from orchestrator.run.attempt import Worked, work
 from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
+from orchestrator.run.journal import (
+    Conversation,
+    end_conversation,
+    open_conversation,
+    set_aside,
+    tree_state,
+    where,
+    why_not_continue,
+)
 from orchestrator.run.landing import (
     TaskOutcome,
-    pending_ref,
     record_found,
     record_landed,
     refuse_secrets,
     stage_landing,
 )
+from orchestrator.run.start import start_at
 from orchestrator.run.verifying import base_blocker
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskRecord, TaskStatus
@@ -35,30 +46,68 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
     if task_id in ctx.head.landed:  # committed before a crash, checkpoint not yet written
         record_found(ctx, task_id)
         return TaskOutcome(True)
+    ws = main_workspace(ctx)
     base = ctx.head.take_clean()  # the previous task landed in this process: tree == commit
+    found = None
     if base is None:
         base = ctx.repo.head()
-        ctx.repo.reset_to(base)  # leftovers of an interrupted attempt
+        found = _continuing(ctx, ws, task_id, base)
+        if found is None:
+            ctx.repo.reset_to(base)  # leftovers of an interrupted attempt
     footprint = Footprint(paths.footprint_file(ctx.root, ctx.feature), ctx.repo, task_id, base)
     footprint.record()
     try:
-        return _attempt_and_land(ctx, task_id, base, footprint)
+        return _attempt_and_land(ctx, ws, task_id, base, footprint, found)
     finally:
         footprint.clear()
 
 
+def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conversation | None:
+    """The task's conversation cut short in this tree, when it can go on; else None (and
+    why it starts over, when there was one)."""
+    found = open_conversation(ctx.store, ctx.feature, task_id)
+    if found is None:
+        return None
+    why = why_not_continue(found, base, tree_state(ws), where(ws))
+    if why:
+        ctx.reporter.note(f"{task_id} starts over: {why}")
+        end_conversation(ctx.store, ctx.feature, task_id, found, why)
+        return None
+    ctx.reporter.note(f"{task_id} continues its interrupted attempt{found.since}")
+    return found
+
+
 def _attempt_and_land(
-    ctx: RunContext, task_id: str, base: str, footprint: Footprint
+    ctx: RunContext,
+    ws: Workspace,
+    task_id: str,
+    base: str,
+    footprint: Footprint,
+    found: Conversation | None,
 ) -> TaskOutcome:
     task = ctx.plan.tasks[task_id]
-    ws = main_workspace(ctx)
-    start = start_at(ctx, task, base)
+    if found is None:
+        start = start_at(ctx, task, base)
+    else:  # the base is verified without the interrupted attempt's change in the tree
+        with set_aside(ws, base):
+            start = start_at(ctx, task, base)
     blocker = base_blocker(ctx, start.red)
     if blocker:  # nothing could be judged from this base: a person must act first
         return TaskOutcome(False, blocker)
-    worked = work(ctx, task_id, ws, start, footprint)
+    worked = work(ctx, task_id, ws, start, footprint, found)
     if not worked.landed:
         return TaskOutcome(False, worked.reason)
+    outcome = _land(ctx, ws, task_id, base, footprint, worked)
+    if worked.journal is not None:  # landed, held or refused: the conversation is over
+        worked.journal.end(outcome.reason or "landed")
+    return outcome
+
+
+def _land(
+    ctx: RunContext, ws: Workspace, task_id: str, base: str, footprint: Footprint, worked: Worked
+) -> TaskOutcome:
+    """The verified change as a commit (or held for approval), ticked and recorded."""
+    task = ctx.plan.tasks[task_id]
     assert worked.verdict is not None
     record, hooks = worked.record, ctx.plan.config.commit_hooks
     refused = refuse_secrets(ctx, ws, base, record)
@@ -68,7 +117,7 @@ def _attempt_and_land(
         message, ticked = stage_landing(ctx, task, worked, worked.verdict, ws.tasks_path)
         try:
             if ctx.approve_each:  # hold the verified commit aside; the approval node lands it
-                sha = ctx.repo.park(message, pending_ref(ctx, task_id), base, hooks=hooks)
+                sha = ctx.repo.park(message, pending_ref(ctx.feature, task_id), base, hooks=hooks)
             else:
                 sha = ctx.repo.commit_all(message, hooks=hooks)
         except GitStateError as exc:  # a hook refused it: the task fails, the tree goes back

@@ -5,6 +5,7 @@ can write."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from orchestrator import paths
@@ -29,6 +30,16 @@ class Recorded(Toolbox):
             return super().call(name, tool_input)
         with self.footprint.in_flight():
             return super().call(name, tool_input)
+
+
+def agent_env(root: Path, bin_dir: str = "") -> dict[str, str]:
+    """The agent's `python` is the interpreter that verifies its work, so both see one world:
+    the project environment's `bin_dir` (relative to `root`), else the interpreter running
+    sdd."""
+    env = dict(os.environ)
+    first = str(root / bin_dir) if bin_dir else str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([first, env.get("PATH", "")])
+    return env
 
 
 def agent_toolbox(

@@ -1,5 +1,11 @@
 """Taking a landed task back (`sdd undo`, and the first half of `sdd retry`): a new commit that
-reverts the task's commit and unticks it in tasks.md, under the same locks as a run."""
+reverts the task's commit and unticks it in tasks.md, under the same locks as a run.
+
+Everything that could refuse is checked before anything is written: the task landed, the tree
+is clean and free, and no landed task builds on it (a graph dependency, or a later commit that
+changed a file this one created or changed) unless `--force`. The run is then no longer
+finished: `status` says the task is pending again and how to land it.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +17,14 @@ from orchestrator.errors import GitStateError
 from orchestrator.git import history
 from orchestrator.git.repo import GitRepo
 from orchestrator.git.trailers import revert_commit_message
-from orchestrator.plan.build import make_plan
-from orchestrator.run.lock import take_lock
+from orchestrator.plan.build import Plan, make_plan
+from orchestrator.run.lock import check_free, take_lock
 from orchestrator.speckit.documents import read_exact, write_exact
 from orchestrator.speckit.tasks import Task
 from orchestrator.speckit.ticks import set_done
-from orchestrator.store.open import open_store, store_url
-from orchestrator.store.records import TaskKind, TaskRecord, TaskStatus
+from orchestrator.store.open import open_existing, open_store, store_url
+from orchestrator.store.records import RunStatus, TaskKind, TaskRecord, TaskStatus
+from orchestrator.store.url import StoreUrl
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,28 +46,20 @@ def undo_task(
     feature = plan.feature
     repo = GitRepo(root)
     repo.check_writable()
+    url = store_url(root, store, plan.config.store)
+    check_free(root)
+    _refuse_dirty(repo)
+    info, tasks_rel = _landed(root, url, plan, repo, task.id)
+    files = [f for f in info.files if f != tasks_rel]
+    if not force:
+        _refuse_dependents(plan, repo, info.sha, task.id, files)
     prefix = root.resolve().relative_to(repo.root).as_posix()
-    repo.exclude(paths.exclude_pattern(prefix))
+    repo.exclude(paths.exclude_pattern(prefix))  # the first write, after every refusal
     lock = take_lock(root, feature)
     try:
-        dirty = repo.dirty_files()
-        if dirty:
-            shown = ", ".join(dirty[:10]) + (
-                f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
-            )
-            raise GitStateError(
-                f"uncommitted changes in the working tree: {shown}; commit or stash them"
-            )
-        records = open_store(root, store_url(root, store, plan.config.store))
+        records = open_store(root, url)
         run_lock = records.lock_run(feature)
         try:
-            record = records.task(feature, task.id)
-            recorded = record.commit_sha if record and record.status == TaskStatus.LANDED else ""
-            info = history.landed_commit(repo, feature, task.id, recorded)
-            tasks_rel = plan.docs.tasks_path.resolve().relative_to(repo.root).as_posix()
-            files = [f for f in info.files if f != tasks_rel]
-            if not force:
-                _refuse_later_overlap(repo, feature, info.sha, task.id, files)
             message = revert_commit_message(task.id, feature, info.subject, info.sha)
             sha = repo.revert(
                 info.sha,
@@ -68,7 +67,7 @@ def undo_task(
                 rewrite=(tasks_rel, lambda path: _untick(path, task)),
                 hooks=plan.config.commit_hooks,
             )
-            record = record or TaskRecord(feature, task.id)
+            record = records.task(feature, task.id) or TaskRecord(feature, task.id)
             record.status, record.commit_sha, record.kind = (
                 TaskStatus.PENDING,
                 "",
@@ -77,6 +76,10 @@ def undo_task(
             record.message = f"undone: {info.sha[:10]} reverted by {sha[:10]}"
             record.evidence = ""
             records.save_task(record)
+            run = records.latest_run(feature)
+            if run is not None and run.status == RunStatus.FINISHED:
+                why = f"{task.id} undone; `sdd run {feature}` lands it again"
+                records.set_run_status(run.run_id, RunStatus.PAUSED, why)
         finally:
             if run_lock is not None:
                 run_lock.close()
@@ -86,23 +89,72 @@ def undo_task(
     return UndoResult(feature, task.id, info.sha, sha, files)
 
 
+def _refuse_dirty(repo: GitRepo) -> None:
+    dirty = repo.dirty_files()
+    if dirty:
+        shown = ", ".join(dirty[:10]) + (
+            f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
+        )
+        raise GitStateError(
+            f"uncommitted changes in the working tree: {shown}; commit or stash them"
+        )
+
+
+def _landed(
+    root: Path, url: StoreUrl, plan: Plan, repo: GitRepo, task_id: str
+) -> tuple[history.CommitInfo, str]:
+    """The task's landing commit (or why there is none), and tasks.md's path in the repo."""
+    records = open_existing(root, url)
+    try:
+        record = records.task(plan.feature, task_id) if records else None
+    finally:
+        if records is not None:
+            records.close()
+    recorded = record.commit_sha if record and record.status == TaskStatus.LANDED else ""
+    info = history.landed_commit(repo, plan.feature, task_id, recorded)
+    tasks_rel = plan.docs.tasks_path.resolve().relative_to(repo.root).as_posix()
+    return info, tasks_rel
+
+
 def _untick(path: Path, task: Task) -> None:
     write_exact(path, set_done(read_exact(path), task, False))
 
 
-def _refuse_later_overlap(
-    repo: GitRepo, feature: str, sha: str, task_id: str, files: list[str]
-) -> None:
-    """A later task built on these files; reverting under it would break it silently."""
+_ORDER_ONLY = ("earlier phase", "task order")  # scheduling order, not a use of the task's work
+
+
+def dependents(plan: Plan, task_id: str) -> dict[str, str]:
+    """Every task that builds on `task_id` in the graph (it names it, or shares a file with
+    it), directly or through others, with why; a task that merely comes later is not one."""
+    found: dict[str, str] = {}
+    for tid in plan.graph.order:
+        uses = {d: why for d, why in plan.graph.reasons(tid).items() if why not in _ORDER_ONLY}
+        if task_id in uses:
+            found[tid] = f"depends on {task_id} ({uses[task_id]})"
+        elif via := next((d for d in uses if d in found), None):
+            found[tid] = f"depends on {via}, which depends on {task_id}"
+    return found
+
+
+def _refuse_dependents(plan: Plan, repo: GitRepo, sha: str, task_id: str, files: list[str]) -> None:
+    """A landed task that builds on this one would break silently under the revert."""
+    landed = history.task_commits(repo, plan.feature)
     later = set(history.commits_since(repo, sha))
+    why: dict[str, str] = {}
+    for other, reason in dependents(plan, task_id).items():
+        if other in landed:
+            why[other] = reason
     mine = set(files)
-    for other, other_sha in reversed(history.task_commits(repo, feature).items()):  # oldest first
-        if other_sha not in later:
+    for other, other_sha in reversed(landed.items()):  # oldest first
+        if other_sha not in later or other in why:
             continue
         other_info = history.commit_info(repo, other_sha)
         shared = sorted(mine.intersection(other_info.files)) if other_info else []
         if shared:
-            raise GitStateError(
-                f"{other} landed later and also changed {shared[0]}; undo {other} first, "
-                f"or pass --force to revert {task_id} anyway"
-            )
+            why[other] = f"changed {shared[0]} after it"
+    if why:
+        named = "; ".join(f"{t} {w}" for t, w in why.items())
+        raise GitStateError(
+            f"landed tasks build on {task_id}: {named}; undo them first, "
+            f"or pass --force to revert {task_id} anyway"
+        )

@@ -95,10 +95,12 @@ def judge_in(
     red: Snapshot,
     base: str,
     ran: Sequence[tuple[str, bool]] = (),
+    now: Snapshot | None = None,
 ) -> tuple[policy.Verdict, Snapshot]:
     """Verify the tree at `ws` against `red`, the verification of `base`, the commit it
-    started from; `ran` are the agent's Bash commands (a check task's evidence)."""
-    now = verify_tree(ctx, ws.root, changed)
+    started from; `ran` are the agent's Bash commands (a check task's evidence); `now`, the
+    tree's verification when it already ran (speculatively, on the same tree)."""
+    now = now if now is not None else verify_tree(ctx, ws.root, changed)
     title = ctx.plan.tasklist.phases[task.phase].title
     evidence = (
         None if changed or not policy.is_check_task(task) else _evidence(ctx, ws, task, now, ran)

@@ -2,26 +2,40 @@
 worktree of its own, and land one by one in plan order on the moving branch.
 
 A pool keeps `jobs` tasks busy: when one ends, the finished prefix of the wave (in plan order)
-lands and the next task starts, from the new head. The branch only ever fast-forwards to a
-commit made and verified in a worktree, so the user's work tree is never half-merged and a
-kill -9 at any point leaves it clean. A task whose change no longer applies on the new head,
-or whose verification fails there, is not landed: the engine redoes it alone on the new head.
+lands and the next task starts, from the new head. Changes that started from an older head are
+verified again as the trees they make together, all at once (`run.speculate`), and land in
+plan order up to the first that fails. The branch only ever fast-forwards to a commit made and
+verified in a worktree, so the user's work tree is never half-merged and a kill -9 at any point
+leaves it clean. A task whose change no longer applies on the new head, or whose verification
+fails there, is not landed: the engine redoes it alone on the new head.
 """
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator import paths
 from orchestrator.git.repo import GitRepo
-from orchestrator.run.attempt import Start, Worked, phase_end, start_at, work
+from orchestrator.run.attempt import work
 from orchestrator.run.context import RunContext
+from orchestrator.run.journal import (
+    Conversation,
+    end_conversation,
+    open_conversation,
+    tree_state,
+    where,
+    why_not_continue,
+)
 from orchestrator.run.landing import record_landed, refuse_secrets, stage_landing
+from orchestrator.run.speculate import Ready, Trial, speculate
+from orchestrator.run.start import Start, phase_end, start_at
 from orchestrator.run.verifying import base_blocker, baseline, judge_in, verify_head
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.records import TaskKind, TaskStatus
+from orchestrator.store.store import Store
 
 
 @dataclass(slots=True)
@@ -30,17 +44,6 @@ class WaveOutcome:
     redo: list[str] = field(default_factory=list)  # to run again alone, on the new head
     failed: list[str] = field(default_factory=list)  # reasons, one per failed task
     paused: str = ""  # budget or model trouble: the run pauses after the wave
-
-
-@dataclass(slots=True)
-class _Done:
-    """A worker's result: the verified change as a commit in its worktree (not yet landed)."""
-
-    task_id: str
-    ws: Workspace
-    start: Start
-    worked: Worked
-    sha: str  # the worktree's commit of the change; the base itself for a pure check
 
 
 def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
@@ -57,9 +60,9 @@ def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
     if blocker:  # before any task starts: nothing could be judged from this base
         return WaveOutcome(paused=blocker)
     home = paths.worktrees_dir(ctx.root, ctx.feature)
-    ctx.repo.clear_worktrees(home)
+    keep_worktrees(ctx.repo, ctx.store, ctx.feature, home)
     queue, settled = list(batch), 0
-    futures: dict[str, Future[_Done]] = {}
+    futures: dict[str, Future[Ready]] = {}
     errors: list[BaseException] = []
     try:
         with ThreadPoolExecutor(ctx.jobs, thread_name_prefix="sdd-task") as pool:
@@ -68,14 +71,14 @@ def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
                     busy = [f for f in futures.values() if not f.done()]
                     while queue and len(busy) < ctx.jobs:
                         busy.append(_start(ctx, pool, queue.pop(0), home, batch[settled:], futures))
-                    wait(busy, return_when=FIRST_COMPLETED)
+                    if not _finished(futures.get(batch[settled])):  # else: settle it now
+                        wait(busy, return_when=FIRST_COMPLETED)
+                    ready = []
                     while settled < len(batch) and _finished(futures.get(batch[settled])):
-                        task_id = batch[settled]
+                        ready.append(batch[settled])
                         settled += 1
-                        try:
-                            _settle(ctx, futures[task_id].result(), out)
-                        except BaseException as exc:  # land the siblings first, then raise
-                            errors.append(exc)
+                    _settle_all(ctx, [futures[t] for t in ready], out, errors)
+                    for task_id in ready:
                         ctx.repo.remove_worktree(home / task_id)
             except BaseException:  # a second Ctrl-C: workers stop before their next call
                 ctx.cancel.set()
@@ -87,7 +90,7 @@ def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
     return out
 
 
-def _finished(future: Future[_Done] | None) -> bool:
+def _finished(future: Future[Ready] | None) -> bool:
     return future is not None and future.done()
 
 
@@ -97,27 +100,70 @@ def _start(
     task_id: str,
     home: Path,
     unlanded: list[str],
-    futures: dict[str, Future[_Done]],
-) -> Future[_Done]:
+    futures: dict[str, Future[Ready]],
+) -> Future[Ready]:
     """Start a task from the current head, in a worktree made here, one at a time: `git
-    worktree add` reads the other worktrees' records."""
-    head = ctx.repo.head()
-    ws = _worktree(ctx, home / task_id, head)
-    start = start_at(ctx, ctx.plan.tasks[task_id], head, frozenset(unlanded))
-    futures[task_id] = pool.submit(_work_in_tree, ctx, task_id, ws, start)
+    worktree add` reads the other worktrees' records. A task whose conversation was cut
+    short in its worktree (a kill mid-wave) goes on there, from its own base."""
+    path = home / task_id
+    found = _continuing_in(ctx, path, task_id)
+    if found is not None:
+        base, ws = found.base, _worktree(ctx, path, found.base, reuse=True)
+    else:
+        if path.exists():
+            ctx.repo.remove_worktree(path)
+        base = ctx.repo.head()
+        ws = _worktree(ctx, path, base)
+    start = start_at(ctx, ctx.plan.tasks[task_id], base, frozenset(unlanded))
+    futures[task_id] = pool.submit(_work_in_tree, ctx, task_id, ws, start, found)
     return futures[task_id]
 
 
-def _worktree(ctx: RunContext, path: Path, base: str) -> Workspace:
-    """A detached worktree at `base`, linked to the ignored folders verification needs."""
-    ctx.repo.add_worktree(path, base)
+def _continuing_in(ctx: RunContext, path: Path, task_id: str) -> Conversation | None:
+    """The task's cut-short conversation, when its worktree is still as it left it."""
+    found = open_conversation(ctx.store, ctx.feature, task_id)
+    if found is None:
+        return None
+    why = "its worktree is gone"
+    if path.is_dir() and path.resolve() in {p.resolve() for p in ctx.repo.worktrees()}:
+        ws = _worktree(ctx, path, found.base, reuse=True)
+        why = why_not_continue(found, ws.repo.head(), tree_state(ws), where(ws))
+    if why:
+        ctx.reporter.note(f"{task_id} starts over: {why}")
+        end_conversation(ctx.store, ctx.feature, task_id, found, why)
+        return None
+    ctx.reporter.note(f"{task_id} continues its interrupted attempt{found.since}")
+    return found
+
+
+def keep_worktrees(repo: GitRepo, store: Store, feature: str, home: Path) -> None:
+    """After a kill mid-wave: remove the wave's worktrees but those of tasks whose
+    conversation was cut short there (the next wave goes on in them)."""
+    if not home.exists():
+        return
+    for path in sorted(home.iterdir()):
+        if open_conversation(store, feature, path.name) is None:
+            if path.resolve() in {p.resolve() for p in repo.worktrees()}:
+                repo.remove_worktree(path)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+    repo.prune_worktrees()
+
+
+def _worktree(ctx: RunContext, path: Path, base: str, *, reuse: bool = False) -> Workspace:
+    """A detached worktree at `base`, linked to the ignored folders verification needs;
+    `reuse` takes the one already at `path`."""
+    if not reuse:
+        ctx.repo.add_worktree(path, base)
     prefix = ctx.root.resolve().relative_to(ctx.repo.root.resolve())
     root = path / prefix
     shared: list[str] = []
     for name in ctx.plan.config.worktree_links:
         top = (prefix / name).as_posix()
         source = ctx.root / name
-        if source.exists() and not (root / name).exists() and ctx.repo.is_ignored(top):
+        if reuse and (root / name).is_symlink():
+            shared.append(top)
+        elif source.exists() and not (root / name).exists() and ctx.repo.is_ignored(top):
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).symlink_to(source.resolve(), target_is_directory=source.is_dir())
             shared.append(top)
@@ -125,34 +171,76 @@ def _worktree(ctx: RunContext, path: Path, base: str) -> Workspace:
     return Workspace(root, GitRepo(path), tasks_md, tuple(shared))
 
 
-def _work_in_tree(ctx: RunContext, task_id: str, ws: Workspace, start: Start) -> _Done:
-    worked = work(ctx, task_id, ws, start)
+def _work_in_tree(
+    ctx: RunContext, task_id: str, ws: Workspace, start: Start, found: Conversation | None
+) -> Ready:
+    worked = work(ctx, task_id, ws, start, found=found)
     sha = start.base
     if worked.landed and worked.record.kind != TaskKind.CHECK:
         sha = ws.commit(f"sdd: verified change of {task_id}, not landed yet")
-    return _Done(task_id, ws, start, worked, sha)
+    return Ready(task_id, ws, start, worked, sha)
 
 
-def _settle(ctx: RunContext, done: _Done, out: WaveOutcome) -> None:
+def _settle_all(
+    ctx: RunContext, finished: list[Future[Ready]], out: WaveOutcome, errors: list[BaseException]
+) -> None:
+    """Settle the wave's finished prefix in plan order: the changes waiting to land are verified
+    together ahead of landing, and tried again on the new head from the first that fails."""
+    waiting: list[Ready] = []
+    for future in finished:
+        try:
+            waiting.append(future.result())
+        except BaseException as exc:  # land the siblings first, then raise
+            errors.append(exc)
+    while waiting:
+        trials: dict[str, Trial] = {}
+        try:
+            trials = speculate(ctx, waiting) if any(r.lands for r in waiting) else {}
+        except Exception as exc:  # each is then verified on its own as it lands
+            ctx.reporter.note(f"verifying the waiting changes together failed ({exc})")
+        first = True
+        while waiting:
+            ready = waiting[0]
+            trial = trials.get(ready.task_id)
+            if trials and ready.lands and trial is None and not first:
+                break  # past the end of the chain: a new one from the new head
+            waiting.pop(0)
+            first = False
+            try:
+                landed = _settle(ctx, ready, out, trial)
+            except BaseException as exc:
+                errors.append(exc)
+                landed = False
+            if trial is not None and not landed:
+                break  # the trees after it held its change: verify them again
+
+
+def _settle(ctx: RunContext, done: Ready, out: WaveOutcome, trial: Trial | None) -> bool:
+    """Land or account for one finished task; whether it landed."""
     worked = done.worked
     if worked.landed:
-        reason = _land(ctx, done)
+        reason = _land(ctx, done, trial)
+        if worked.journal is not None:  # landed, or redone alone: this conversation is over
+            worked.journal.end(reason or "landed")
         if reason:
             record = worked.record
             record.status, record.message = TaskStatus.PENDING, reason
             ctx.store.save_task(record)
             ctx.reporter.note(f"{done.task_id}: {reason}; it runs again alone on the new head")
             out.redo.append(done.task_id)
-        else:
-            out.landed.append(done.task_id)
-    elif worked.paused:
+            return False
+        out.landed.append(done.task_id)
+        return True
+    if worked.paused:
         out.paused = out.paused or worked.reason
     else:
         out.failed.append(worked.reason)
+    return False
 
 
-def _land(ctx: RunContext, done: _Done) -> str:
-    """Land a verified change on the current head; the reason it cannot, or ''."""
+def _land(ctx: RunContext, done: Ready, trial: Trial | None = None) -> str:
+    """Land a verified change on the current head; the reason it cannot, or ''. A `trial` is
+    its verification on exactly this tree, run ahead (its snapshot), or said unneeded (None)."""
     task = ctx.plan.tasks[done.task_id]
     ws, worked = done.ws, done.worked
     head, base = ctx.repo.head(), done.start.base
@@ -161,10 +249,13 @@ def _land(ctx: RunContext, done: _Done) -> str:
         return "its change no longer applies on the new head"
     verdict, passing = worked.verdict, worked.passing
     at_end = phase_end(ctx, task)
-    if head != base or at_end != done.start.phase_end:  # siblings landed since it started
+    skip = trial is not None and trial.snapshot is None and not at_end  # `reverify: auto`
+    if (head != base or at_end != done.start.phase_end) and not skip:
         red = ctx.head.verification(lambda: verify_head(ctx, ctx.root))  # of `head`
         changed = ws.changed(head)
-        verdict, passing = judge_in(ctx, ws, task, changed, at_end, red, head, worked.ran)
+        now = trial.snapshot if trial is not None else None
+        verdict, passing = judge_in(ctx, ws, task, changed, at_end, red, head, worked.ran, now)
+        worked.record.verify_seconds = round(worked.record.verify_seconds + passing.seconds, 3)
         if not verdict.passed:
             first = verdict.output.splitlines()[0] if verdict.output else "failed"
             return f"verification failed on the new head ({first[:120]})"
@@ -175,5 +266,7 @@ def _land(ctx: RunContext, done: _Done) -> str:
     message, ticked = stage_landing(ctx, task, worked, verdict, ws.tasks_path)
     sha = ws.commit(message, hooks=ctx.plan.config.commit_hooks)
     ctx.repo.fast_forward(sha)
+    # a tree not verified as a whole (`reverify: auto`) keeps the change's own verification
+    # as the head's: what the combination broke fails the next task verified on it
     record_landed(ctx, worked.record, sha, ticked, passing)
     return ""

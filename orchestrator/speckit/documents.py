@@ -6,11 +6,11 @@ character. Every way reading can fail is one InputError line naming the file.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.errors import InputError
+from orchestrator.regular import NotRegular, read_regular
 from orchestrator.speckit.integration import speckit_command
 
 DOCS = ("spec.md", "plan.md", "tasks.md")
@@ -59,30 +59,18 @@ def regular_bytes(path: Path, label: str, limit: int = MAX_BYTES) -> bytes:
     """A regular file's bytes. A device, FIFO or socket (also behind a symlink) is refused
     before reading, so `/dev/zero` cannot exhaust memory and a FIFO cannot hang the run."""
     try:
-        kind = os.stat(path).st_mode  # a socket cannot even be opened
-        if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
-            raise InputError(f"{label} is not a regular file (a device, FIFO or socket)")
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        return read_regular(path, limit)
+    except NotRegular as e:
+        if e.kind == "directory":
+            raise InputError(f"{label} is a folder, not a file") from None
+        if e.kind == "too-large":
+            size = f"{e.size} bytes; at most" if e.size >= 0 else "over"
+            raise InputError(f"{label} is too large ({size} {limit} bytes)") from None
+        raise InputError(f"{label} is not a regular file (a device, FIFO or socket)") from None
     except FileNotFoundError:
         raise InputError(f"{label} is missing") from None
     except OSError as e:
         raise InputError(f"cannot read {label}: {e.strerror or e}") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise InputError(f"{label} is a folder, not a file")
-        raise InputError(f"{label} is not a regular file (a device, FIFO or socket)")
-    with os.fdopen(fd, "rb") as f:
-        if info.st_size > limit:
-            raise InputError(f"{label} is too large ({info.st_size} bytes; at most {limit})")
-        try:
-            data = f.read(limit + 1)
-        except OSError as e:
-            raise InputError(f"cannot read {label}: {e.strerror or e}") from None
-    if len(data) > limit:
-        raise InputError(f"{label} is too large (over {limit} bytes)")
-    return data
 
 
 def _read_bytes(path: Path, label: str) -> bytes:

@@ -1,4 +1,5 @@
-"""Opening the store a URL names: `--store` > `SDD_STORE` > config `store:` > `.sdd/`.
+"""Opening the store a URL names: `--store` > `SDD_STORE` > the last `--store` a run was given
+(`.sdd/store-url`) > config `store:` > `.sdd/`.
 
 SQLite (the default) keeps everything under the project's `.sdd/`; Postgres keeps it in a
 database any machine that reaches it shares, keyed by the repository's first commit.
@@ -12,16 +13,39 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestrator import paths
 from orchestrator.store.store import Store
-from orchestrator.store.url import StoreUrl, choose_store_url
+from orchestrator.store.url import ENV, StoreUrl, choose_store_url
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
 
 
 def store_url(root: Path, flag: str | None = None, configured: str | None = None) -> StoreUrl:
-    """`--store` > `SDD_STORE` > config `store:` > `.sdd/state.sqlite`."""
-    return choose_store_url(root, flag, dict(os.environ), configured)
+    """`--store` > `SDD_STORE` > the remembered `--store` > config `store:` > `.sdd/`."""
+    env = dict(os.environ)
+    if not flag and not env.get(ENV, "").strip():
+        flag = remembered_store(root)
+    return choose_store_url(root, flag, env, configured)
+
+
+def remembered_store(root: Path) -> str | None:
+    """The `--store` a run of this repository was last given, if any."""
+    try:
+        text = paths.store_pointer(root).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text or None
+
+
+def remember_store(root: Path, url: StoreUrl) -> None:
+    """Keep `--store` for the commands after this one (resume, status, diff...), readable by
+    this user only: a Postgres URL may hold a password."""
+    path = paths.store_pointer(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(url.url + "\n")
 
 
 def open_store(root: Path, url: StoreUrl) -> Store:

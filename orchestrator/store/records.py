@@ -54,6 +54,7 @@ class RunRecord:
     started: float = 0.0
     updated: float = 0.0
     remote: str = ""  # the git remote each landed commit is pushed to ("" = none)
+    options: str = ""  # JSON: the options the run was started or last resumed with
 
     def __post_init__(self) -> None:
         self.status = RunStatus(self.status)
@@ -79,6 +80,7 @@ class TaskRecord:
     updated: float = 0.0
     base: str = ""  # HEAD when the task started: what an interrupted attempt is reset to
     evidence: str = ""  # what let it land: tests run, a check's evidence, red as expected
+    verify_seconds: float = 0.0  # of `seconds`, or after them: its verifications' wall time
 
     def __post_init__(self) -> None:
         self.status, self.kind = TaskStatus(self.status), TaskKind(self.kind)

@@ -48,6 +48,7 @@ RUNS = Table(
         Column("started", "real"),
         Column("updated", "real"),
         _text("remote"),
+        _text("options"),
     ),
     key=("run_id",),
     index=("feature", "started"),
@@ -70,6 +71,7 @@ TASKS = Table(
         Column("updated", "real", "0"),
         _text("base"),
         _text("evidence"),
+        Column("verify_seconds", "real", "0"),
     ),
     key=("feature", "task_id"),
 )
@@ -93,7 +95,19 @@ EXPECTED_RED = Table(
     (_text("feature", None), _text("test_id", None), _text("task_id", None)),
     key=("feature", "test_id"),
 )
-TABLES = (RUNS, TASKS, ATTEMPTS, EXPECTED_RED)
+TURNS = Table(  # a task's conversation, one row per durable step (see `agent/journal.py`)
+    "sdd_turns",
+    (
+        _text("feature", None),
+        _text("task_id", None),
+        Column("convo", "int"),  # the absolute number of the conversation's first attempt
+        Column("seq", "int"),
+        _text("kind", None),
+        _text("data"),  # JSON
+    ),
+    key=("feature", "task_id", "convo", "seq"),
+)
+TABLES = (RUNS, TASKS, ATTEMPTS, EXPECTED_RED, TURNS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from orchestrator.store.records import (
     RunStatus,
     TaskRecord,
 )
-from orchestrator.store.schema import ATTEMPTS, RUNS, TASKS, Dialect, Table
+from orchestrator.store.schema import ATTEMPTS, RUNS, TASKS, TURNS, Dialect, Table
 from orchestrator.store.url import StoreUrl
 
 Row = tuple[Any, ...]
@@ -105,6 +105,13 @@ class Store:
             (remote, *self._scope, run_id),
         )
 
+    def set_run_options(self, run_id: str, options: str) -> None:
+        """The run's options (JSON), so a resume asks again for none of them."""
+        self._write(
+            f"UPDATE sdd_runs SET options = ? WHERE {self._where('run_id')}",
+            (options, *self._scope, run_id),
+        )
+
     # tasks --------------------------------------------------------------------------------
 
     def tasks(self, feature: str) -> dict[str, TaskRecord]:
@@ -138,6 +145,36 @@ class Store:
             (*self._scope, feature, task_id),
         )
         return [AttemptRecord(*r) for r in rows]
+
+    # a task's conversation, step by step --------------------------------------------------
+
+    def conversation(self, feature: str, task_id: str) -> tuple[int, list[tuple[str, str]]]:
+        """The task's newest conversation: its number and its (kind, JSON) steps in order;
+        (0, []) when it has none. Reads one conversation's rows by key, however many
+        the store holds."""
+        convo = self.newest_conversation(feature, task_id)
+        if not convo:
+            return 0, []
+        rows = self._rows(
+            f"SELECT kind, data FROM sdd_turns WHERE {self._where('feature', 'task_id', 'convo')}"
+            " ORDER BY seq",
+            (*self._scope, feature, task_id, convo),
+        )
+        return convo, [(str(k), str(d)) for k, d in rows]
+
+    def newest_conversation(self, feature: str, task_id: str) -> int:
+        """The number of the task's newest conversation; 0 when it has none."""
+        rows = self._rows(
+            f"SELECT max(convo) FROM sdd_turns WHERE {self._where('feature', 'task_id')}",
+            (*self._scope, feature, task_id),
+        )
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def add_step(
+        self, feature: str, task_id: str, convo: int, seq: int, kind: str, data: str
+    ) -> None:
+        values = {"feature": feature, "task_id": task_id, "convo": convo, "seq": seq}
+        self._upsert(TURNS, values | {"kind": kind, "data": data})
 
     # expected-red tests (TDD) -------------------------------------------------------------
 

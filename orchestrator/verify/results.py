@@ -55,6 +55,7 @@ class Snapshot:
     results: list[CommandResult]
     compile_errors: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # filled by `diagnosis`
+    seconds: float = 0.0  # wall time of running the commands
 
     @property
     def failing(self) -> set[str]:

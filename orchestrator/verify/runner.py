@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -171,5 +172,7 @@ def snapshot(
     env: Mapping[str, str] | None = None,
 ) -> Snapshot:
     env = scrubbed_env(os.environ if env is None else env)
+    started = time.monotonic()
     results = [run_command(c, root, timeout, env) for c in commands]
-    return Snapshot(results, compile_errors(root, changed))
+    errors = compile_errors(root, changed)
+    return Snapshot(results, errors, seconds=round(time.monotonic() - started, 3))

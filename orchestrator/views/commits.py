@@ -1,4 +1,5 @@
-"""A landed task's commit (`sdd diff`): found by its trailer on HEAD, or explained."""
+"""A task's commit (`sdd diff`): found by its trailer on HEAD, or, for a task held by
+`--approve each`, the verified commit waiting beside the branch; else explained."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def task_diff(
     finally:
         if records:
             records.close()
+    if record and record.status == TaskStatus.AWAITING:
+        held = repo.resolve(history.pending_ref(plan.feature, task.id))
+        if held:
+            return history.diff(repo, held, stat=stat, color=color)
     recorded = record.commit_sha if record and record.status == TaskStatus.LANDED else ""
     info = history.landed_commit(repo, plan.feature, task.id, recorded)
     return history.diff(repo, info.sha, stat=stat, color=color)

@@ -243,12 +243,14 @@ class Reporter:
         outcome: str,
         detail: str = "",
         *,
+        of: int = 0,
         usage: Usage | None = None,
         seconds: float = 0.0,
         cost: float = 0.0,
         verify_seconds: float = 0.0,
     ) -> None:
-        """One summary line per attempt: how it ended, its tokens of every kind, cost, time."""
+        """One summary line per attempt (`attempt` of `of` in this round of the task): how it
+        ended, its tokens of every kind, cost, time."""
         with self._lock:
             t = self.totals
             t.attempts += 1
@@ -260,8 +262,9 @@ class Reporter:
         colour = {"passed": "green", "check": "green"}.get(outcome, "yellow")
         spent = f" · {usage_text(usage)} · ${cost:.4f} · {duration_text(seconds)}" if usage else ""
         extra = f": {escape(detail)}" if detail else ""
+        n = f"{attempt}/{of}" if of else str(attempt)
         said = f"[{colour}]{outcome}[/{colour}][dim]{spent}[/dim]{extra}"
-        self._line(said, head=f"{task_id} attempt {attempt}", indent=2)
+        self._line(said, head=f"{task_id} attempt {n}", indent=2)
 
     def landed(self, task_id: str, sha: str, kind: str, evidence: str = "") -> None:
         """One line with what verified it: a check what it ran, TDD tests that they landed

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import paths
-from orchestrator.agent.budget import cost
+from orchestrator.agent.budget import cache_summary, cost
 from orchestrator.agent.model import Usage
 from orchestrator.agent.transcript import redact, secret_values
 from orchestrator.config.model import Price
@@ -68,6 +68,7 @@ def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -
             "kind": str(rec.kind) if rec else "",
             "evidence": rec.evidence if rec else "",
             **spent,
+            "verify_seconds": rec.verify_seconds if rec else 0.0,
         }
         tasks.append(row)
         sha = commits.get(task.id)
@@ -168,6 +169,7 @@ def _summary(plan: Plan, run: RunRecord, records: dict[str, TaskRecord]) -> dict
         sum(r.cache_read_tokens for r in recs),
     )
     price = plan.config.price(run.model)
+    cache = cache_summary(usage, price)
     counts = {s: sum(r.status == s for r in recs) for s in ("landed", "failed", "skipped")}
     return {
         "id": run.run_id,
@@ -182,8 +184,11 @@ def _summary(plan: Plan, run: RunRecord, records: dict[str, TaskRecord]) -> dict
         "cache_read_tokens": usage.cache_read_tokens,
         "cache_write_tokens": usage.cache_write_tokens,
         "cost": None if price is None else round(cost(usage, price), 4),
+        "cache_read_share": round(cache.read_share, 4),
+        "cache_saving": None if price is None else round(cache.saving, 4),
         "wall_seconds": round(max(0.0, run.updated - run.started), 1),
         "task_seconds": round(sum(r.seconds for r in recs), 1),
+        "verify_seconds": round(sum(r.verify_seconds for r in recs), 1),
     }
 
 

@@ -35,8 +35,12 @@ def _figures(run: dict[str, Any] | None, total: int) -> str:
         ("tokens", f"{run['input_tokens']:,} in / {run['output_tokens']:,} out, "
                    f"{run['cache_read_tokens']:,} cache read, "
                    f"{run['cache_write_tokens']:,} cache write"),
+        ("prompt cache", f"{run['cache_read_share']:.1%} of input read from cache"
+                         + ("" if run["cache_saving"] is None
+                            else f", ${run['cache_saving']:.4f} saved against no caching")),
         ("estimated cost", price),
-        ("wall time", f"{run['wall_seconds']:.1f} s (tasks {run['task_seconds']:.1f} s)"),
+        ("wall time", f"{run['wall_seconds']:.1f} s (tasks {run['task_seconds']:.1f} s, "
+                      f"verification {run['verify_seconds']:.1f} s)"),
     ]  # fmt: skip
     cells = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
     return f'<dl class="figures" id="summary-figures">{cells}</dl>'
@@ -205,6 +209,7 @@ _JS = r"""
         return d.tokens[k].toLocaleString() + ' ' + k.replace('_', ' ');
       }).join(', ') || '-'],
      ['cost', d.cost == null ? '-' : '$' + d.cost.toFixed(4)], ['commit', d.commit || '-'],
+     ['seconds', d.seconds.toFixed(1) + ' (verification ' + d.verify_seconds.toFixed(1) + ')'],
      ['verified by', d.evidence || '-'], ['summary', d.message]]
       .forEach(function (kv) {
         dl.appendChild(el('dt', null, kv[0]));

@@ -155,18 +155,39 @@ def tools_text(tools: list[str] | None) -> str:
     return ", ".join(tools) if tools else "no tools"
 
 
-def saving_usd(cache_read_tokens: int, price: Price | None) -> float:
-    """What reading these tokens from the prompt cache saved over sending them as input."""
+def saving_usd(cache_read_tokens: int, price: Price | None, cache_write_tokens: int = 0) -> float:
+    """What the prompt cache saved over sending every input token uncached: reads at the
+    cache-read price, less the premium paid for writing the cache (negative when it only wrote)."""
     if price is None:
         return 0.0
     read = price.cache_read if price.cache_read is not None else 0.1 * price.input
-    return round(cache_read_tokens * (price.input - read) / 1_000_000, 8)
+    write = price.cache_write if price.cache_write is not None else 1.25 * price.input
+    net = cache_read_tokens * (price.input - read) - cache_write_tokens * (write - price.input)
+    return round(net / 1_000_000, 8)
 
 
-def _saved(rows: list[dict[str, Any]]) -> str:
-    cached = sum(r["cache_read_tokens"] for r in rows)
-    saved = sum(r["saving_usd"] for r in rows)
-    return f"{tokens_text(cached)} tokens read from cache, ${saved:.4f} saved"
+def cost_usd(r: TaskRecord, price: Price | None) -> float:
+    """A task's estimated cost as billed (0 for unknown models and the scripted one)."""
+    from orchestrator.agent.budget import cost
+    from orchestrator.agent.model import Usage
+
+    usage = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
+    return round(cost(usage, price), 8)
+
+
+def cache_line(rows: list[dict[str, Any]]) -> str:
+    """The prompt cache over these tasks in one line: the share of input read from it, the
+    tokens written to it, the estimated cost and the saving over no caching."""
+    read = sum(r["cache_read_tokens"] for r in rows)
+    written = sum(r.get("cache_write_tokens", 0) for r in rows)
+    total = read + written + sum(r["input_tokens"] for r in rows)
+    cost = sum(r.get("cost_usd", 0.0) for r in rows)
+    saved = sum(r.get("saving_usd", 0.0) for r in rows)
+    share = f" ({read / total:.1%} of input)" if total else ""
+    line = f"{read} tokens read from cache{share}, {written} written"
+    if not cost:
+        return f"{line}, ${saved:.4f} saved"
+    return f"{line}; est. ${cost:.4f}, ${saved:.4f} saved against ${cost + saved:.4f} uncached"
 
 
 def log_data(
@@ -184,9 +205,12 @@ def log_data(
             "attempts": r.attempts,
             "input_tokens": r.input_tokens,
             "output_tokens": r.output_tokens,
+            "cache_write_tokens": r.cache_write_tokens,
             "cache_read_tokens": r.cache_read_tokens,
-            "saving_usd": saving_usd(r.cache_read_tokens, price),
+            "saving_usd": saving_usd(r.cache_read_tokens, price, r.cache_write_tokens),
+            "cost_usd": cost_usd(r, price),
             "seconds": r.seconds,
+            "verify_seconds": r.verify_seconds,
             "kind": r.kind,
             "evidence": r.evidence,
         }
@@ -197,11 +221,12 @@ def log_data(
 def log_table(feature: str, rows: list[dict[str, Any]], width: int = 120) -> Table:
     """Figures never break; below 110 columns the agent (in `status` and `plan`) is left out
     so what verified each task has room."""
-    table = Table(title=f"{feature}: {len(rows)} landed", caption=_saved(rows) if rows else None)
+    caption = cache_line(rows) if rows else None
+    table = Table(title=f"{feature}: {len(rows)} landed", caption=caption)
     narrow = width < 110
     for col in ("task", "commit", *(() if narrow else ("agent",)), "tries", "tokens in/out"):
         table.add_column(col, no_wrap=True)
-    table.add_column("time", no_wrap=True, justify="right")
+    table.add_column("time (verify)", no_wrap=True, justify="right")
     table.add_column("verified by", ratio=1, min_width=20)
     for r in rows:
         kind = f"[dim]{r['kind']}:[/dim] " if r["kind"] in ("check", "tdd-red") else ""
@@ -211,7 +236,7 @@ def log_table(feature: str, rows: list[dict[str, Any]], width: int = 120) -> Tab
             *(() if narrow else (r["agent"],)),
             str(r["attempts"]),
             f"{tokens_text(r['input_tokens'])}/{tokens_text(r['output_tokens'])}",
-            duration_text(r["seconds"]),
+            _time(r),
             kind + escape(r.get("evidence", "")),
         )
     return table
@@ -244,9 +269,14 @@ def status_data(
                 "commit": r.commit_sha if r else "",
                 "input_tokens": r.input_tokens if r else 0,
                 "output_tokens": r.output_tokens if r else 0,
+                "cache_write_tokens": r.cache_write_tokens if r else 0,
                 "cache_read_tokens": r.cache_read_tokens if r else 0,
-                "saving_usd": saving_usd(r.cache_read_tokens, price) if r else 0.0,
+                "saving_usd": (
+                    saving_usd(r.cache_read_tokens, price, r.cache_write_tokens) if r else 0.0
+                ),
+                "cost_usd": cost_usd(r, price) if r else 0.0,
                 "seconds": r.seconds if r else 0.0,
+                "verify_seconds": r.verify_seconds if r else 0.0,
                 "running_attempt": {"attempt": r.attempts, **running[tid]}
                 if r and tid in running
                 else None,
@@ -261,16 +291,20 @@ def status_data(
     }
 
 
-def status_table(data: dict[str, Any]) -> Table:
+def status_table(data: dict[str, Any], width: int = 120) -> Table:
+    """Below 110 columns the time column is left out (`--json` has it)."""
     run = data["run"]
     head = "no run yet" if run is None else f"run {run['id']}: {run['status']}"
     if run and run["reason"]:
         head += f" ({run['reason']})"
     used = [t for t in data["tasks"] if t["attempts"]]
-    caption = _saved(used) if used else None
+    caption = cache_line(used) if used else None
     table = Table(title=f"{data['feature']}: {escape(head)}", caption=caption)
+    wide = width >= 110
     for col in ("task", "state", "agent", "tries", "commit", "tokens in/out"):
         table.add_column(col, no_wrap=True)
+    if wide:
+        table.add_column("time (verify)", no_wrap=True, justify="right")
     colours = {"landed": "green", "failed": "red", "running": "yellow"}
     for t in data["tasks"]:
         c = colours.get(t["state"], "white")
@@ -281,8 +315,14 @@ def status_table(data: dict[str, Any]) -> Table:
             str(t["attempts"] or ""),
             t["commit"][:10],
             _tokens(t) if t["attempts"] else "",
+            *((_time(t) if t["attempts"] else "",) if wide else ()),
         )
     return table
+
+
+def _time(r: dict[str, Any]) -> str:
+    """A task's time, and of it the verification's."""
+    return f"{duration_text(r['seconds'])} ({duration_text(r.get('verify_seconds', 0.0))})"
 
 
 def _tokens(t: dict[str, Any]) -> str:

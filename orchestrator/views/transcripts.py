@@ -146,9 +146,25 @@ def _event(event: dict[str, Any], turn: int) -> list[RenderableType]:
         said = "could not run" if event.get("unverifiable") else said
         head = Text(f"  verification {said}", style="bold green" if passed else "bold red")
         return [head, _block(clip(str(event.get("output", "")), 30))]
+    if kind == "resumed":
+        return [Text(f"  ⤷ {resumed_line(event)}", style="bold magenta")]
     if kind == "outcome":
         return [Text(f"  outcome: {event.get('outcome')}", style="bold")]
     return [Text(f"  {_short(event, 200)}", style="dim")]
+
+
+def resumed_line(event: Event) -> str:
+    """Where a resume joined the conversation, and what it did first."""
+    turns = int(event.get("turns") or 0)
+    if not turns:
+        return "resumed here, before this attempt's first turn"
+    said = f"resumed here after turn {turns} (kept, not asked for again)"
+    calls = int(event.get("calls") or 0)
+    if event.get("judged"):
+        said += "; the change is verified again"
+    elif calls:
+        said += f"; then the {calls} tool call{'s' if calls != 1 else ''} it had left"
+    return said
 
 
 def render_transcript(task_id: str, attempts: list[Attempt]) -> Group:
@@ -156,7 +172,9 @@ def render_transcript(task_id: str, attempts: list[Attempt]) -> Group:
     items: list[RenderableType] = []
     for n, events in attempts:
         outcome = next((e.get("outcome") for e in events if e.get("type") == "outcome"), None)
-        items.append(Rule(f"{task_id} attempt {n}: {outcome or 'unfinished'}", align="left"))
+        resumes = sum(e.get("type") == "resumed" for e in events)
+        note = f" (resumed{f' {resumes} times' if resumes > 1 else ''})" if resumes else ""
+        items.append(Rule(f"{task_id} attempt {n}: {outcome or 'unfinished'}{note}", align="left"))
         turn = 0
         for event in events:
             turn += event.get("type") == "assistant"

@@ -11,6 +11,7 @@ The model of the API's prompt cache implemented here:
   (``tools``, ``system``, or the message's index and role), so two prefixes match exactly when
   every block up to the boundary is byte-identical. ``cache_control`` is not part of the key:
   moving a breakpoint does not change the bytes cached before it.
+* A request may carry at most four breakpoints (the API refuses more): more is a ValueError.
 * The cache is keyed on the model (and ``tool_choice``/``thinking`` when sent) plus the prefix.
 * Writing: after a request is served, each of its breakpoints (a block with ``cache_control``)
   whose prefix holds at least ``min_tokens`` estimated tokens stores an entry for exactly that
@@ -39,6 +40,7 @@ from typing import Any
 CHARS_PER_TOKEN = 4
 TTL_SECONDS = 300.0
 LOOKBACK_BLOCKS = 20
+MAX_BREAKPOINTS = 4
 MIN_TOKENS = 1024  # Sonnet/Opus minimum cacheable prompt
 _TASK = re.compile(r"^# Task (\S+)", re.MULTILINE)
 
@@ -133,6 +135,8 @@ class PromptCache:
             hashes.append(hashlib.sha256((hashes[-1] + b.key).encode()).hexdigest())
             ends.append(ends[-1] + len(b.key))
         marks = [k + 1 for k, b in enumerate(prompt) if b.breakpoint]
+        if len(marks) > MAX_BREAKPOINTS:
+            raise ValueError(f"{len(marks)} cache_control blocks; the API allows 4")
         hit = 0
         for end in marks:
             for k in range(end, max(hit, end - self.lookback - 1), -1):

@@ -15,15 +15,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from orchestrator import paths
 from orchestrator.agent.claude_code import options as opts
 from orchestrator.agent.claude_code.credentials import Credential, find_credential
 from orchestrator.agent.claude_code.gate import Gate, offered
+from orchestrator.agent.claude_code.mirror import JournalSessions, replay, resume_note
 from orchestrator.agent.claude_code.session import Control, converse, gate_hooks
 from orchestrator.agent.claude_code.stream import SessionLog
 from orchestrator.agent.engine import Job
+from orchestrator.agent.journal import Journal, Unrecorded
 from orchestrator.agent.loop import Hooks, LoopResult, close_attempt, settle
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models import MODEL_ALIASES, SCRIPTED_PREFIX
@@ -108,16 +110,31 @@ class ClaudeCodeEngine:
         return f"model {self.model}, engine claude-code ({what}), {self.credential.label}"
 
     def run_task(self, job: Job, hooks: Hooks) -> LoopResult:
-        task = _Sessions(self, job, hooks)
+        """The attempts, each a session; with a journal, an attempt cut short by a kill
+        resumes its session (from sdd's store when Claude Code's own file is gone)."""
+        book: Journal = job.journal or Unrecorded()
+        mirror = JournalSessions(book, self.config_dir)
+        task = _Sessions(self, job, hooks, mirror)
         result = LoopResult(landed=False, kind=TaskKind.NONE, summary="")
-        session: str | None = None
-        text = job.first_message
-        for attempt in range(1, job.limits.attempts + 1):
+        w = replay(book.steps())
+        session, text = (w.session, w.text) if w.recorded else (None, job.first_message)
+        for attempt in range(w.attempt, job.limits.attempts + 1):
             started = time.monotonic()
-            log = hooks.transcript(attempt)
+            joined = w.recorded and w.started and attempt == w.attempt
+            log = hooks.transcript(attempt, resumed=True) if joined else hooks.transcript(attempt)
             try:
-                log.write("user", text=text)
-                end = task.run(attempt, text, session, log)
+                if joined:
+                    turns = mirror.turns(session)
+                    log.write("resumed", turns=turns, calls=0, judged=w.closed is not None)
+                    if session and turns:
+                        text = resume_note(book.diff())
+                else:
+                    book.add("attempt", {"n": attempt, "text": text, "session": session})
+                    log.write("user", text=text)
+                if joined and w.closed is not None:  # judged before the stop: judge again
+                    end = _Ended(True, w.summary, session, Usage())
+                else:
+                    end = task.run(attempt, text, session, log)
                 settled = settle(
                     attempt, job.limits.attempts, end.ended, job.check_task, hooks, log
                 )
@@ -125,12 +142,18 @@ class ClaudeCodeEngine:
                 log.write("error", error=f"{type(exc).__name__}: {exc}")
                 log.close()
                 raise
-            if close_attempt(result, hooks, log, attempt, settled, end.usage, started, end.summary):
+            again = joined and w.closed is not None
+            usage, summary = end.usage, end.summary
+            if close_attempt(
+                result, hooks, log, attempt, settled, usage, started, summary, record=not again
+            ):
+                book.add("closed", {"outcome": str(settled.outcome), "summary": summary})
                 return result
             if end.session_id:
                 session, text = end.session_id, settled.feedback
             else:  # no session came of it: the next one starts over, task included
                 text = f"{job.first_message}\n\n{settled.feedback}"
+            book.add("closed", {"outcome": str(settled.outcome), "feedback": text})
         return result
 
 
@@ -147,8 +170,10 @@ class _Ended:
 class _Sessions:
     """One task's sessions: its job, the gate over its work tree, the run's hooks."""
 
-    def __init__(self, engine: ClaudeCodeEngine, job: Job, hooks: Hooks) -> None:
-        self.engine, self.job, self.hooks = engine, job, hooks
+    def __init__(
+        self, engine: ClaudeCodeEngine, job: Job, hooks: Hooks, mirror: JournalSessions
+    ) -> None:
+        self.engine, self.job, self.hooks, self.mirror = engine, job, hooks, mirror
         self.tools, self.dropped = offered(job.tools)
         box = job.toolbox
         self.gate = Gate(box.guard, self.tools, allow=box.bash_allow, deny=box.bash_deny)
@@ -226,4 +251,6 @@ class _Sessions:
             cli_path=str(launchers.cli),
             include_partial_messages=True,
             verbatim_prompts=True,
+            session_store=cast(Any, self.mirror),  # duck-typed: the SDK probes for the rest
+            session_store_flush="eager",
         )

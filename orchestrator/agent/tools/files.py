@@ -6,14 +6,13 @@ result the model can read.
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 
 from orchestrator.agent.tools.inputs import EditInput, GlobInput, GrepInput, ReadInput, WriteInput
 from orchestrator.agent.tools.pathguard import PathGuard, ToolError
 from orchestrator.globs import glob_regex
+from orchestrator.regular import NotRegular, read_regular
 
 LINE_CAP = 2_000  # characters of one line that Read shows
 MAX_READ_BYTES = 20_000_000
@@ -27,23 +26,14 @@ def _is_binary(data: bytes) -> bool:
 def _read_regular(path: Path, name: str, limit: int = MAX_READ_BYTES) -> bytes:
     """A regular file's bytes, at most `limit`; a FIFO, device or socket is refused before
     anything is read (it could block forever, or never end)."""
-    kind = os.stat(path).st_mode  # a socket cannot even be opened
-    if not stat.S_ISREG(kind) and not stat.S_ISDIR(kind):
-        raise ToolError(f"{name!r} is not a regular file (a device, FIFO or socket)")
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise ToolError(f"{name!r} is a directory; use Glob to list it")
-        raise ToolError(f"{name!r} is not a regular file (a device, FIFO or socket)")
-    with os.fdopen(fd, "rb") as f:
-        if info.st_size > limit:
-            raise ToolError(f"{name!r} is too large; search it with Grep or Bash")
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise ToolError(f"{name!r} is too large; search it with Grep or Bash")
-    return data
+    try:
+        return read_regular(path, limit)
+    except NotRegular as e:
+        if e.kind == "directory":
+            raise ToolError(f"{name!r} is a directory; use Glob to list it") from None
+        if e.kind == "too-large":
+            raise ToolError(f"{name!r} is too large; search it with Grep or Bash") from None
+        raise ToolError(f"{name!r} is not a regular file (a device, FIFO or socket)") from None
 
 
 class FileTools:

@@ -1,0 +1,212 @@
+"""A task's conversation kept in the run's store, step by step (`agent/journal.py` says what
+a step is), with the work tree's state beside it, so a resume continues the conversation
+only in the tree it left.
+
+A conversation opens with a `begin` step (its base) and closes with an `end` step (landed,
+failed, paused: whatever the run did with it). One without an `end` was cut short by a kill
+or a lost machine: the next run of the task continues it when the task's base is the same
+and the tree holds what the steps recorded; otherwise the task starts over and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from orchestrator.agent.journal import IDEMPOTENT
+from orchestrator.agent.transcript import redact
+from orchestrator.run.footprint import digest
+from orchestrator.run.workspace import Workspace
+from orchestrator.store.store import Store
+from orchestrator.text import cap
+
+Step = tuple[str, dict[str, Any]]
+DIFF_CAP = 20_000
+
+
+def tree_state(ws: Workspace) -> dict[str, str]:
+    """What the task has changed: each dirty file (from the work tree's top) and a digest
+    (64 bits of it: enough to notice a change, and small beside the turn). tasks.md is
+    sdd's own, ticked as the task lands: a kill mid-landing leaves its tick behind."""
+    ticked = ws.top(ws.tasks_md)
+    dirty = [p for p in ws.repo.dirty_files() if p not in ws.shared and p != ticked]
+    return {p: _short(digest(ws.repo.root / p)) for p in dirty}
+
+
+def _short(d: str) -> str:
+    return d if d == "-" or d.startswith("link:") else d[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """The open conversation of a task, as the store holds it."""
+
+    convo: int  # the absolute number of its first attempt
+    steps: list[Step]
+
+    @property
+    def base(self) -> str:
+        return str(self.steps[0][1].get("base", "")) if self.steps else ""
+
+    @property
+    def where(self) -> str:
+        return str(self.steps[0][1].get("where", "")) if self.steps else ""
+
+    def tree(self) -> dict[str, str]:
+        """The work tree as its last step that could write left it."""
+        tree: dict[str, str] = {}
+        for _, data in self.steps:
+            if "tree" in data:
+                tree = dict(data["tree"])
+        return tree
+
+    def cut_short(self) -> bool:
+        """A call that could write was running when sdd stopped: the tree may hold part of it.
+        In a Claude Code session (its transcript mirrored as `session` steps) any call may
+        have been, until the attempt was judged."""
+        calls: dict[str, str] = {}
+        running: set[str] = set()
+        session = False
+        for kind, data in self.steps:
+            if kind in ("attempt", "closed", "session"):
+                session = kind == "session"
+            if kind == "assistant":
+                calls = {
+                    str(b.get("id")): str(b.get("name"))
+                    for b in data.get("content", [])
+                    if b.get("type") == "tool_use"
+                }
+                running = set()
+            elif kind == "call":
+                running.add(str(data["id"]))
+            elif kind == "result":
+                running.discard(str(data["id"]))
+        return session or any(calls.get(c) not in IDEMPOTENT for c in running)
+
+    @property
+    def turns(self) -> int:
+        return sum(kind == "assistant" for kind, _ in self.steps)
+
+    @property
+    def since(self) -> str:
+        """' after turn N' for a note, when the steps count turns (sdd's own loop)."""
+        return f" after turn {self.turns}" if self.turns else ""
+
+
+def open_conversation(store: Store, feature: str, task_id: str) -> Conversation | None:
+    """The task's conversation if one was cut short (no `end`), else None."""
+    convo, rows = store.conversation(feature, task_id)
+    if not rows or rows[-1][0] == "end":
+        return None
+    return Conversation(convo, [(kind, json.loads(data)) for kind, data in rows])
+
+
+def end_conversation(
+    store: Store, feature: str, task_id: str, found: Conversation, why: str
+) -> None:
+    """Close a cut-short conversation that cannot go on: the task starts a new one."""
+    data = json.dumps({"why": why}, ensure_ascii=False, separators=(",", ":"))
+    store.add_step(feature, task_id, found.convo, len(found.steps), "end", data)
+
+
+def where(ws: Workspace) -> str:
+    """The work tree a conversation runs in: this machine and its folder."""
+    return f"{socket.gethostname()}:{ws.repo.root.resolve()}"
+
+
+def why_not_continue(found: Conversation, base: str, now: dict[str, str], here: str) -> str:
+    """'' when the cut-short conversation can go on in this tree (`now`, at `here`); else
+    why it starts over. In the tree it ran in, a call cut short may have changed any file
+    (the footprint has already refused the user's edits); anywhere else, the tree must hold
+    exactly what the steps recorded, which a fresh clone does only before the first change."""
+    if found.base != base:
+        return f"its base was {found.base[:10]}, HEAD is now {base[:10]}"
+    kept = found.tree()
+    if now == kept or (found.cut_short() and found.where == here):
+        return ""
+    if found.where != here:
+        return f"its uncommitted changes are in another work tree ({found.where})"
+    differ = sorted(p for p in {*kept, *now} if kept.get(p) != now.get(p))
+    shown = ", ".join(differ[:5]) + (f" and {len(differ) - 5} more" if len(differ) > 5 else "")
+    return f"the work tree is not as its interrupted attempt left it ({shown} changed since)"
+
+
+class StoreJournal:
+    """The `Journal` of one conversation: steps into the store, secrets redacted."""
+
+    def __init__(
+        self,
+        store: Store,
+        feature: str,
+        task_id: str,
+        ws: Workspace,
+        base: str,
+        secrets: tuple[str, ...],
+        found: Conversation | None = None,
+        first_attempt: int = 1,
+    ) -> None:
+        self._store, self._feature, self._task = store, feature, task_id
+        self._ws, self._base, self._secrets = ws, base, secrets
+        newest = 0 if found else store.newest_conversation(feature, task_id)
+        self.convo = found.convo if found else max(first_attempt, newest + 1)
+        self._steps: list[Step] = list(found.steps) if found else []
+        self._seq = len(self._steps)
+        self._tree = found.tree() if found else {}
+        if found is None:
+            self.add("begin", {"base": base, "where": where(ws)})
+
+    def steps(self) -> list[Step]:
+        return list(self._steps)
+
+    def add(self, kind: str, data: dict[str, Any]) -> None:
+        data = dict(data)
+        if data.pop("wrote", False):
+            tree = tree_state(self._ws)
+            if tree != self._tree:
+                data["tree"] = self._tree = tree
+        text = redact(json.dumps(data, ensure_ascii=False, separators=(",", ":")), self._secrets)
+        self._store.add_step(self._feature, self._task, self.convo, self._seq, kind, text)
+        self._seq += 1
+
+    def diff(self) -> str:
+        """The change against the base, new files included, as `git diff` shows it."""
+        return cap(self._ws.repo.diff_text(self._base), DIFF_CAP)
+
+    def end(self, why: str) -> None:
+        """The conversation is over: the next run of the task starts a new one."""
+        self.add("end", {"why": why})
+
+
+@contextmanager
+def set_aside(ws: Workspace, base: str) -> Iterator[None]:
+    """The tree at `base` for a while (verifying the base), the task's change back after.
+    Kept in memory: a kill meanwhile loses it, and the next run starts the task over."""
+    saved: dict[str, tuple[str, bytes]] = {}
+    for rel in ws.repo.dirty_files():
+        path = ws.repo.root / rel
+        if path.is_symlink():
+            saved[rel] = ("link", os.readlink(path).encode())
+        elif path.is_file():
+            saved[rel] = ("file", path.read_bytes())
+        else:
+            saved[rel] = ("gone", b"")
+    ws.reset(base)
+    try:
+        yield
+    finally:
+        for rel, (kind, content) in saved.items():
+            path = ws.repo.root / rel
+            if path.is_symlink() or path.exists():
+                path.unlink()
+            if kind == "gone":
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "link":
+                path.symlink_to(content.decode())
+            else:
+                path.write_bytes(content)

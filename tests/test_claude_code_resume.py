@@ -1,0 +1,131 @@
+"""A Claude Code session cut short by a kill resumes from sdd's store: the real Claude Code
+CLI (the Agent SDK's bundled one) against the loopback server, killed with SIGKILL while its
+third request waits, then Claude Code's own session files removed, as on another machine or
+in another worktree (or kept, as in the same tree). The resume must continue that session
+(its turns, not a new start): from sdd's copy when Claude Code's files are gone."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.claude_code import ScriptedAgent, apply_env, claude_env, tool, write
+from support.messages_server import MessagesServer, text_block
+from support.repo import git
+from support.runproc import Procs, wait_until
+from test_claude_code import FEATURE, MODEL, project
+
+pytestmark = pytest.mark.slow  # real Claude Code processes, end to end
+
+TASKS = """# Tasks: calc
+
+## Phase 1: Setup
+
+- [ ] T001 Describe the package in calc/README.md
+"""
+TURNS: dict[str, list[list[dict[str, Any]]]] = {
+    "T001": [
+        [write("calc/README.md", "# calc\n\nTODO\n")],
+        [tool("Read", file_path="calc/README.md")],
+        [tool("Edit", file_path="calc/README.md", old_string="TODO", new_string="add and mul")],
+        [text_block("Described the package.")],
+    ]
+}
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Point this process (and so the sessions it starts) at a server, with an empty home."""
+
+    def use(server: MessagesServer) -> None:
+        apply_env(monkeypatch.setenv, claude_env(server.url, tmp_path / "home"))
+
+    return use
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Procs]:
+    started = Procs(tmp_path / "logs")
+    yield started
+    started.close()
+
+
+def mirrored(root: Path) -> str:
+    """What sdd's store holds of the task's Claude Code sessions so far."""
+    with sqlite3.connect(root / ".sdd" / "state.sqlite") as db:
+        rows = db.execute("SELECT data FROM sdd_turns WHERE kind = 'session'").fetchall()
+    return "".join(r[0] for r in rows)
+
+
+def filler(message: dict[str, Any]) -> bool:
+    content = message.get("content")
+    return (
+        message.get("role") == "assistant"
+        and isinstance(content, list)
+        and [b.get("text") for b in content] == ["No response requested."]
+    )
+
+
+def texts_of(body: dict[str, Any]) -> str:
+    last = body["messages"][-1]["content"]
+    if isinstance(last, str):
+        return last
+    return "\n".join(str(b.get("text", "")) for b in last if isinstance(b, dict))
+
+
+@pytest.mark.parametrize("elsewhere", [True, False], ids=["files-gone", "same-tree"])
+def test_a_killed_session_resumes_its_conversation(
+    tmp_path: Path, env: Any, procs: Procs, elsewhere: bool
+) -> None:
+    root = project(tmp_path, tasks=TASKS)
+    agent = ScriptedAgent(TURNS)
+    held, release = threading.Event(), threading.Event()
+    bodies: list[dict[str, Any]] = []
+
+    def hold_the_third_call(body: dict[str, Any], index: int) -> Any:
+        bodies.append(body)
+        # the script's turns only: on resume Claude Code adds an assistant message of its own
+        # ("No response requested.") after a tool call whose result it had not written
+        mine = {**body, "messages": [m for m in body.get("messages") or [] if not filler(m)]}
+        cursor = sum(1 for m in mine["messages"] if m.get("role") == "assistant")
+        if cursor == 2 and not held.is_set():  # Write and Read done: the Edit is asked for
+            held.set()
+            release.wait(30)
+        return agent(mine, index)
+
+    with MessagesServer(handler=hold_the_third_call) as server:
+        env(server)
+        first = procs.sdd(root, "run", "001", "--engine", "claude-code", "--model", MODEL)
+        wait_until(held.is_set, "T001's third call", proc=first)
+        # Claude Code writes its transcript in batches: kill once its first turn is written
+        wait_until(lambda: "toolu_000_0" in mirrored(root), "the first turn mirrored", proc=first)
+        first.kill_group()
+        release.set()
+        claude_dir = root / ".sdd" / "claude"
+        assert any(claude_dir.rglob("*.jsonl")), "Claude Code kept its session file here"
+        if elsewhere:  # Claude Code's own record of the session is gone: sdd's store has it
+            for path in claude_dir.rglob("*.jsonl"):
+                path.unlink()
+        asked_before = len(bodies)  # the held request among them
+        second = procs.sdd(root, "resume", "001", "--engine", "claude-code", "--model", MODEL)
+        assert second.wait(timeout=120) == 0, second.output()
+        shown = procs.sdd(root, "show", "001", "T001")
+        assert shown.wait() == 0, shown.output()
+    resumed = bodies[asked_before:]
+    assert resumed, second.output()
+    # the same session went on, rebuilt from sdd's store (Claude Code's files were gone): its
+    # first request holds the task's first turn as the killed process saw it, and sdd's note
+    first = json.dumps(resumed[0]["messages"])
+    assert "toolu_000_0" in first and "# Task T001" in first, first[:500]
+    assert "sdd was stopped while you worked on this task" in texts_of(resumed[0])
+    assert (root / "calc" / "README.md").read_text() == "# calc\n\nadd and mul\n"
+    assert "Sdd-Task: T001" in git(root, "log", "-1", "--format=%B")
+    log = root / ".sdd" / "transcripts" / FEATURE / "T001" / "attempt-1.jsonl"
+    kinds = [json.loads(line)["type"] for line in log.read_text().splitlines() if line.strip()]
+    assert kinds.count("resumed") == 1, kinds
+    assert "⤷ resumed here" in shown.stdout(), shown.output()
