@@ -55,7 +55,7 @@ def test_a_paused_run_says_why_and_what_next_in_json(tmp_path: Path) -> None:
     said = json.loads(done.stdout)
     assert said["status"] == "paused" and said["exit_code"] == 1
     assert "T001" in said["reason"] and said["awaiting"] == "T001"
-    assert any("sdd resume 001 --approve" in step for step in said["next"])
+    assert any(f"sdd resume {said['feature']} --approve" in step for step in said["next"])
     assert said["landed"] == [] and said["totals"]["attempts"] == 1
 
 

@@ -126,7 +126,7 @@ def test_run_and_inspection_read_whole_at_every_width(
         # one summary line per attempt with every kind of token, the cost and the time
         said = " ".join(x.strip() for x in lines)
         spent = r"\S+ in, \S+ cache write, \S+ cache read, \S+ out"
-        assert re.search(rf"T003 attempt 1 passed · {spent} · \$0\.0000 · [0-9.]+s", said)
+        assert re.search(rf"T003 attempt 1/3 passed · {spent} · \$0\.0000 · [0-9.]+s", said)
         assert re.search(rf"Took .* \(verification .*\), 4 attempts: \$0\.0000 for {spent}", said)
         assert "T001 Create calc/add.py" in screen  # the long title, cut at the width
         views = (("plan", "001"), ("status", "001"), ("log", "001"), ("agents",), ("audit", "001"))

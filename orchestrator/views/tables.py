@@ -219,14 +219,15 @@ def log_data(
 
 
 def log_table(feature: str, rows: list[dict[str, Any]], width: int = 120) -> Table:
-    """Figures never break; below 110 columns the agent (in `status` and `plan`) is left out
-    so what verified each task has room."""
+    """Figures never break; below 110 columns the agent (in `status` and `plan`) and the
+    verification's time are left out, so what verified each task has room."""
     caption = cache_line(rows) if rows else None
     table = Table(title=f"{feature}: {len(rows)} landed", caption=caption)
     narrow = width < 110
     for col in ("task", "commit", *(() if narrow else ("agent",)), "tries", "tokens in/out"):
         table.add_column(col, no_wrap=True)
-    table.add_column("time (verify)", no_wrap=True, justify="right")
+    # the verification's share of the time too where there is room (`--json` always has it)
+    table.add_column("time" if narrow else "time (verify)", no_wrap=True, justify="right")
     table.add_column("verified by", ratio=1, min_width=20)
     for r in rows:
         kind = f"[dim]{r['kind']}:[/dim] " if r["kind"] in ("check", "tdd-red") else ""
@@ -236,7 +237,7 @@ def log_table(feature: str, rows: list[dict[str, Any]], width: int = 120) -> Tab
             *(() if narrow else (r["agent"],)),
             str(r["attempts"]),
             f"{tokens_text(r['input_tokens'])}/{tokens_text(r['output_tokens'])}",
-            _time(r),
+            duration_text(r["seconds"]) if narrow else _time(r),
             kind + escape(r.get("evidence", "")),
         )
     return table
