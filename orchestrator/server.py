@@ -78,7 +78,7 @@ def open_target(target: RunTarget) -> RunContext:
     options = RunOptions(
         target.model, commit_dirty=target.commit_dirty, approve=target.approve, jobs=target.jobs
     )
-    reporter = Reporter(Console(stderr=True, highlight=False))
+    reporter = Reporter(Console(stderr=True, highlight=False), live=False)
     ctx = open_run(root, feature_dir, options, reporter)
     try:
         ctx.store.set_run_status(ctx.run.run_id, RunStatus.RUNNING)

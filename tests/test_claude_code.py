@@ -84,9 +84,10 @@ def project(tmp_path: Path, config: str = "", tasks: str = TASKS) -> Path:
     return root
 
 
-def run_in_process(root: Path, **options: Any) -> tuple[str, str]:
+def run_in_process(root: Path, reporter: Reporter | None = None, **options: Any) -> tuple[str, str]:
     opts = RunOptions(model=MODEL, engine="claude-code", **options)
-    ctx = open_run(root, root / "specs" / FEATURE, opts, Reporter(Console(quiet=True)))
+    reporter = reporter or Reporter(Console(quiet=True))
+    ctx = open_run(root, root / "specs" / FEATURE, opts, reporter)
     try:
         result = run_session(ctx)
     finally:
@@ -332,9 +333,13 @@ def test_a_check_task_lands_on_the_command_claude_code_ran(tmp_path: Path, env: 
     agent = ScriptedAgent(
         {"T001": [[bash("python -c 'import calc'")], [text_block("The package imports.")]]}
     )
+    console = Console(record=True, width=200)
     with MessagesServer(handler=agent) as server:
         env(server)
-        assert run_in_process(root) == ("finished", "")
+        assert run_in_process(root, Reporter(console, verbose=True)) == ("finished", "")
+    steps = console.export_text()  # the steps a live line shows, one line each with -v
+    assert "T001 model call" in steps and "T001 Bash python -c 'import calc'" in steps
+    assert "T001 verifying" in steps and "T001 landing" in steps
     task = records(root)["tasks"]["T001"]
     assert task.kind == "check"
     assert task.evidence == "ran `python -c 'import calc'` (exit 0)"  # not verification's
@@ -519,7 +524,7 @@ def test_ctrl_c_lets_the_session_finish_its_task_then_pauses(
         release.set()
         code = proc.wait(timeout=60)
     said = " ".join(proc.stdout().split())
-    assert code == 1, proc.output()
+    assert code == 130, proc.output()  # interrupted
     assert "Ctrl-C: finishing the current task" in said and "interrupted by Ctrl-C" in said
     assert "Traceback" not in proc.stderr(), proc.output()
     assert git(root, "log", "-1", "--format=%s") == "T001: Create calc/add.py with add(a, b)\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -226,9 +227,81 @@ def test_demo_report_in_headless_chromium_shows_the_graph_and_a_clicked_task_dif
     assert '<span class="file">+++ b/app/routers/todos.py</span>' in shown
     assert '<span class="add">+router = APIRouter(' in shown
     assert '<div class="ev tool"><h4>Read ' in shown  # the transcript's tool calls
+    # the failed verification of attempt 1 is shown once: in the transcript, not again below it
+    assert shown.count('<div class="ev verify-failed">') == 1
+    assert "Verification output" not in shown
     assert re.search(r'<g class="node sel" data-task="T007"', opened)
 
     shot = tmp_path / "report.png"
     taken = chromium("--window-size=1400,1000", f"--screenshot={shot}", url + "#task-T007")
     assert taken.returncode == 0, taken.stderr.decode()[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 50_000
+    if os.environ.get("SDD_UPDATE_DOCS"):  # the README's picture: SDD_UPDATE_DOCS=1 pytest -k …
+        shutil.copyfile(shot, Path(__file__).resolve().parents[1] / "docs" / "report.png")
+
+
+# The report in a 1400 px frame of a probe page, which measures it and draws a phase title's
+# emoji in the page's own font (colour pixels mean a colour emoji font rendered it, not a box).
+PROBE = r"""<!doctype html><html><body style="margin:0">
+<iframe id="f" src="URL" style="width:1400px;height:1000px;border:0"></iframe>
+<pre id="out">not measured</pre><script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, w = this.contentWindow;
+  var box = d.querySelector('#graph .scroll'), svg = box.querySelector('svg');
+  var title = Array.prototype.filter.call(d.querySelectorAll('.graph .band-title'),
+    function (t) { return t.textContent.indexOf('\u{1F3AF}') >= 0; })[0];
+  var c = d.createElement('canvas'); c.width = 64; c.height = 64;
+  var g = c.getContext('2d');
+  g.font = '40px ' + w.getComputedStyle(title).fontFamily;
+  g.fillText('\u{1F3AF}', 4, 48);
+  var px = g.getImageData(0, 0, 64, 64).data, coloured = 0;
+  for (var i = 0; i < px.length; i += 4) {
+    var hi = Math.max(px[i], px[i + 1], px[i + 2]), lo = Math.min(px[i], px[i + 1], px[i + 2]);
+    if (px[i + 3] > 0 && hi - lo > 80) coloured++;
+  }
+  var row = d.querySelector('tr[data-task="T006"]');
+  document.getElementById('out').textContent = JSON.stringify({
+    page: d.documentElement.scrollWidth, view: w.innerWidth,
+    graph: svg.getBoundingClientRect().width, box: box.clientWidth,
+    sideways: box.scrollWidth - box.clientWidth, title: title.textContent,
+    coloured: coloured, head: Array.prototype.map.call(
+      d.querySelectorAll('#task-table th'), function (h) { return h.textContent; }),
+    t006: Array.prototype.map.call(row.cells, function (c) { return c.textContent; })
+  });
+});
+</script></body></html>"""
+
+
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="Chromium is not installed (.ci/run installs Debian's chromium)",
+)
+def test_demo_report_at_1400px_fits_the_graph_renders_emoji_and_shows_the_costs(
+    demo_report: Path, tmp_path: Path
+) -> None:
+    probe = tmp_path / "probe.html"
+    probe.write_text(PROBE.replace("URL", demo_report.resolve().as_uri()), encoding="utf-8")
+    done = chromium(
+        "--allow-file-access-from-files", "--window-size=1450,1100", "--dump-dom",
+        probe.as_uri(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    found = re.search(r'<pre id="out">(.*?)</pre>', done.stdout.decode(), re.S)
+    assert found and found.group(1).startswith("{"), done.stdout.decode()[-2000:]
+    seen = json.loads(html_text(found.group(1)))
+    assert seen["page"] <= seen["view"] == 1400  # the page never scrolls sideways
+    assert seen["sideways"] == 0 and seen["graph"] <= seen["box"]  # the graph fits its box
+    assert "🎯" in seen["title"] and seen["coloured"] > 50, seen  # a colour emoji, no box
+    head = seen["head"]
+    assert head[:4] == ["task", "wave", "state", "verdict"]
+    assert {"tokens", "cost", "time"} <= set(head)
+    t006 = dict(zip(head, seen["t006"], strict=True))
+    assert t006["verdict"] == "expected-red"
+    assert re.fullmatch(r"[0-9.]+k in / \d+ out", t006["tokens"]), t006
+    assert re.fullmatch(r"\d+\.\ds", t006["time"]), t006
+
+
+def html_text(text: str) -> str:
+    import html
+
+    return html.unescape(text)

@@ -297,7 +297,7 @@ def test_ctrl_c_once_finishes_the_task_then_pauses(tmp_path: Path, procs: Procs)
     proc.interrupt()
     code = proc.wait(timeout=30)
     said = flat(proc.stdout())
-    assert code == 1, proc.output()
+    assert code == 130, proc.output()
     assert "paused" in said.lower() and f"sdd resume {FEATURE}" in said, said
     assert "Traceback" not in proc.stderr(), proc.output()
     assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
@@ -319,7 +319,7 @@ def test_ctrl_c_twice_stops_at_once(tmp_path: Path, procs: Procs) -> None:
     stopped = time.monotonic()
     code = proc.wait(timeout=30)
     assert time.monotonic() - stopped < 5, "a second Ctrl-C stops without finishing the task"
-    assert code == 1, proc.output()
+    assert code == 130, proc.output()
     assert "Traceback" not in proc.stderr(), proc.output()
     assert f"sdd resume {FEATURE}" in flat(proc.stdout()), proc.output()
     landed, traces, rows, before = before_resume(root)

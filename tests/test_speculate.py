@@ -31,6 +31,7 @@ from test_waves import (
 )
 
 from orchestrator.run.speculate import independent
+from orchestrator.views.progress import duration_text
 
 pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
 
@@ -107,8 +108,10 @@ def test_waiting_changes_are_verified_together_and_every_landed_tree_was_verifie
         assert log_rows[t]["verify_seconds"] == records[t].verify_seconds
         row = next(r for r in status["tasks"] if r["task"] == t)
         assert row["verify_seconds"] == records[t].verify_seconds
-    shown = " ".join(sdd(root, "log", "001").stdout.split())
-    assert f"({records['T002'].verify_seconds:.1f})" in shown
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("COLUMNS", "140")  # where the table has room for the verification's time
+        shown = " ".join(sdd(root, "log", "001").stdout.split())
+    assert f"({duration_text(records['T002'].verify_seconds)})" in shown
 
 
 def test_from_the_first_failure_on_the_rest_is_verified_again_on_the_new_head(

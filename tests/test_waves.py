@@ -352,7 +352,7 @@ def test_ctrl_c_once_mid_wave_lands_the_wave_then_pauses(tmp_path: Path, procs: 
     proc = procs.sdd(root, "run", "001", "--jobs", "3", "--model", f"scripted:{script}")
     wait_until(lambda: log.exists() and len(log.read_text().split()) == 3, "the wave", proc=proc)
     proc.interrupt()
-    assert proc.wait(timeout=60) == 1, proc.output()
+    assert proc.wait(timeout=60) == 130, proc.output()
     assert "Traceback" not in proc.stderr(), proc.output()
     assert landed(root) == Counter({t: 1 for t in ("T001", "T002", "T003", "T004")})
     assert "T005" not in proc.stdout(), "no task starts after Ctrl-C"
@@ -369,7 +369,7 @@ def test_ctrl_c_twice_mid_wave_abandons_it_cleanly(tmp_path: Path, procs: Procs)
     proc.interrupt()
     wait_until(lambda: "Ctrl-C" in proc.stdout(), "the first Ctrl-C noted", proc=proc)
     proc.interrupt()
-    assert proc.wait(timeout=60) == 1, proc.output()
+    assert proc.wait(timeout=60) == 130, proc.output()
     assert "Traceback" not in proc.stderr(), proc.output()
     assert landed(root) == Counter({"T001": 1}), "the wave is abandoned, nothing of it lands"
     assert_no_worktrees(root)

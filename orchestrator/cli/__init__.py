@@ -25,6 +25,8 @@ def _main() -> None:
         app.command()(command)
     try:
         app()
+    except KeyboardInterrupt:  # outside a run (a run pauses on Ctrl-C and exits 130 itself)
+        _fail("interrupted", 130)
     except OSError as exc:  # disk full, permissions, a file where a folder should be
         _fail(f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else ""), 2)
     except AwaitingAnswer as exc:  # not an error: the run waits for the person's answer
@@ -39,5 +41,7 @@ def _fail(text: str, code: int, label: str = "[red]error:[/red]") -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    Console(stderr=True, highlight=False).print(f"{label} {escape(text)}", soft_wrap=True)
+    console = Console(stderr=True, highlight=False)
+    # piped: one line to grep; on a terminal, wrapped between words
+    console.print(f"{label} {escape(text)}", soft_wrap=not console.is_terminal)
     sys.exit(code)

@@ -12,18 +12,22 @@ import typer
 from orchestrator.cli.app import (
     AsJson,
     Feature,
-    FeatureName,
+    FeatureOrTask,
     Force,
     ModelOpt,
     Push,
     Repo,
     StoreOpt,
     TaskId,
+    feature_task,
     load_records,
     locate,
     out,
+    page,
     print_json,
     run_feature,
+    settings,
+    terminal,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +47,7 @@ def log(
     if as_json:
         print_json(rows)
     else:
-        out.print(log_table(plan.docs.name, rows))
+        out.print(log_table(plan.docs.name, rows, out.width))
 
 
 def status(
@@ -52,6 +56,7 @@ def status(
     """Where the run stands: per-task state, attempts, commit, tokens."""
     from orchestrator.views.outcome import stopped
     from orchestrator.views.tables import status_data, status_table
+    from orchestrator.views.transcripts import attempt_usage
 
     plan, kept = load_records(repo, feature, store)
     name = plan.docs.name
@@ -59,13 +64,18 @@ def status(
     records = kept.tasks(name) if kept else {}
     done = {t.id for t in plan.tasklist.tasks if t.done}
     price = plan.config.price(run_rec.model) if run_rec else None
-    data = status_data(name, run_rec, records, plan.graph.order, done, price)
+    running = {
+        tid: attempt_usage(plan.root, name, tid, r.attempts)
+        for tid, r in records.items()
+        if r.status == "running" and r.attempts
+    }
+    data = status_data(name, run_rec, records, plan.graph.order, done, price, running)
     if kept and run_rec and run_rec.status == "running":
         data = stopped(data, _driver(plan.root, kept, name))
     if as_json:
         print_json(data)
     else:
-        out.print(status_table(data))
+        out.print(status_table(data, out.width))
 
 
 def _driver(root: Path, kept: Store, feature: str) -> str | None:
@@ -86,23 +96,24 @@ def _driver(root: Path, kept: Store, feature: str) -> str | None:
 
 
 def diff(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     stat: Annotated[bool, typer.Option("--stat", help="Only the files and line counts.")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """The change a landed task committed: its commit and patch."""
+    """The change a landed task committed: its commit and patch (paged)."""
     from orchestrator.views.commits import task_diff
 
+    feature, task = feature_task(feature, task)
     root, feature_dir = locate(repo, feature)
-    color = sys.stdout.isatty()
-    sys.stdout.write(task_diff(root, feature_dir, task, stat=stat, color=color, store=store))
+    color = terminal() and settings.color
+    page(task_diff(root, feature_dir, task, stat=stat, color=color, store=store))
 
 
 def show(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     attempt: Annotated[
         int | None, typer.Option("--attempt", min=1, help="Only this attempt.")
@@ -111,18 +122,22 @@ def show(
         bool, typer.Option("--json", help="The events as JSON lines, each with its attempt.")
     ] = False,
 ) -> None:
-    """What the agent did: model text, tool calls, verification, per attempt."""
+    """What the agent did: model text, tool calls, verification, per attempt (paged)."""
     from orchestrator.views.transcripts import json_lines, read_attempts, render_transcript
 
+    feature, task = feature_task(feature, task)
     root, feature_dir = locate(repo, feature)
     task_id, attempts = read_attempts(root, feature_dir, task, attempt)
     if as_json:
         sys.stdout.writelines(line + "\n" for line in json_lines(attempts))
-    else:
+        return
+    with out.capture() as shown:
         out.print(render_transcript(task_id, attempts))
+    page(shown.get())
 
 
-def _undo(repo: Path | None, feature: str, task: str, force: bool, store: str | None) -> None:
+def _undo(repo: Path | None, feature: str | None, task: str, force: bool, store: str | None) -> str:
+    """Undo the task; the feature's folder name."""
     from orchestrator.run.undo import undo_task
 
     root, feature_dir = locate(repo, feature)
@@ -131,23 +146,25 @@ def _undo(repo: Path | None, feature: str, task: str, force: bool, store: str | 
         f"Reverted {done.task_id} ({done.reverted[:10]}) as {done.revert[:10]}; "
         f"{done.task_id} is pending again."
     )
+    return feature_dir.name
 
 
 def undo(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     force: Force = False,
     store: StoreOpt = None,
 ) -> None:
     """Take a landed task back: a new revert commit that also unticks it in tasks.md."""
-    _undo(repo, feature, task, force, store)
-    out.print(f"Run it again: sdd run {feature}")
+    feature, task = feature_task(feature, task)
+    name = _undo(repo, feature, task, force, store)
+    out.print(f"Run it again: sdd run {name}")
 
 
 def retry(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     force: Force = False,
     model: ModelOpt = None,
@@ -163,6 +180,7 @@ def retry(
     from orchestrator.run.context import RunOptions
     from orchestrator.run.opening import check_run
 
+    feature, task = feature_task(feature, task)
     options = RunOptions(model, store=store, push=push)
     root, feature_dir = locate(repo, feature)
     check_run(root, feature_dir, options)
@@ -171,27 +189,34 @@ def retry(
 
 
 def report(
-    feature: FeatureName,
+    feature: Feature = None,
     repo: Repo = None,
     output: Annotated[
         Path | None,
         typer.Option("-o", "--output", help="Where to write (default: .sdd/report-FEATURE.html)."),
     ] = None,
     store: StoreOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the data behind the page instead.")
+    ] = False,
 ) -> None:
     """One self-contained HTML page: summary, task graph, and each task's diff and transcript."""
     from orchestrator import paths
-    from orchestrator.views.report import write_report
+    from orchestrator.views.report import build_report, report_json, write_report
 
     root, feature_dir = locate(repo, feature)
+    if as_json:
+        print_json(report_json(build_report(root, feature_dir, store)))
+        return
     # .sdd/ is excluded from git, so the report never makes the tree dirty for the next run
     default = paths.report_file(root, feature_dir.name)
     path = write_report(root, feature_dir, output or default, store)
-    out.print(f"Report written to {path}")
+    shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+    out.print(f"Report written to {shown} (open it in a browser)")
 
 
 def audit(
-    feature: FeatureName,
+    feature: Feature = None,
     repo: Repo = None,
     as_json: AsJson = False,
     verify: Annotated[

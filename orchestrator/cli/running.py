@@ -12,22 +12,28 @@ from orchestrator.cli.app import (
     AsJson,
     EngineOpt,
     Feature,
-    FeatureName,
+    FeatureOrTask,
     Jobs,
     ModelOpt,
     Push,
     Repo,
     StoreOpt,
     TaskId,
+    feature_task,
     locate,
     out,
     print_json,
+    print_lines,
     run_feature,
 )
 
 if TYPE_CHECKING:
     from orchestrator.run.context import RunOptions
 
+RunJson = Annotated[
+    bool,
+    typer.Option("--json", help="Progress to stderr; the outcome, next step and totals as JSON."),
+]
 PlanFormat = Annotated[
     str,
     typer.Option(
@@ -62,8 +68,7 @@ def plan(
     fmt: PlanFormat = "table",
     store: StoreOpt = None,
 ) -> None:
-    """Dry run: the tasks, their dependencies, waves and agent routes, and how each task will
-    be verified, with reasons."""
+    """Dry run: tasks, dependencies, waves, agents and how each task is verified, with reasons."""
     from rich.markup import escape
 
     from orchestrator.plan.build import make_plan
@@ -88,7 +93,7 @@ def plan(
     if fmt == "json":
         sys.stdout.write(plan_json(data))
         return
-    out.print(plan_table(data))
+    out.print(plan_table(data, out.width))
     verification = data["verification"]
     out.print(f"[bold]verify:[/bold] {escape(verification['reason'])}")
     for w in [*data["warnings"], *verification["warnings"]]:
@@ -98,8 +103,8 @@ def plan(
 
 
 def route(
-    feature: FeatureName,
-    task: TaskId,
+    feature: FeatureOrTask = None,
+    task: TaskId = None,
     repo: Repo = None,
     as_json: AsJson = False,
 ) -> None:
@@ -107,42 +112,31 @@ def route(
     from orchestrator.plan.build import make_plan
     from orchestrator.views.routes import route_data, route_lines
 
+    feature, task = feature_task(feature, task)
     root, feature_dir = locate(repo, feature)
     made = make_plan(root, feature_dir, consult=True)
     data = route_data(made, made.find_task(task).id)
     if as_json:
         print_json(data)
         return
-    for line in route_lines(data):
-        out.print(line, soft_wrap=True)
+    print_lines(route_lines(data))
     for note in made.notes:
         out.print(f"[yellow]note:[/yellow] {note}")
 
 
-def agents(repo: Repo = None) -> None:
+def agents(repo: Repo = None, as_json: AsJson = False) -> None:
     """The agent definitions found, where they come from, and their tools."""
-    from rich.table import Table
-
     from orchestrator.plan.agents import agent_dirs, load_agents
     from orchestrator.speckit.project import find_root
-    from orchestrator.views.tables import short_text
+    from orchestrator.views.agents import agents_data, agents_table
 
-    found = load_agents(agent_dirs(find_root(repo)))
-    table = Table(title="agents")
-    for col in ("name", "source", "tools", "model", "description"):
-        table.add_column(col, overflow="fold")
-    for a in found.agents.values():
-        tools = ", ".join(a.tools) if a.tools is not None else "all"
-        hints = [
-            f"{k}: {', '.join(v)}"
-            for k, v in (("paths", a.hints.paths), ("stacks", a.hints.stacks))
-            if v
-        ]
-        about = short_text(a.description, 120) + (
-            f"\n[dim]sdd {'; '.join(hints)}[/dim]" if hints else ""
-        )
-        table.add_row(a.name, f"{a.source}: {a.path}", tools, a.model or "inherit", about)
-    out.print(table)
+    root = find_root(repo)
+    found = load_agents(agent_dirs(root))
+    data = agents_data(found, root)
+    if as_json:
+        print_json(data)
+        return
+    out.print(agents_table(data))
     for note in found.notes:
         out.print(f"[dim]{note}[/dim]")
 
@@ -165,6 +159,7 @@ def run(
     store: StoreOpt = None,
     push: Push = None,
     engine: EngineOpt = None,
+    as_json: RunJson = False,
 ) -> None:
     """Run (or continue) the feature's task graph, one verified commit per task."""
     from orchestrator.run.context import RunOptions
@@ -181,7 +176,7 @@ def run(
         push=push,
         engine=_engine(engine),
     )
-    raise typer.Exit(run_feature(repo, feature, options))
+    raise typer.Exit(run_feature(repo, feature, options, as_json=as_json))
 
 
 def resume(
@@ -203,6 +198,7 @@ def resume(
     store: StoreOpt = None,
     push: Push = None,
     engine: EngineOpt = None,
+    as_json: RunJson = False,
 ) -> None:
     """Continue a paused or crashed run from its checkpoint (and answer an approval gate)."""
     from orchestrator.run.context import RunOptions
@@ -216,7 +212,7 @@ def resume(
     options = RunOptions(
         model, skip=tuple(skip or ()), jobs=jobs, store=store, push=push, engine=_engine(engine)
     )
-    raise typer.Exit(run_feature(repo, feature, options, decision=decision))
+    raise typer.Exit(run_feature(repo, feature, options, decision=decision, as_json=as_json))
 
 
 def _engine(value: str | None) -> str | None:
@@ -232,14 +228,36 @@ def demo(
     ] = None,
 ) -> None:
     """Copy the example FastAPI project to a fresh git repository and run it offline."""
+    from rich.markup import escape
+
     from orchestrator.cli.demo import prepare_demo
 
     target, script = prepare_demo(keep)
     out.print(f"[bold]Demo repository:[/bold] {target}")
     code = run_feature(target, "001-todo-api", _demo_options(script))
-    sdd = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "sdd" else "sdd"
-    out.print(f"\nInspect it: cd {target} && git log --oneline && {sdd} log 001-todo-api")
+    sdd = _own_name()
+    if code == 0:
+        out.print("\nInspect it:")
+        for line, why in (
+            (f"cd {target}", ""),
+            ("git log --oneline", "one commit per task"),
+            (f"{sdd} log 001-todo-api", "what verified each"),
+            (f"{sdd} show 001-todo-api T007", "the failure that went back to the agent"),
+            (f"{sdd} report 001-todo-api", "one HTML page: graph, diffs, transcripts"),
+        ):
+            out.print(f"  {escape(line)}" + (f"  [dim]# {why}[/dim]" if why else ""))
     raise typer.Exit(code)
+
+
+def _own_name() -> str:
+    """How to call this sdd again: `sdd` when that is the one on PATH, else its full path."""
+    import shutil
+
+    me = Path(sys.argv[0])
+    on_path = shutil.which("sdd")
+    if me.name != "sdd" or (on_path and Path(on_path).resolve() == me.resolve()):
+        return "sdd"
+    return str(me.resolve())
 
 
 def _demo_options(script: Path) -> RunOptions:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from orchestrator import paths
 from orchestrator.agent import prompt
-from orchestrator.agent.budget import Meter
+from orchestrator.agent.budget import Meter, cost
 from orchestrator.agent.engine import Job
 from orchestrator.agent.loop import AttemptReport, Limits, LoopResult
 from orchestrator.agent.model import Usage
@@ -81,8 +81,10 @@ class _Hooks:
         self.verdict: policy.Verdict | None = None
         self.passing: Snapshot | None = None
         self.breach = ""  # what the guard undid after the agent's turns
+        self.verify_seconds = 0.0  # of the attempt in progress
 
     def before_call(self) -> None:
+        self.ctx.reporter.activity(self.task.id, "model call")
         if self.ctx.cancel.is_set():
             raise RunStopped("stopped by a second Ctrl-C")
         self.meter.run = self.ctx.usage.total  # siblings in a wave spend from one run budget
@@ -106,11 +108,13 @@ class _Hooks:
         if self.breach:
             self.verdict = _refused(self.breach)
             return self.verdict
+        self.ctx.reporter.activity(self.task.id, "verifying")
         with self.footprint.in_flight() if self.footprint else contextlib.nullcontext():
             self.verdict, now = judge_in(
                 self.ctx, self.ws, self.task, changed, start.phase_end, start.red, start.base,
                 self.ran,
             )  # fmt: skip
+        self.verify_seconds += now.seconds
         self.record.verify_seconds = round(self.record.verify_seconds + now.seconds, 3)
         breach, _, _ = self.guard.check()  # verification ran the agent's code too
         if breach:
@@ -159,9 +163,12 @@ class _Hooks:
         r.cache_write_tokens += report.usage.cache_write_tokens
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
-        detail = _headline(output)
-        of = ctx.plan.config.limits.attempts
-        ctx.reporter.attempt(self.task.id, report.attempt, report.outcome, detail, of=of)
+        # a pass says what verified it when it lands; a failure says why here
+        detail = "" if report.outcome == Outcome.PASSED else _headline(output)
+        spent, self.verify_seconds = self.verify_seconds, 0.0
+        ctx.reporter.attempt(self.task.id, report.attempt, report.outcome, detail,
+            of=ctx.plan.config.limits.attempts, usage=report.usage, seconds=report.seconds,
+            cost=cost(report.usage, self.meter.price), verify_seconds=spent)  # fmt: skip
 
 
 def _refused(why: str) -> policy.Verdict:
@@ -200,6 +207,7 @@ def work(
     verification = ctx.verification()
     env = agent_env(ws.root, verification.bin_dir)
     toolbox = agent_toolbox(ctx, ws, agent, env, footprint)
+    toolbox.watch = lambda step: ctx.reporter.activity(task_id, step)
     model_id = resolve_model_id(agent.model, ctx.engine.model)
     r = record
     task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)

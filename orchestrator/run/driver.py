@@ -24,6 +24,7 @@ class RunResult:
     status: RunStatus
     reason: str
     landed_now: int  # tasks landed by this invocation
+    interrupted: bool = False  # paused by Ctrl-C (the CLI exits 130)
     awaiting: str = ""  # the task held for approval, when that is why the run paused
 
 
@@ -79,17 +80,19 @@ def _drive(ctx: RunContext, graph: Any, decision: Decision | None) -> RunResult:
     control = RunControl()
     before = len(ctx.head.landed)
 
-    def paused(reason: str) -> RunResult:
+    def paused(reason: str, interrupted: bool = False) -> RunResult:
         store.set_run_status(run.run_id, RunStatus.PAUSED, reason)
-        return RunResult(RunStatus.PAUSED, reason, len(ctx.head.landed) - before)
+        return RunResult(
+            RunStatus.PAUSED, reason, len(ctx.head.landed) - before, interrupted=interrupted
+        )
 
     try:
         with _CtrlC(control, ctx):
             final = graph.invoke(inp, cfg, context=ctx, durability="sync", control=control)
     except GraphDrained:
-        return paused("interrupted by Ctrl-C")
+        return paused("interrupted by Ctrl-C", interrupted=True)
     except KeyboardInterrupt:
-        return paused("stopped by a second Ctrl-C")
+        return paused("stopped by a second Ctrl-C", interrupted=True)
     except SddError as exc:  # e.g. the API refused our key: resumable once fixed
         store.set_run_status(run.run_id, RunStatus.PAUSED, str(exc))
         raise
@@ -97,7 +100,7 @@ def _drive(ctx: RunContext, graph: Any, decision: Decision | None) -> RunResult:
     if "approve_task" in after.next:
         held = str(after.values.get("awaiting"))
         result = paused(f"{held} awaits approval")
-        return RunResult(result.status, result.reason, result.landed_now, held)
+        return RunResult(result.status, result.reason, result.landed_now, awaiting=held)
     status = RunStatus(final.get("status", RunStatus.FINISHED))
     reason = final.get("reason", "")
     store.set_run_status(run.run_id, status, reason)

@@ -44,6 +44,7 @@ def stage_landing(
     commit message, and its tick written to `tasks_path`. Returns (message, ticked tasks.md)."""
     assert worked.result is not None
     record = worked.record
+    ctx.reporter.activity(task.id, "landing")
     record.evidence = verdict.evidence
     if verdict.new_expected:
         record.kind = TaskKind.TDD_RED

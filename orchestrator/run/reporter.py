@@ -14,8 +14,22 @@ class Reporter(Protocol):
 
     def turn(self, task_id: str, attempt: int, usage: Usage) -> None: ...
 
+    def activity(self, task_id: str, step: str) -> None:
+        """The task's current step ("model call", "Edit app/x.py", "verifying", "landing")."""
+        ...
+
     def attempt(
-        self, task_id: str, attempt: int, outcome: str, detail: str = "", of: int = 0
+        self,
+        task_id: str,
+        attempt: int,
+        outcome: str,
+        detail: str = "",
+        *,
+        of: int = 0,
+        usage: Usage | None = None,
+        seconds: float = 0.0,
+        cost: float = 0.0,
+        verify_seconds: float = 0.0,
     ) -> None:
         """Attempt `attempt` of `of` in this round of the task (a resume starts a new one)."""
 

@@ -48,7 +48,7 @@ def agent_toolbox(
     agent: AgentDef,
     env: dict[str, str],
     footprint: Footprint | None,
-) -> Toolbox:
+) -> Recorded:
     cfg = ctx.plan.config
     toolbox = Recorded(
         ws.root,

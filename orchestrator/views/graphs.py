@@ -103,8 +103,15 @@ def _levels(order: list[str], deps: Mapping[str, tuple[str, ...]]) -> dict[str, 
 
 
 def short(text: str, width: int = 40) -> str:
+    """At most `width` characters on one line, cut between words (inside a word only when
+    the last half holds no space), with an ellipsis when cut."""
     text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    if " " in head[width // 2 :]:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:") + "…"
 
 
 def _class_name(prefix: str, value: str) -> str:

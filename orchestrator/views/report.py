@@ -16,12 +16,13 @@ from orchestrator import paths
 from orchestrator.agent.budget import cache_summary, cost
 from orchestrator.agent.model import Usage
 from orchestrator.agent.transcript import redact, secret_values
+from orchestrator.config.model import Price
 from orchestrator.errors import SddError
 from orchestrator.git import history
 from orchestrator.git.repo import GitRepo
 from orchestrator.plan.build import Plan, make_plan
 from orchestrator.store.open import open_records
-from orchestrator.store.records import RunRecord, TaskKind, TaskRecord, TaskStatus
+from orchestrator.store.records import AttemptRecord, RunRecord, TaskKind, TaskRecord, TaskStatus
 from orchestrator.views import graphs
 from orchestrator.views.report_page import render_html
 from orchestrator.views.transcripts import clip, read_events
@@ -48,9 +49,11 @@ def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -
     states = {tid: _state(plan, records.get(tid), tid, notes) for tid in plan.graph.order}
     graph = graphs.build(plan, states if run else None)
     waves = {n.id: n.wave for n in graph.nodes}
+    price = plan.config.price(run.model) if run else None
     tasks, details = [], {}
     for task in plan.tasklist.tasks:
         rec, route = records.get(task.id), plan.routes[task.id]
+        spent = _spent(rec, attempts.get(task.id, []), price)
         row = {
             "id": task.id,
             "description": task.description,
@@ -64,7 +67,7 @@ def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -
             "note": notes.get(task.id, ""),
             "kind": str(rec.kind) if rec else "",
             "evidence": rec.evidence if rec else "",
-            "seconds": rec.seconds if rec else 0.0,
+            **spent,
             "verify_seconds": rec.verify_seconds if rec else 0.0,
         }
         tasks.append(row)
@@ -93,6 +96,43 @@ def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -
         "details": details,
         "svg": graphs.to_svg(graph),
         "graph": graph,
+    }
+
+
+def _spent(
+    rec: TaskRecord | None, attempts: list[AttemptRecord], price: Price | None
+) -> dict[str, Any]:
+    """A task's tokens, estimated cost, time and verdict (its last attempt's; a TDD task's
+    tests landed red on purpose say `expected-red`)."""
+    if rec is None:
+        return {"tokens": {}, "cost": None, "seconds": 0.0, "verdict": ""}
+    usage = Usage(
+        rec.input_tokens, rec.output_tokens, rec.cache_write_tokens, rec.cache_read_tokens
+    )
+    verdict = str(attempts[-1].outcome) if attempts else ""
+    if rec.kind == TaskKind.TDD_RED and rec.status == TaskStatus.LANDED:
+        verdict = "expected-red"
+    return {
+        "tokens": {
+            "input": usage.input_tokens,
+            "cache_write": usage.cache_write_tokens,
+            "cache_read": usage.cache_read_tokens,
+            "output": usage.output_tokens,
+        },
+        "cost": None if price is None else round(cost(usage, price), 6),
+        "seconds": rec.seconds,
+        "verdict": verdict,
+    }
+
+
+def report_json(data: dict[str, Any]) -> dict[str, Any]:
+    """`sdd report --json`: the data behind the page (each task's detail under its row)."""
+    details = data["details"]
+    return {
+        "feature": data["feature"],
+        "generated": data["generated"],
+        "run": data["run"],
+        "tasks": [details[t["id"]] for t in data["tasks"]],
     }
 
 

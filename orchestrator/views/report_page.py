@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from html import escape
+from pathlib import PurePath
 from typing import Any
 
 from orchestrator.views import graphs
+from orchestrator.views.progress import duration_text, tokens_text
 
 
 def _json_script(element_id: str, value: object) -> str:
@@ -26,7 +28,7 @@ def _figures(run: dict[str, Any] | None, total: int) -> str:
     reason = f" ({run['reason']})" if run["reason"] else ""
     rows = [
         ("run", f"{run['id']}: {run['status']}{reason}"),
-        ("model", run["model"]),
+        ("model", _model(run["model"])),
         ("tasks", f"{run['landed']} landed, {run['failed']} failed, {run['skipped']} skipped, "
                   f"{run['pending']} pending, of {total}"),
         ("attempts", str(run["attempts"])),
@@ -42,6 +44,13 @@ def _figures(run: dict[str, Any] | None, total: int) -> str:
     ]  # fmt: skip
     cells = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in rows)
     return f'<dl class="figures" id="summary-figures">{cells}</dl>'
+
+
+def _model(model: str) -> str:
+    """A scripted model by its script's file name: the page is shared, the path is local."""
+    if model.startswith("scripted:"):
+        return f"scripted ({PurePath(model.removeprefix('scripted:')).name})"
+    return model
 
 
 def _legend(graph: graphs.Graph) -> str:
@@ -62,14 +71,32 @@ def _marker(kind: str) -> str:
     return f' <span class="marker {kind}">{label}</span>' if label else ""
 
 
+def _spent(t: dict[str, Any]) -> str:
+    """The tokens, cost and time cells: short figures, every kind of token on hover."""
+    tokens = t.get("tokens") or {}
+    if not tokens:
+        return "<td></td><td></td><td></td>"
+    full = ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in tokens.items())
+    short = f"{tokens_text(tokens['input'] + tokens['cache_write'] + tokens['cache_read'])} in"
+    short += f" / {tokens_text(tokens['output'])} out"
+    price = "" if t["cost"] is None else f"${t['cost']:.4f}"
+    seconds = duration_text(t["seconds"]) if t["seconds"] else ""
+    return f'<td title="{escape(full)}">{short}</td><td>{price}</td><td>{seconds}</td>'
+
+
+def _verdict(t: dict[str, Any]) -> str:
+    v = t.get("verdict", "")
+    return f'<td class="verdict v-{escape(v)}">{escape(v)}</td>'
+
+
 def render_html(data: dict[str, Any]) -> str:
     rows = "".join(
         f'<tr data-task="{escape(t["id"])}" class="st-{escape(t["state"].replace(" ", "-"))}">'
         f'<td><a href="#task-{escape(t["id"])}">{escape(t["id"])}</a></td>'
         f"<td>{t['wave']}</td><td>{escape(t['state'])}{_marker(t.get('kind', ''))}</td>"
-        f"<td>{escape(t['agent'])}</td>"
-        f"<td>{t['attempts'] or ''}</td><td><code>{escape(t['commit'][:10])}</code></td>"
-        f"<td>{escape(graphs.short(t['description'], 110))}</td></tr>"
+        f"{_verdict(t)}<td>{escape(t['agent'])}</td>"
+        f"<td>{t['attempts'] or ''}</td>{_spent(t)}<td><code>{escape(t['commit'][:10])}</code></td>"
+        f"<td>{escape(graphs.short(t['description'], 140))}</td></tr>"
         for t in data["tasks"]
     )
     details = "\n".join(_json_script(f"task-data-{tid}", d) for tid, d in data["details"].items())
@@ -96,7 +123,8 @@ _PAGE = """<!doctype html>
 <section id="summary"><h2>Summary</h2>{figures}</section>
 <section id="graph"><h2>Task graph</h2>{legend}<div class="scroll">{svg}</div></section>
 <section id="tasks"><h2>Tasks</h2><table id="task-table"><thead><tr><th>task</th><th>wave</th>
-<th>state</th><th>agent</th><th>attempts</th><th>commit</th><th>description</th></tr></thead>
+<th>state</th><th>verdict</th><th>agent</th><th>attempts</th><th>tokens</th><th>cost</th>
+<th>time</th><th>commit</th><th>description</th></tr></thead>
 <tbody>{rows}</tbody></table></section>
 </main>
 <aside id="detail" hidden></aside>
@@ -106,13 +134,15 @@ _PAGE = """<!doctype html>
 """
 
 _CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}
+body{font:14px/1.45 system-ui,sans-serif,"Noto Color Emoji","Apple Color Emoji",
+"Segoe UI Emoji";margin:0;color:#1d1d1f;background:#fafafa}
 main{padding:12px 24px;max-width:1500px}
 h1{margin:4px 0;font-size:22px}h2{font-size:17px;margin:18px 0 6px}.sub{color:#666;margin:0}
 .figures{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0}
 .figures dt{font-weight:600;color:#444}.figures dd{margin:0}
 .norun{background:#fff3cd;border:1px solid #e0c36b;padding:8px 12px;border-radius:6px}
-.scroll{overflow:auto;max-height:70vh;border:1px solid #ddd;background:#fff;border-radius:6px}
+.scroll{overflow-y:auto;overflow-x:hidden;max-height:70vh;border:1px solid #ddd;
+background:#fff;border-radius:6px}.scroll svg{display:block;max-width:100%;height:auto}
 .graph .band{fill:#f3f5f8;stroke:#d5d9e0;rx:8}.graph .band-title{font-weight:600;fill:#445}
 .graph text{font-size:11px;fill:#111;pointer-events:none}.graph .nid{font-weight:700}
 .graph .node{cursor:pointer}.graph .node:hover rect,.graph .node.sel rect{stroke:#000;
@@ -123,7 +153,8 @@ table{border-collapse:collapse;width:100%;background:#fff}
 td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left;vertical-align:top}
 tr[data-task]{cursor:pointer}tr[data-task]:hover,tr.sel{background:#eef4ff}
 .st-failed td:nth-child(3),.st-commit-not-found td:nth-child(3){color:#c62828;font-weight:600}
-.st-landed td:nth-child(3){color:#2e7d32}
+.st-landed td:nth-child(3){color:#2e7d32}td:nth-child(4),td:nth-child(5),
+td:nth-child(7),td:nth-child(8),td:nth-child(9){white-space:nowrap}.v-expected-red{color:#9a6700}.v-failed,.v-regression{color:#c62828}
 #detail{position:fixed;top:0;right:0;bottom:0;width:min(52vw,900px);overflow:auto;
 background:#fff;border-left:2px solid #ccd;box-shadow:-4px 0 16px #0002;padding:10px 18px}
 #detail .close{float:right;font-size:20px;text-decoration:none;color:#555}
@@ -173,7 +204,11 @@ _JS = r"""
     var dl = el('dl');
     [['agent', d.agent + ' (' + d.route_reason + ')'], ['phase', d.phase], ['wave', d.wave],
      ['depends on', d.depends_on.join(', ') || 'nothing'], ['files', d.files.join(', ')],
-     ['attempts', d.attempts], ['commit', d.commit || '-'],
+     ['attempts', d.attempts], ['verdict', d.verdict || '-'],
+     ['tokens', Object.keys(d.tokens).map(function (k) {
+        return d.tokens[k].toLocaleString() + ' ' + k.replace('_', ' ');
+      }).join(', ') || '-'],
+     ['cost', d.cost == null ? '-' : '$' + d.cost.toFixed(4)], ['commit', d.commit || '-'],
      ['seconds', d.seconds.toFixed(1) + ' (verification ' + d.verify_seconds.toFixed(1) + ')'],
      ['verified by', d.evidence || '-'], ['summary', d.message]]
       .forEach(function (kv) {
@@ -187,13 +222,15 @@ _JS = r"""
     if (!d.attempt_log.length) panel.appendChild(el('p', null, 'No attempts recorded.'));
     d.attempt_log.forEach(function (a) {
       panel.appendChild(el('h4', null, 'Attempt ' + a.attempt + ': ' + a.outcome));
+      var verified = false;
       a.events.forEach(function (ev) {
         var box = el('div', 'ev ' + ev.kind);
         box.appendChild(el('h4', null, ev.head));
         if (ev.body) box.appendChild(el('pre', null, ev.body));
         panel.appendChild(box);
+        if (ev.kind.indexOf('verify-') === 0) verified = true;
       });
-      if (a.verify) {
+      if (a.verify && !verified) {  // shown once: the transcript's own verification if any
         panel.appendChild(el('h4', null, 'Verification output'));
         panel.appendChild(el('pre', null, a.verify));
       }

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
+from orchestrator.views.progress import duration_text, tokens_text
+
 if TYPE_CHECKING:
     from orchestrator.config.model import Price
     from orchestrator.plan.build import Plan
@@ -101,24 +103,39 @@ def candidates_data(r: Route) -> list[dict[str, Any]]:
     ]
 
 
-def plan_table(data: dict[str, Any]) -> Table:
+def plan_table(data: dict[str, Any], width: int = 120) -> Table:
+    """A file name never breaks (the description column is at least as wide as the longest
+    one). Below 110 columns each task's dependencies and agent go under its description, and
+    the route reasons stay in `sdd route` and `plan --json`."""
     table = Table(
         title=f"{data['feature']}: {len(data['tasks'])} tasks, {len(data['waves'])} waves"
     )
-    for col in ("wave", "task", "description", "depends on", "agent: model, tools (why)"):
-        table.add_column(col, overflow="fold")
+    narrow = width < 110
+    longest = max((len(f) for t in data["tasks"] for f in t["files"]), default=0)
+    table.add_column("wave", no_wrap=True)
+    table.add_column("task", no_wrap=True)
+    table.add_column("description", ratio=2, min_width=min(max(longest, 20), width - 22))
+    if not narrow:
+        table.add_column("after", max_width=12)
+        table.add_column("agent: model, tools (why)", ratio=1)
     wave_of = {tid: i + 1 for i, wave in enumerate(data["waves"]) for tid in wave}
     for t in data["tasks"]:
         deps = ", ".join(t["depends_on"][:6]) + (" …" if len(t["depends_on"]) > 6 else "")
         flags = " [P]" if t["parallel"] else ""
-        table.add_row(
-            "✓" if t["done"] else str(wave_of.get(t["id"], "")),
-            t["id"] + flags,
-            escape(short_text(t["description"], 90)),
-            deps,
-            f"{t['agent']}: {escape(t['model'])}, {tools_text(t['tools'])}\n"
-            f"[dim]({escape(t['route_reason'])})[/dim]",
-        )
+        about = escape(short_text(t["description"], 140))
+        if narrow:
+            after = f"after {deps} " if deps else ""
+            cells = [f"{about}\n[dim]{after}→ {escape(t['agent'])}[/dim]"]
+        else:
+            why = escape(t["route_reason"])
+            cells = [
+                about,
+                deps,
+                f"{escape(t['agent'])}: {escape(t['model'])}, {tools_text(t['tools'])}\n"
+                f"[dim]({why})[/dim]",
+            ]
+        wave = "✓" if t["done"] else str(wave_of.get(t["id"], ""))
+        table.add_row(wave, t["id"] + flags, *cells)
     return table
 
 
@@ -201,25 +218,27 @@ def log_data(
     ]
 
 
-def log_table(feature: str, rows: list[dict[str, Any]]) -> Table:
-    table = Table(
-        title=f"{feature}: {len(rows)} landed", caption=cache_line(rows) if rows else None
-    )
-    cols = ("task", "commit", "agent", "attempts", "tokens in/out (cached)", "saved $")
-    for col in (*cols, "seconds (verify)"):
-        table.add_column(col)
-    table.add_column("verified by", overflow="fold")
+def log_table(feature: str, rows: list[dict[str, Any]], width: int = 120) -> Table:
+    """Figures never break; below 110 columns the agent (in `status` and `plan`) and the
+    verification's time are left out, so what verified each task has room."""
+    caption = cache_line(rows) if rows else None
+    table = Table(title=f"{feature}: {len(rows)} landed", caption=caption)
+    narrow = width < 110
+    for col in ("task", "commit", *(() if narrow else ("agent",)), "tries", "tokens in/out"):
+        table.add_column(col, no_wrap=True)
+    # the verification's share of the time too where there is room (`--json` always has it)
+    table.add_column("time" if narrow else "time (verify)", no_wrap=True, justify="right")
+    table.add_column("verified by", ratio=1, min_width=20)
     for r in rows:
-        kind = f" [dim]({r['kind']})[/dim]" if r["kind"] in ("check", "tdd-red") else ""
+        kind = f"[dim]{r['kind']}:[/dim] " if r["kind"] in ("check", "tdd-red") else ""
         table.add_row(
-            r["task"] + kind,
+            r["task"],
             r["commit"][:10],
-            r["agent"],
+            *(() if narrow else (r["agent"],)),
             str(r["attempts"]),
-            f"{r['input_tokens']}/{r['output_tokens']} ({r['cache_read_tokens']})",
-            f"{r.get('saving_usd', 0.0):.4f}",
-            f"{r['seconds']:.1f} ({r.get('verify_seconds', 0.0):.1f})",
-            escape(r.get("evidence", "")),
+            f"{tokens_text(r['input_tokens'])}/{tokens_text(r['output_tokens'])}",
+            duration_text(r["seconds"]) if narrow else _time(r),
+            kind + escape(r.get("evidence", "")),
         )
     return table
 
@@ -231,8 +250,11 @@ def status_data(
     order: list[str],
     done: set[str],
     price: Price | None = None,
+    running: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
-    """`sdd status --json`; `price` is the run model's, for the cache saving estimate."""
+    """`sdd status --json`; `price` is the run model's, for the cache saving estimate;
+    `running` the tokens so far of each running task's attempt in progress."""
+    running = running or {}
     tasks = []
     for tid in order:
         r = records.get(tid)
@@ -256,6 +278,9 @@ def status_data(
                 "cost_usd": cost_usd(r, price) if r else 0.0,
                 "seconds": r.seconds if r else 0.0,
                 "verify_seconds": r.verify_seconds if r else 0.0,
+                "running_attempt": {"attempt": r.attempts, **running[tid]}
+                if r and tid in running
+                else None,
             }
         )
     return {
@@ -267,7 +292,8 @@ def status_data(
     }
 
 
-def status_table(data: dict[str, Any]) -> Table:
+def status_table(data: dict[str, Any], width: int = 120) -> Table:
+    """Below 110 columns the time column is left out (`--json` has it)."""
     run = data["run"]
     head = "no run yet" if run is None else f"run {run['id']}: {run['status']}"
     if run and run["reason"]:
@@ -275,9 +301,11 @@ def status_table(data: dict[str, Any]) -> Table:
     used = [t for t in data["tasks"] if t["attempts"]]
     caption = cache_line(used) if used else None
     table = Table(title=f"{data['feature']}: {escape(head)}", caption=caption)
-    cols = ("task", "state", "agent", "attempts", "commit", "tokens in/out (cached)")
-    for col in (*cols, "seconds (verify)"):
-        table.add_column(col)
+    wide = width >= 110
+    for col in ("task", "state", "agent", "tries", "commit", "tokens in/out"):
+        table.add_column(col, no_wrap=True)
+    if wide:
+        table.add_column("time (verify)", no_wrap=True, justify="right")
     colours = {"landed": "green", "failed": "red", "running": "yellow"}
     for t in data["tasks"]:
         c = colours.get(t["state"], "white")
@@ -287,9 +315,23 @@ def status_table(data: dict[str, Any]) -> Table:
             t["agent"],
             str(t["attempts"] or ""),
             t["commit"][:10],
-            f"{t['input_tokens']}/{t['output_tokens']} ({t['cache_read_tokens']})"
-            if t["attempts"]
-            else "",
-            f"{t['seconds']:.1f} ({t['verify_seconds']:.1f})" if t["attempts"] else "",
+            _tokens(t) if t["attempts"] else "",
+            *((_time(t) if t["attempts"] else "",) if wide else ()),
         )
     return table
+
+
+def _time(r: dict[str, Any]) -> str:
+    """A task's time, and of it the verification's."""
+    return f"{duration_text(r['seconds'])} ({duration_text(r.get('verify_seconds', 0.0))})"
+
+
+def _tokens(t: dict[str, Any]) -> str:
+    """Tokens in/out of the finished attempts, and of the one running (input counts what the
+    cache wrote and served too)."""
+    done = f"{tokens_text(t['input_tokens'])}/{tokens_text(t['output_tokens'])}"
+    now = t.get("running_attempt")
+    if not now:
+        return done
+    sent = now["input_tokens"] + now["cache_write_tokens"] + now["cache_read_tokens"]
+    return f"{done} + {tokens_text(sent)}/{tokens_text(now['output_tokens'])} running"

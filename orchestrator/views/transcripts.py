@@ -45,6 +45,24 @@ def read_attempts(
     return task.id, [(n, read_events(files[n])) for n in sorted(files)]
 
 
+def attempt_usage(root: Path, feature: str, task_id: str, attempt: int) -> dict[str, int]:
+    """The tokens an attempt has spent so far, from its transcript's model turns (the records
+    count an attempt when it ends, so this is what `status` shows of a running one)."""
+    path = paths.transcript_file(root, feature, task_id, attempt)
+    total = dict.fromkeys(
+        ("input_tokens", "cache_write_tokens", "cache_read_tokens", "output_tokens"), 0
+    )
+    if not path.is_file():
+        return total
+    for event in read_events(path):
+        usage = event.get("usage") if event.get("type") == "assistant" else None
+        if isinstance(usage, dict):
+            for key in total:
+                value = usage.get(key, 0)
+                total[key] += value if isinstance(value, int) else 0
+    return total
+
+
 def read_events(path: Path) -> list[Event]:
     events = []
     with path.open(encoding="utf-8", errors="replace") as f:
@@ -116,11 +134,12 @@ def _event(event: dict[str, Any], turn: int) -> list[RenderableType]:
         return [head, *(_block(clip(t, 40)) for t in texts if t.strip())]
     if kind == "tool":
         failed = bool(event.get("is_error"))
-        head = Text(f"  ▶ {_call(event.get('name'), event.get('input'))}", style="yellow")
+        call = Text(f"▶ {_call(event.get('name'), event.get('input'))}", style="yellow")
         if failed:
-            head.append("  (error)", style="red")
+            call.append("  (error)", style="red")
+        shown = Padding(call, (0, 0, 0, 2), expand=False)  # wraps under itself, not at column 0
         result = str(event.get("result", ""))
-        return [head, _block(clip(result, 10), "red" if failed else "dim")] if result else [head]
+        return [shown, _block(clip(result, 10), "red" if failed else "dim")] if result else [shown]
     if kind == "verify":
         passed = bool(event.get("passed"))
         said = "passed" if passed else "failed"

@@ -3,10 +3,11 @@
 It runs in specify's own process (which need not have sdd's Python packages), so it calls the
 `sdd` command line and maps its documented exit codes: 0 every task landed (COMPLETED, with
 the landed commits as output), 1 the run paused (PAUSED, with sdd's reason: an approval gate,
-a budget, a failed task, Ctrl-C), 2 bad input and 3 the model endpoint refused us (FAILED,
-with sdd's error). `specify workflow resume` re-runs the step with `is_resume`, which becomes
-`sdd resume`; an answer to an approval gate comes in as a workflow input
-(`--input decision=approve`, or `reject` with `--input note=...`) and is used once.
+a budget, a failed task), 130 Ctrl-C paused it (PAUSED too), 2 bad input and 3 the model
+endpoint refused us (FAILED, with sdd's error). `specify workflow resume` re-runs the step
+with `is_resume`, which becomes `sdd resume`; an answer to an approval gate comes in as a
+workflow input (`--input decision=approve`, or `reject` with `--input note=...`) and is used
+once.
 
 Step config (every key optional):
 
@@ -30,7 +31,7 @@ from typing import Any
 from specify_cli.workflows.base import StepBase, StepContext, StepResult, StepStatus
 from specify_cli.workflows.expressions import evaluate_expression
 
-FINISHED, PAUSED, BAD_INPUT, REFUSED = 0, 1, 2, 3
+FINISHED, PAUSED, BAD_INPUT, REFUSED, INTERRUPTED = 0, 1, 2, 3, 130
 DECISIONS = ("approve", "reject")
 CONFIG_KEYS = {"id", "type", "feature", "decision_input", "note_input"}
 INSTALL_HINT = "install sdd (Python package sdd-orchestrator) so `sdd` is on PATH"
@@ -61,7 +62,7 @@ class SddStep(StepBase):
             code, error = _run(argv, root)
         except OSError as exc:
             return _failed(f"cannot run {sdd}: {exc.strerror or exc}", feature)
-        if code in (FINISHED, PAUSED):
+        if code in (FINISHED, PAUSED, INTERRUPTED):
             status = _status(sdd, where, root)
             _remember(context, config, str(status.get("feature") or feature))
             return _outcome(code, status, config, context)

@@ -29,6 +29,7 @@ from orchestrator.agent.journal import Journal, Unrecorded
 from orchestrator.agent.loop import Hooks, LoopResult, close_attempt, settle
 from orchestrator.agent.model import Usage
 from orchestrator.agent.models import MODEL_ALIASES, SCRIPTED_PREFIX
+from orchestrator.agent.tools.toolbox import tool_step
 from orchestrator.agent.transcript import Transcript
 from orchestrator.config.model import Config
 from orchestrator.errors import InputError
@@ -224,7 +225,13 @@ class _Sessions:
             shell_prefix=launchers.shell_prefix,
             config_dir=engine.config_dir,
         )
-        hooks, can_use_tool = gate_hooks(self.gate, sink, control)
+        toolbox = job.toolbox
+
+        def watch(name: str, tool_input: Any) -> None:
+            if toolbox.watch is not None:
+                toolbox.watch(tool_step(name, tool_input, job.root))
+
+        hooks, can_use_tool = gate_hooks(self.gate, sink, control, watch)
         return ClaudeAgentOptions(
             tools=self.tools,
             system_prompt=SystemPromptPreset(

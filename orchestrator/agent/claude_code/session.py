@@ -47,8 +47,11 @@ class Control:
         return "sdd stops here: the attempt reached its output-token limit" if self.limit else None
 
 
-def gate_hooks(gate: Gate, sink: SessionLog, control: Control) -> tuple[Any, Any]:
-    """The PreToolUse hook and the `can_use_tool` callback over one gate."""
+def gate_hooks(
+    gate: Gate, sink: SessionLog, control: Control, watch: Callable[[str, Any], None] | None = None
+) -> tuple[Any, Any]:
+    """The PreToolUse hook and the `can_use_tool` callback over one gate; `watch` is told
+    each call the gate allows (the live progress line)."""
     from claude_agent_sdk import (
         HookMatcher,
         PermissionResultAllow,
@@ -73,6 +76,8 @@ def gate_hooks(gate: Gate, sink: SessionLog, control: Control) -> tuple[Any, Any
             return {"continue": False, "stopReason": stop, "hookSpecificOutput": deny(stop)}
         reason = gate.check(data.get("tool_name", ""), data.get("tool_input") or {})
         if reason is None:
+            if watch is not None:
+                watch(data.get("tool_name", ""), data.get("tool_input") or {})
             return {}
         sink.refused.add(tool_use_id or "")
         return {"hookSpecificOutput": deny(f"sdd refused this: {reason}")}

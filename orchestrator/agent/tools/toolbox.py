@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,24 @@ class ToolResult:
     is_error: bool = False
 
 
+def tool_step(name: str, tool_input: object, root: Path) -> str:
+    """A tool call as a step people read: the tool and its file, pattern or command."""
+    if not isinstance(tool_input, dict):
+        return name
+    for key in ("file_path", "path", "notebook_path", "pattern", "command"):
+        value = tool_input.get(key)
+        if isinstance(value, str) and value:
+            if key != "command" and value.startswith(str(root) + os.sep):
+                value = value[len(str(root)) + 1 :]
+            return f"{name} {' '.join(value.split())}"
+    return name
+
+
 class Toolbox:
-    """The tools one agent may use in one workspace."""
+    """The tools one agent may use in one workspace; `watch`, when set, is told each call as
+    a step ("Edit app/x.py"), for the live progress line."""
+
+    watch: Callable[[str], None] | None = None
 
     def __init__(
         self,
@@ -64,6 +80,8 @@ class Toolbox:
         return [copy.deepcopy(schemas()[n]) for n in self.names]
 
     def call(self, name: str, tool_input: object) -> ToolResult:
+        if self.watch is not None:
+            self.watch(tool_step(name, tool_input, self.guard.root))
         if name not in self.names:
             known = "unknown tool" if name not in TOOL_NAMES else "tool not available to this agent"
             return ToolResult(f"{known}: {name!r} (available: {', '.join(self.names)})", True)
