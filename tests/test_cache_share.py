@@ -198,6 +198,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[
     return root, [r.body for r in server.requests if r.body is not None]
 
 
+@pytest.mark.slow  # they read one recorded end-to-end run
 def test_tools_and_system_are_byte_identical_across_tasks(recorded: Any) -> None:
     _, bodies = recorded
     assert len(bodies) == 12
@@ -205,6 +206,7 @@ def test_tools_and_system_are_byte_identical_across_tasks(recorded: Any) -> None
     assert len(stable) == 1
 
 
+@pytest.mark.slow  # they read one recorded end-to-end run
 def test_each_request_extends_the_previous_one_up_to_its_last_breakpoint(recorded: Any) -> None:
     _, bodies = recorded
     n_stable = len(bodies[0]["tools"]) + len(bodies[0]["system"])
@@ -215,6 +217,7 @@ def test_each_request_extends_the_previous_one_up_to_its_last_breakpoint(recorde
         assert breakpoints(cur)[-1] == len(blocks(cur))  # the newest block is marked
 
 
+@pytest.mark.slow  # they read one recorded end-to-end run
 def test_most_input_of_later_tasks_lies_in_a_cached_prefix(recorded: Any) -> None:
     _, bodies = recorded
     report = measure(bodies)
@@ -231,6 +234,7 @@ def test_most_input_of_later_tasks_lies_in_a_cached_prefix(recorded: Any) -> Non
     assert tokens(report.totals()[1]) > 9 * 1024
 
 
+@pytest.mark.slow
 def test_log_and_status_show_cache_reads_and_the_saving(recorded: Any) -> None:
     root, _ = recorded
     with closing(sqlite_store(root / ".sdd" / "state.sqlite")) as store:

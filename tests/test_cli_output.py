@@ -8,6 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from support.runproc import sdd_argv, sdd_env
 from test_run_e2e import make_project
@@ -158,6 +159,7 @@ def test_version_and_exclusive_verbosity(tmp_path: Path) -> None:
     assert both.returncode == 2 and "-q and -v exclude each other" in both.stderr
 
 
+@pytest.mark.slow
 def test_agents_and_report_speak_json_and_feature_is_optional(tmp_path: Path) -> None:
     root = make_project(tmp_path)
     (root / ".claude" / "agents").mkdir(parents=True)

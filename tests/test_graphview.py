@@ -141,6 +141,7 @@ def test_svg_is_well_formed_with_one_clickable_box_per_task(plan: Plan) -> None:
     assert rows["T002"] == rows["T003"] != rows["T001"]  # one wave, one row
 
 
+@pytest.mark.slow
 def test_cli_plan_formats(plan: Plan) -> None:
     def sdd(*args: str) -> subprocess.CompletedProcess[str]:
         argv = sdd_argv("plan", "001", *args)

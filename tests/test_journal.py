@@ -178,6 +178,7 @@ def steps_of_a_whole_run(tmp_path: Path) -> int:
     return n
 
 
+@pytest.mark.slow
 def test_a_stop_at_any_step_costs_at_most_one_model_request(tmp_path: Path) -> None:
     reference, files = uninterrupted(tmp_path)
     steps = steps_of_a_whole_run(tmp_path)

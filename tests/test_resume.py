@@ -18,6 +18,7 @@ latency, to keep the file fast.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import sqlite3
@@ -380,10 +381,12 @@ def test_resume_refuses_the_users_edits_after_a_crash_and_stashes_nothing(
     proc = start_run(procs, root, script)
     wait_until((root / "out" / "T003-call1.txt").exists, "T003's first file", proc=proc)
     proc.kill_group()
-    time.sleep(3)  # the user comes back later
     edited = tasks_md().replace("T006 Create", "T006 Then create")
     (root / TASKS_MD).write_text(edited)
     (root / "NOTES.md").write_text("my notes\n")
+    later = time.time() + 10  # the user comes back later: past the killed call's window
+    for path in (root / TASKS_MD, root / "NOTES.md"):
+        os.utime(path, (later, later))
     refused = procs.sdd(root, "resume", "001", "--model", f"scripted:{script}")
     assert refused.wait() == 2, refused.output()
     err = refused.stderr().strip()

@@ -78,6 +78,8 @@ def test_status_shows_the_tokens_of_the_attempt_in_progress(tmp_path: Path, proc
     assert now["attempt"] == 1 and now["input_tokens"] > 0 and now["output_tokens"] > 0
     table = sdd(root, "status", "001").stdout
     assert " running" in table.split("T001", 1)[1].splitlines()[0]
-    proc.popen.wait(timeout=120)
+    proc.interrupt()  # Ctrl-C: T001 finishes, and nothing runs any more
+    assert proc.wait(timeout=120) == 130, proc.output()
     after = json.loads(sdd(root, "status", "001", "--json").stdout)
     assert all(t["running_attempt"] is None for t in after["tasks"])
+    assert next(t for t in after["tasks"] if t["task"] == "T001")["state"] == "landed"

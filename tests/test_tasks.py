@@ -598,6 +598,7 @@ def test_ten_thousand_tasks_parse_whole() -> None:
     assert tl.tasks[-1].depends_on == ("T09999", "T09997", "T09998", "T09995")
 
 
+@pytest.mark.slow
 def test_set_done_quick_path_equals_the_careful_path_on_every_corpus_checkbox() -> None:
     """Landing ticks a task without re-parsing; it must edit exactly what a full parse would."""
     from support.corpus import find_corpus

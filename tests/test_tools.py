@@ -615,6 +615,7 @@ def _tree_digest(*dirs: Path) -> str:
     return h.hexdigest()
 
 
+@pytest.mark.slow
 def test_property_no_accepted_path_escapes(tmp_path_factory: pytest.TempPathFactory) -> None:
     root, outside = make_workspace(tmp_path_factory.mktemp("prop"))
     real_root = root.resolve()
@@ -714,6 +715,7 @@ def test_property_no_accepted_path_escapes(tmp_path_factory: pytest.TempPathFact
     assert _tree_digest(outside, root / ".git", root / ".sdd") == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["setsid", "double-fork", "nohup"])
 def test_bash_leaves_nothing_running_after_the_call(ws: Path, how: str) -> None:
     """Even a process that left the call's session is ended when the call returns."""
@@ -730,6 +732,7 @@ def test_bash_leaves_nothing_running_after_the_call(ws: Path, how: str) -> None:
     assert not (ws / "late.txt").exists()
 
 
+@pytest.mark.slow
 def test_bash_timeout_ends_an_escaped_process_too(ws: Path) -> None:
     tb = Toolbox(ws, env=BASE_ENV, bash_timeout=0.5)
     command = "setsid sh -c 'sleep 1; echo late > late.txt' > /dev/null 2>&1 & sleep 30"
