@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -210,3 +210,21 @@ def set_aside(ws: Workspace, base: str) -> Iterator[None]:
                 path.symlink_to(content.decode())
             else:
                 path.write_bytes(content)
+
+
+def go_on_or_start_over(
+    store: Store,
+    feature: str,
+    task_id: str,
+    found: Conversation,
+    why: str,
+    note: Callable[[str], None],
+) -> Conversation | None:
+    """The conversation to continue, or None when `why` says it cannot (it is then ended,
+    and the run says why the task starts over)."""
+    if why:
+        note(f"{task_id} starts over: {why}")
+        end_conversation(store, feature, task_id, found, why)
+        return None
+    note(f"{task_id} continues its interrupted attempt{found.since}")
+    return found

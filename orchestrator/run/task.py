@@ -17,7 +17,7 @@ from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
 from orchestrator.run.journal import (
     Conversation,
-    end_conversation,
+    go_on_or_start_over,
     open_conversation,
     set_aside,
     tree_state,
@@ -69,12 +69,7 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
     if found is None:
         return None
     why = why_not_continue(found, base, tree_state(ws), where(ws))
-    if why:
-        ctx.reporter.note(f"{task_id} starts over: {why}")
-        end_conversation(ctx.store, ctx.feature, task_id, found, why)
-        return None
-    ctx.reporter.note(f"{task_id} continues its interrupted attempt{found.since}")
-    return found
+    return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
 
 
 def _attempt_and_land(

@@ -23,7 +23,7 @@ from orchestrator.run.attempt import work
 from orchestrator.run.context import RunContext
 from orchestrator.run.journal import (
     Conversation,
-    end_conversation,
+    go_on_or_start_over,
     open_conversation,
     tree_state,
     where,
@@ -128,12 +128,7 @@ def _continuing_in(ctx: RunContext, path: Path, task_id: str) -> Conversation | 
     if path.is_dir() and path.resolve() in {p.resolve() for p in ctx.repo.worktrees()}:
         ws = _worktree(ctx, path, found.base, reuse=True)
         why = why_not_continue(found, ws.repo.head(), tree_state(ws), where(ws))
-    if why:
-        ctx.reporter.note(f"{task_id} starts over: {why}")
-        end_conversation(ctx.store, ctx.feature, task_id, found, why)
-        return None
-    ctx.reporter.note(f"{task_id} continues its interrupted attempt{found.since}")
-    return found
+    return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
 
 
 def keep_worktrees(repo: GitRepo, store: Store, feature: str, home: Path) -> None:
