@@ -299,8 +299,12 @@ def test_rewritten_history_finds_the_commit_by_trailer_or_says_it_is_gone(proj: 
 @pytest.mark.slow
 def test_retry_lands_the_task_again_as_a_new_commit(proj: Path) -> None:
     before, ticked = head(proj), tasks_md(proj)
-    done = sdd(proj, "retry", FEATURE, "T002", "--model", f"scripted:{proj.parent / 'script.yaml'}")
+    model = f"scripted:{proj.parent / 'script.yaml'}"
+    done = sdd(proj, "retry", FEATURE, "T002", "--model", model, "--json")
     assert done.returncode == 0, done.stdout + done.stderr
+    said = json.loads(done.stdout)  # the run's outcome, as `sdd run --json` gives it
+    assert (said["status"], said["exit_code"], said["next"]) == ("finished", 0, [])
+    assert [r["task"] for r in said["landed"]] == ["T001", "T002", "T003"]
     new = git(proj, "log", "--format=%s", f"{before}..HEAD").splitlines()
     subject = "T002: Create calc/sub.py with sub(a, b)"
     assert new == [subject, f'Revert "{subject}"']

@@ -42,6 +42,10 @@ class Settings:
 
 
 settings = Settings()
+RunJson = Annotated[
+    bool,
+    typer.Option("--json", help="Progress to stderr; the outcome, next step and totals as JSON."),
+]
 EXIT_CODES = (
     "0 finished, 1 paused or not all verified, 2 bad input, 3 model refused, 130 interrupted"
 )

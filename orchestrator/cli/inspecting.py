@@ -17,6 +17,7 @@ from orchestrator.cli.app import (
     ModelOpt,
     Push,
     Repo,
+    RunJson,
     StoreOpt,
     TaskId,
     feature_task,
@@ -136,13 +137,23 @@ def show(
     page(shown.get())
 
 
-def _undo(repo: Path | None, feature: str | None, task: str, force: bool, store: str | None) -> str:
-    """Undo the task; the feature's folder name."""
+def _undo(
+    repo: Path | None,
+    feature: str | None,
+    task: str,
+    force: bool,
+    store: str | None,
+    to_stderr: bool = False,
+) -> str:
+    """Undo the task; the feature's folder name. Said on stderr when stdout is for JSON."""
+    from rich.console import Console
+
     from orchestrator.run.undo import undo_task
 
     root, feature_dir = locate(repo, feature)
     done = undo_task(root, feature_dir, task, force=force, store=store)
-    out.print(
+    console = Console(stderr=True, highlight=False, no_color=out.no_color) if to_stderr else out
+    console.print(
         f"Reverted {done.task_id} ({done.reverted[:10]}) as {done.revert[:10]}; "
         f"{done.task_id} is pending again."
     )
@@ -170,6 +181,7 @@ def retry(
     model: ModelOpt = None,
     store: StoreOpt = None,
     push: Push = None,
+    as_json: RunJson = False,
 ) -> None:
     """Undo a landed task, then continue the run, which lands it again as a new commit.
 
@@ -184,8 +196,8 @@ def retry(
     options = RunOptions(model, store=store, push=push)
     root, feature_dir = locate(repo, feature)
     check_run(root, feature_dir, options)
-    _undo(repo, feature, task, force, store)
-    raise typer.Exit(run_feature(repo, feature, options))
+    _undo(repo, feature, task, force, store, to_stderr=as_json)
+    raise typer.Exit(run_feature(repo, feature, options, as_json=as_json))
 
 
 def report(

@@ -17,6 +17,7 @@ from orchestrator.cli.app import (
     ModelOpt,
     Push,
     Repo,
+    RunJson,
     StoreOpt,
     TaskId,
     feature_task,
@@ -30,10 +31,6 @@ from orchestrator.cli.app import (
 if TYPE_CHECKING:
     from orchestrator.run.context import RunOptions
 
-RunJson = Annotated[
-    bool,
-    typer.Option("--json", help="Progress to stderr; the outcome, next step and totals as JSON."),
-]
 PlanFormat = Annotated[
     str,
     typer.Option(
