@@ -4,7 +4,8 @@
     .venv/bin/python bench/bench_cache.py --requests # and one line per request
     .venv/bin/python bench/bench_cache.py --alternating 10 --doc-tokens 3000   # goal >= 90 %
     .venv/bin/python bench/bench_cache.py --alternating 10 --doc-tokens 30000  # goal >= 95 %
-    .venv/bin/python bench/bench_cache.py --verify-seconds 240   # slow verifications, 5 min/1 h
+    .venv/bin/python bench/bench_cache.py --verify-seconds 60,240,400   # slow verifications
+    .venv/bin/python bench/bench_cache.py --cache-ttl 1h --verify-seconds 60,240,400
 
 The demo (examples/todo-api, 10 tasks, two agents) runs through the real AnthropicModel and
 SDK against the loopback Messages API server, whose handler replays examples/todo-api.script.yaml
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -58,7 +60,7 @@ class ScriptReplay:
         self.cache = PromptCache()
         self.started = time.monotonic()
         self.times: list[float] = []
-        self.billed = {"input": 0, "write": 0, "read": 0}
+        self.billed = {"input": 0, "write": 0, "write_1h": 0, "read": 0}
         self._lock = threading.Lock()
 
     def __call__(self, body: dict[str, Any], index: int) -> Reply:
@@ -81,14 +83,20 @@ class ScriptReplay:
             self.times.append(now)
             served = self.cache.serve(body, now)
             rest = served.input_chars - served.cached_chars - served.written_chars
-            usage = {
+            written, hour = tokens(served.written_chars), tokens(served.written_1h_chars)
+            usage: dict[str, Any] = {
                 "input_tokens": tokens(rest),
                 "output_tokens": estimate_tokens(content),
-                "cache_creation_input_tokens": tokens(served.written_chars),
+                "cache_creation_input_tokens": written,
                 "cache_read_input_tokens": tokens(served.cached_chars),
+                "cache_creation": {
+                    "ephemeral_5m_input_tokens": written - hour,
+                    "ephemeral_1h_input_tokens": hour,
+                },
             }
             self.billed["input"] += usage["input_tokens"]
-            self.billed["write"] += usage["cache_creation_input_tokens"]
+            self.billed["write"] += written
+            self.billed["write_1h"] += hour
             self.billed["read"] += usage["cache_read_input_tokens"]
         return message(content, stop, usage, model=MODEL)
 
@@ -136,11 +144,11 @@ def per_task(report: CacheReport) -> list[str]:
     return lines
 
 
-def slow_verify(bodies: list[dict[str, Any]], times: list[float], seconds: float) -> list[str]:
+def slow_verify(bodies: list[dict[str, Any]], times: list[float], seconds: float) -> str:
     """The same requests replayed as if each verification took `seconds`: every gap that holds
     one (a task's first request, or an attempt's after feedback) is stretched to it. Input
-    written and read with the 5-minute and the 1-hour cache, and what each costs in units of
-    the input price (writes 1.25x and 2x, reads 0.1x)."""
+    read and written, each breakpoint at the TTL it asked for, and what it costs in units of
+    the input price (writes 1.25x for 5 minutes, 2x for an hour; reads 0.1x)."""
     stretched, shift = [], 0.0
     for k, body in enumerate(bodies):
         last = body["messages"][-1]["content"]
@@ -149,21 +157,24 @@ def slow_verify(bodies: list[dict[str, Any]], times: list[float], seconds: float
         if verified:
             shift += seconds
         stretched.append(times[k] + shift)
-    lines = []
-    for label, ttl, write in (("5 min", 300.0, 1.25), ("1 hour", 3600.0, 2.0)):
-        report = measure(bodies, stretched, cache=PromptCache(ttl=ttl))
-        total, cached, written = report.totals(report.requests)
-        rest = total - cached - written
-        units = tokens(rest) + write * tokens(written) + 0.1 * tokens(cached)
-        lines.append(
-            f"  cache {label:6}: {report.share(report.requests):.1%} read, "
-            f"{tokens(written)} tokens written; input cost {units / tokens(total):.3f}x "
-            f"of uncached"
-        )
-    return lines
+    report = measure(bodies, stretched)
+    total, cached, written = report.totals(report.requests)
+    hour = tokens(report.written_1h(report.requests))
+    rest = total - cached - written
+    units = tokens(rest) + 1.25 * (tokens(written) - hour) + 2 * hour + 0.1 * tokens(cached)
+    return (
+        f"  {seconds:>5.0f} s: {report.share(report.requests):.1%} read, {tokens(written)} "
+        f"tokens written ({hour} for an hour); input cost {units / tokens(total):.3f}x uncached"
+    )
 
 
-def run(show_requests: bool, alternating: int, doc_tokens: int, verify_seconds: float) -> int:
+def run(
+    show_requests: bool,
+    alternating: int,
+    doc_tokens: int,
+    verify_seconds: list[float],
+    cache_ttl: str,
+) -> int:
     with tempfile.TemporaryDirectory(prefix="sdd-bench-cache-") as tmp:
         feature, goal = FEATURE, GOALS["demo"]
         if alternating:
@@ -172,6 +183,10 @@ def run(show_requests: bool, alternating: int, doc_tokens: int, verify_seconds: 
             feature, goal = "001-alternating", GOALS["large" if doc_tokens >= 20_000 else "small"]
         else:
             root, script_path = prepare_demo(Path(tmp) / "todo-api")
+        if cache_ttl != "5m":
+            config = root / ".specify" / "sdd.yaml"
+            config.write_text(config.read_text() + f"cache_ttl: {cache_ttl}\n")
+            subprocess.run(["git", "-C", str(root), "commit", "-qam", "cache_ttl"], check=True)
         replay = ScriptReplay(load_script(script_path))
         with MessagesServer(handler=replay) as server:
             os.environ["ANTHROPIC_BASE_URL"] = server.url
@@ -214,14 +229,16 @@ def run(show_requests: bool, alternating: int, doc_tokens: int, verify_seconds: 
         logged = {
             "input": sum(r["input_tokens"] for r in rows),
             "write": sum(r["cache_write_tokens"] for r in rows),
+            "write_1h": sum(r["cache_write_1h_tokens"] for r in rows),
             "read": sum(r["cache_read_tokens"] for r in rows),
         }
         same = "equal" if logged == replay.billed else "DIFFERENT"
         print(f"billed by the server {replay.billed}; sdd log --json {logged}: {same}")
         print(f"sdd log: {cache_line(rows)}")
         if verify_seconds:
-            print(f"replayed with {verify_seconds:.0f} s per verification:")
-            print("\n".join(slow_verify(bodies, replay.times, verify_seconds)))
+            print(f"replayed with slow verifications (cache_ttl: {cache_ttl}):")
+            for seconds in verify_seconds:
+                print(slow_verify(bodies, replay.times, seconds))
         misses = explain(bodies, report)
         if misses:
             print("system-prefix misses:")
@@ -236,10 +253,13 @@ def main() -> None:
     parser.add_argument("--alternating", type=int, default=0, metavar="N",
                         help="a generated feature of N tasks alternating two agents")  # fmt: skip
     parser.add_argument("--doc-tokens", type=int, default=3000, help="its documents' size")
-    parser.add_argument("--verify-seconds", type=float, default=0.0,
+    parser.add_argument("--verify-seconds", default="", metavar="S[,S...]",
                         help="replay as if each verification took this long")  # fmt: skip
+    parser.add_argument("--cache-ttl", choices=("5m", "1h"), default="5m",
+                        help="the run's cache_ttl")  # fmt: skip
     args = parser.parse_args()
-    raise SystemExit(run(args.requests, args.alternating, args.doc_tokens, args.verify_seconds))
+    seconds = [float(x) for x in args.verify_seconds.split(",") if x.strip()]
+    raise SystemExit(run(args.requests, args.alternating, args.doc_tokens, seconds, args.cache_ttl))
 
 
 if __name__ == "__main__":

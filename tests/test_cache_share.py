@@ -18,13 +18,14 @@ from typing import Any
 
 import pytest
 from support.cache_share import PromptCache, blocks, breakpoints, measure, tokens
-from support.messages_server import MessagesServer, text_block
+from support.messages_server import MessagesServer, api_problem, text_block
 from support.records import sqlite_store
 from test_anthropic_run import MODEL, VERIFY, Agent, Turn, run_in_process, sdd, write
 from test_run_e2e import git, make_project
 
 from orchestrator.agent.prompt import Docs, system_blocks, tool_schemas, with_cache_marker
 from orchestrator.config.model import Config
+from orchestrator.store.records import TaskRecord
 from orchestrator.views.tables import saving_usd
 
 BIG = "x" * 8000  # 2000 estimated tokens: above the 1024-token minimum cacheable prefix
@@ -264,8 +265,11 @@ def test_log_and_status_show_cache_reads_and_the_saving(recorded: Any) -> None:
             r.cache_read_tokens,
             pytest.approx(saving),
         )
-    assert saving_usd(1_000_000, None) == 0.0
-    assert saving_usd(0, price, 1_000_000) == pytest.approx(-0.25 * price.input)
+    assert saving_usd(TaskRecord("f", "T1", cache_read_tokens=10**6), None) == 0.0
+    only_wrote = TaskRecord("f", "T1", cache_write_tokens=10**6)
+    assert saving_usd(only_wrote, price) == pytest.approx(-0.25 * price.input)
+    hour = TaskRecord("f", "T1", cache_write_tokens=10**6, cache_write_1h_tokens=10**6)
+    assert saving_usd(hour, price) == pytest.approx(-1.0 * price.input)
     read = sum(r.cache_read_tokens for r in records.values())
     written = sum(r.cache_write_tokens for r in records.values())
     share = read / sum(r.input_tokens + r.cache_write_tokens + r.cache_read_tokens
@@ -277,3 +281,102 @@ def test_log_and_status_show_cache_reads_and_the_saving(recorded: Any) -> None:
     for command in ("status", "log"):
         shown = " ".join(sdd(root, command, "001").stdout.split())
         assert line in shown, (command, shown[-400:])
+
+
+# ---------------------------------------------------------------- cache_ttl: 1h
+
+
+def test_a_one_hour_breakpoint_outlives_a_slow_verification() -> None:
+    hour = body()
+    hour["system"][0]["cache_control"] = {"type": "ephemeral", "ttl": "1h"}
+    five = body()
+    report = measure([hour, hour, five], [0.0, 400.0, 4001.0])
+    first, second, third = report.requests
+    assert first.written_1h_chars == len(blocks(hour)[0].key)  # the system block, at 1h
+    assert first.written_chars > first.written_1h_chars  # the message's breakpoint, at 5m
+    assert second.hit_blocks == 1 and second.written_1h_chars == 0  # 400 s: the hour holds
+    assert third.hit_blocks == 0  # 3,600 s after its last read, it is gone
+    assert measure([five, five], [0.0, 400.0]).requests[1].hit_blocks == 0
+
+
+@pytest.mark.parametrize(
+    ("ttls", "problem"),
+    [(["1h", "1h", "5m"], None), (["5m", "1h"], "must not come after"), (["2h"], "ttl")],
+)
+def test_the_server_refuses_ttls_the_api_refuses(ttls: list[str], problem: str | None) -> None:
+    system = [
+        {"type": "text", "text": f"part {k}", "cache_control": {"type": "ephemeral", "ttl": t}}
+        for k, t in enumerate(ttls)
+    ]
+    found = api_problem({"model": MODEL, "system": system, "messages": [turn(0)[0]]})
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found.message
+
+
+class Billing:
+    """Answers like `Agent`, billing each request by the cache model, split by TTL as the
+    API reports it (`usage.cache_creation`)."""
+
+    def __init__(self, turns: dict[str, list[Turn]]) -> None:
+        self.agent, self.cache = Agent(turns), PromptCache()
+        self.billed = {"write": 0, "write_1h": 0, "read": 0}
+
+    def __call__(self, body: dict[str, Any], index: int) -> Any:
+        reply = self.agent(body, index)
+        served = self.cache.serve(body)
+        written, hour = tokens(served.written_chars), tokens(served.written_1h_chars)
+        reply.message["usage"] |= {
+            "cache_creation_input_tokens": written,
+            "cache_read_input_tokens": tokens(served.cached_chars),
+            "cache_creation": {
+                "ephemeral_5m_input_tokens": written - hour,
+                "ephemeral_1h_input_tokens": hour,
+            },
+        }
+        self.billed["write"] += written
+        self.billed["write_1h"] += hour
+        self.billed["read"] += tokens(served.cached_chars)
+        return reply
+
+
+@pytest.mark.slow
+def test_cache_ttl_1h_caches_the_documents_for_an_hour_and_bills_it(tmp_path: Path) -> None:
+    root = make_project(tmp_path, TASKS)
+    (root / ".specify" / "sdd.yaml").write_text(VERIFY + "cache_ttl: 1h\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "sdd config")
+    billing = Billing(TURNS)
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        with MessagesServer(handler=billing, strict=True) as server:
+            monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+            monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-cache")
+            assert run_in_process(root) == ("finished", "")
+    finally:
+        monkeypatch.undo()
+    assert server.rejected == []
+    bodies = [r.body for r in server.requests if r.body is not None]
+    for b in bodies:
+        assert [s["cache_control"] for s in b["system"]] == [{"type": "ephemeral", "ttl": "1h"}] * 2
+        marked = [p for m in b["messages"] if isinstance(m["content"], list) for p in m["content"]]
+        assert all("ttl" not in p.get("cache_control", {}) for p in marked)
+    # the documents are written once, at 1h; later tasks write only their own messages, at 5m
+    assert 0 < billing.billed["write_1h"] < billing.billed["write"]
+    log = json.loads(sdd(root, "log", "001", "--json").stdout)
+    assert sum(r["cache_write_tokens"] for r in log) == billing.billed["write"]
+    assert sum(r["cache_write_1h_tokens"] for r in log) == billing.billed["write_1h"]
+    price = Config().price(MODEL)
+    assert price is not None
+    for r in log:  # 1-hour writes at 2x input, 5-minute ones at 1.25x
+        hour, five = (
+            r["cache_write_1h_tokens"],
+            r["cache_write_tokens"] - r["cache_write_1h_tokens"],
+        )
+        expected = (
+            (r["input_tokens"] + 1.25 * five + 2 * hour + 0.1 * r["cache_read_tokens"])
+            * price.input
+            + r["output_tokens"] * price.output
+        ) / 1e6
+        assert r["cost_usd"] == pytest.approx(expected)

@@ -254,6 +254,31 @@ assert add(2, 3) == 5, 42
 """
 
 
+ONE_TASK = "# Tasks: calc\n\n## Phase 1: Setup\n\n- [ ] T001 Create calc/add.py with add(a, b)\n"
+
+
+@pytest.mark.parametrize("ttl", ["5m", "1h"])
+def test_cache_ttl_1h_asks_claude_code_for_its_one_hour_cache(
+    tmp_path: Path, env: Any, ttl: str
+) -> None:
+    root = project(tmp_path, f"cache_ttl: {ttl}\n", tasks=ONE_TASK)
+    with MessagesServer(handler=ScriptedAgent({"T001": THREE["T001"]})) as server:
+        env(server)
+        assert run_in_process(root) == ("finished", "")
+    markers = [
+        part["cache_control"]
+        for r in server.requests
+        for part in [
+            *(r.body or {})["system"],
+            *(p for m in (r.body or {})["messages"] if isinstance(m["content"], list)
+              for p in m["content"]),
+        ]
+        if part.get("cache_control")
+    ]  # fmt: skip
+    assert len(server.requests) == 2 and markers
+    assert all((m.get("ttl") == "1h") == (ttl == "1h") for m in markers), markers
+
+
 def test_failed_verification_goes_back_into_the_same_session(tmp_path: Path, env: Any) -> None:
     root = make_project(tmp_path, TASKS.split("- [ ] T002")[0])
     (root / "check_add.py").write_text(CHECK)

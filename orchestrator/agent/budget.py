@@ -5,10 +5,26 @@ Pure arithmetic over Usage and the price table; `run.attempt` feeds it and acts 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from orchestrator.agent.model import Usage
 from orchestrator.config.model import Budget, Price
+from orchestrator.store.records import TaskRecord
+
+
+def spent(records: Iterable[TaskRecord]) -> Usage:
+    """The tokens the tasks' records hold, added up."""
+    total = Usage()
+    for r in records:
+        total = total + Usage(
+            r.input_tokens,
+            r.output_tokens,
+            r.cache_write_tokens,
+            r.cache_read_tokens,
+            r.cache_write_1h_tokens,
+        )
+    return total
 
 
 def cost(usage: Usage, price: Price | None) -> float:
@@ -16,11 +32,13 @@ def cost(usage: Usage, price: Price | None) -> float:
     if price is None:
         return 0.0
     write = price.cache_write if price.cache_write is not None else 1.25 * price.input
+    hour = price.cache_write_1h if price.cache_write_1h is not None else 2 * price.input
     read = price.cache_read if price.cache_read is not None else 0.1 * price.input
     return (
         usage.input_tokens * price.input
         + usage.output_tokens * price.output
-        + usage.cache_write_tokens * write
+        + (usage.cache_write_tokens - usage.cache_write_1h_tokens) * write
+        + usage.cache_write_1h_tokens * hour
         + usage.cache_read_tokens * read
     ) / 1_000_000
 
@@ -33,7 +51,7 @@ class CacheSummary:
     write_tokens: int
     cost: float  # estimated USD as billed
     uncached_cost: float  # the same tokens with every input token at the input price
-    saving: float  # uncached_cost - cost: reads at 0.1x, less the 1.25x write premium
+    saving: float  # uncached_cost - cost: reads at 0.1x, less the write premium (1.25x/2x)
 
 
 def cache_summary(usage: Usage, price: Price | None) -> CacheSummary:

@@ -18,6 +18,7 @@ class Usage:
     output_tokens: int = 0
     cache_write_tokens: int = 0  # cache_creation_input_tokens
     cache_read_tokens: int = 0  # cache_read_input_tokens
+    cache_write_1h_tokens: int = 0  # of cache_write_tokens, written with the 1-hour TTL
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -25,6 +26,7 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_1h_tokens + other.cache_write_1h_tokens,
         )
 
 

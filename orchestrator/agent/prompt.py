@@ -8,6 +8,8 @@ everything about the task goes into the first user message. The tools carry no b
 their own: the shared block's breakpoint caches them with it (agents with the same `tools:`
 share it; a different list is a different prefix from the first tool on, as the API keys it).
 Four breakpoints at most: shared, persona, and two in the conversation (`with_cache_marker`).
+With `cache_ttl: 1h` the two system breakpoints ask for the 1-hour cache (the API wants
+longer TTLs before shorter ones, which the order gives); the conversation's stay at 5 minutes.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from orchestrator.agent.model import Block
 from orchestrator.speckit.tasks import Phase, Task
 from orchestrator.text import cap_end
 
-CACHE = {"type": "ephemeral"}
+CACHE = {"type": "ephemeral"}  # the API's default TTL, 5 minutes
+
+
+def marker(ttl: str = "5m") -> dict[str, str]:
+    """A breakpoint's `cache_control`; the default TTL is left implicit, as the API has it."""
+    return dict(CACHE) if ttl == "5m" else {**CACHE, "ttl": ttl}
+
+
 DOC_CAP = 40_000  # characters per optional design document
 CONTRACTS_CAP = 60_000  # characters for all contracts together
 
@@ -49,7 +58,7 @@ RULES = (
 )
 
 
-def shared_block(docs: Docs) -> Block:
+def shared_block(docs: Docs, ttl: str = "5m") -> Block:
     """What every agent of the feature reads first: the run's rules and the feature's
     documents, with a breakpoint, so it is one cache entry for the whole feature."""
     parts = [
@@ -65,18 +74,18 @@ def shared_block(docs: Docs) -> Block:
     if docs.contracts:
         joined = "\n\n".join(f"## contracts/{n}\n\n{t.strip()}" for n, t in docs.contracts.items())
         parts.append(f"# contracts/\n\n{cap_end(joined, CONTRACTS_CAP)}")
-    return {"type": "text", "text": "\n\n".join(parts), "cache_control": dict(CACHE)}
+    return {"type": "text", "text": "\n\n".join(parts), "cache_control": marker(ttl)}
 
 
-def persona_block(agent_prompt: str) -> Block:
+def persona_block(agent_prompt: str, ttl: str = "5m") -> Block:
     """The agent's own prompt, after the shared documents, with a breakpoint of its own."""
     text = f"# Your role\n\n{agent_prompt.strip()}"
-    return {"type": "text", "text": text, "cache_control": dict(CACHE)}
+    return {"type": "text", "text": text, "cache_control": marker(ttl)}
 
 
-def system_blocks(agent_prompt: str, docs: Docs) -> list[Block]:
+def system_blocks(agent_prompt: str, docs: Docs, ttl: str = "5m") -> list[Block]:
     """The run-stable system prompt: the feature's shared block, then the agent's persona."""
-    return [shared_block(docs), persona_block(agent_prompt)]
+    return [shared_block(docs, ttl), persona_block(agent_prompt, ttl)]
 
 
 def tool_schemas(schemas: Sequence[Block]) -> list[Block]:

@@ -110,6 +110,8 @@ class Price(_Section):
     """USD per million output tokens."""
     cache_write: float | None = Field(None, ge=0)
     """USD per million tokens written to the prompt cache (default 1.25 × input)."""
+    cache_write_1h: float | None = Field(None, ge=0)
+    """USD per million tokens written to the 1-hour prompt cache (default 2 × input)."""
     cache_read: float | None = Field(None, ge=0)
     """USD per million tokens read from the prompt cache (default 0.1 × input)."""
 
@@ -118,7 +120,11 @@ class Price(_Section):
     def _cache_rates(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("input"), int | float):
             rate = float(data["input"])
-            data = {"cache_write": rate * 1.25, "cache_read": rate / 10} | data
+            data = {
+                "cache_write": rate * 1.25,
+                "cache_write_1h": rate * 2,
+                "cache_read": rate / 10,
+            } | data
         return data
 
 
@@ -172,6 +178,12 @@ class Config(_Section):
     change landed since its start touches, when neither side touches tests or project config:
     faster, but a combination (A renames what B calls) is then first verified at its phase's
     end. `always` verifies every landed tree."""
+    cache_ttl: Literal["5m", "1h"] = "5m"
+    """How long the feature's documents and each agent's prompt stay in the prompt cache.
+    `1h` writes them at 2 × the input price instead of 1.25 ×, once; it pays when a prefix
+    would otherwise expire more than 0.65 times per write: verifications (or approval
+    waits) longer than about five minutes. The conversation's own breakpoints stay at 5m.
+    With `engine: claude-code`, `1h` sets Claude Code's ENABLE_PROMPT_CACHING_1H."""
     worktree_links: list[str] = [".venv", "venv", "node_modules"]
     """Ignored folders of the project that a wave's worktrees link to, so verification finds
     its dependencies there."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from orchestrator import paths
 from orchestrator.agent import prompt
-from orchestrator.agent.budget import Meter, cost
+from orchestrator.agent.budget import Meter, cost, spent
 from orchestrator.agent.engine import Job
 from orchestrator.agent.loop import AttemptReport, Limits, LoopResult
 from orchestrator.agent.model import Usage
@@ -137,6 +137,7 @@ class _Hooks:
         u, r = self.meter.task, self.record
         r.input_tokens, r.output_tokens = u.input_tokens, u.output_tokens
         r.cache_write_tokens, r.cache_read_tokens = u.cache_write_tokens, u.cache_read_tokens
+        r.cache_write_1h_tokens = u.cache_write_1h_tokens
 
     def attempt_done(self, report: AttemptReport) -> None:
         ctx, r = self.ctx, self.record
@@ -161,6 +162,7 @@ class _Hooks:
         r.output_tokens += report.usage.output_tokens
         r.cache_read_tokens += report.usage.cache_read_tokens
         r.cache_write_tokens += report.usage.cache_write_tokens
+        r.cache_write_1h_tokens += report.usage.cache_write_1h_tokens
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
         # a pass says what verified it when it lands; a failure says why here
@@ -209,8 +211,7 @@ def work(
     toolbox = agent_toolbox(ctx, ws, agent, env, footprint)
     toolbox.watch = lambda step: ctx.reporter.activity(task_id, step)
     model_id = resolve_model_id(agent.model, ctx.engine.model)
-    r = record
-    task_used = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
+    task_used = spent([record])
     meter = Meter(cfg.budget, cfg.price(model_id), ctx.usage.total, task_used)
     guard = AttemptGuard(ws, base, ctx.machinery, task.files)
     hooks = _Hooks(ctx, ws, task, start, record, meter, toolbox.ran, guard, footprint)

@@ -131,7 +131,8 @@ class RunContext:
             docs = prompt.Docs(
                 d.name, d.constitution, d.spec, d.plan, d.data_model, d.research, d.contracts
             )
-            self._systems[agent.name] = prompt.system_blocks(agent.body, docs)
+            ttl = self.plan.config.cache_ttl
+            self._systems[agent.name] = prompt.system_blocks(agent.body, docs, ttl)
         return self._systems[agent.name]
 
     def verification(self, tree: Path | None = None) -> Verification:

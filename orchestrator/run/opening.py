@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator import paths
+from orchestrator.agent.budget import spent as spent_by
 from orchestrator.agent.engine import AgentEngine
 from orchestrator.agent.engines import make_engine
-from orchestrator.agent.model import Usage
 from orchestrator.agent.transcript import secret_values
 from orchestrator.errors import AwaitingAnswer, GitStateError, InputError
 from orchestrator.git.guard import Machinery
@@ -174,12 +174,7 @@ def open_run(
             handle.close()
         raise
     used = [r for r in store.tasks(plan.feature).values() if r.run_id == run.run_id]
-    spent = Usage(
-        sum(r.input_tokens for r in used),
-        sum(r.output_tokens for r in used),
-        sum(r.cache_write_tokens for r in used),
-        sum(r.cache_read_tokens for r in used),
-    )
+    spent = spent_by(used)
     return RunContext(
         plan=plan,
         repo=repo,

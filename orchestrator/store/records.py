@@ -81,6 +81,7 @@ class TaskRecord:
     base: str = ""  # HEAD when the task started: what an interrupted attempt is reset to
     evidence: str = ""  # what let it land: tests run, a check's evidence, red as expected
     verify_seconds: float = 0.0  # of `seconds`, or after them: its verifications' wall time
+    cache_write_1h_tokens: int = 0  # of cache_write_tokens, written with the 1-hour TTL
 
     def __post_init__(self) -> None:
         self.status, self.kind = TaskStatus(self.status), TaskKind(self.kind)

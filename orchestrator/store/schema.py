@@ -72,6 +72,7 @@ TASKS = Table(
         _text("base"),
         _text("evidence"),
         Column("verify_seconds", "real", "0"),
+        *_tokens("cache_write_1h_tokens"),
     ),
     key=("feature", "task_id"),
 )

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator import paths
-from orchestrator.agent.budget import cache_summary, cost
-from orchestrator.agent.model import Usage
+from orchestrator.agent.budget import cache_summary, cost, spent
 from orchestrator.agent.transcript import redact, secret_values
 from orchestrator.config.model import Price
 from orchestrator.errors import SddError
@@ -106,9 +105,7 @@ def _spent(
     tests landed red on purpose say `expected-red`)."""
     if rec is None:
         return {"tokens": {}, "cost": None, "seconds": 0.0, "verdict": ""}
-    usage = Usage(
-        rec.input_tokens, rec.output_tokens, rec.cache_write_tokens, rec.cache_read_tokens
-    )
+    usage = spent([rec])
     verdict = str(attempts[-1].outcome) if attempts else ""
     if rec.kind == TaskKind.TDD_RED and rec.status == TaskStatus.LANDED:
         verdict = "expected-red"
@@ -162,12 +159,7 @@ def _state(plan: Plan, rec: TaskRecord | None, tid: str, notes: dict[str, str]) 
 
 def _summary(plan: Plan, run: RunRecord, records: dict[str, TaskRecord]) -> dict[str, Any]:
     recs = list(records.values())
-    usage = Usage(
-        sum(r.input_tokens for r in recs),
-        sum(r.output_tokens for r in recs),
-        sum(r.cache_write_tokens for r in recs),
-        sum(r.cache_read_tokens for r in recs),
-    )
+    usage = spent(recs)
     price = plan.config.price(run.model)
     cache = cache_summary(usage, price)
     counts = {s: sum(r.status == s for r in recs) for s in ("landed", "failed", "skipped")}

@@ -155,24 +155,19 @@ def tools_text(tools: list[str] | None) -> str:
     return ", ".join(tools) if tools else "no tools"
 
 
-def saving_usd(cache_read_tokens: int, price: Price | None, cache_write_tokens: int = 0) -> float:
-    """What the prompt cache saved over sending every input token uncached: reads at the
-    cache-read price, less the premium paid for writing the cache (negative when it only wrote)."""
-    if price is None:
-        return 0.0
-    read = price.cache_read if price.cache_read is not None else 0.1 * price.input
-    write = price.cache_write if price.cache_write is not None else 1.25 * price.input
-    net = cache_read_tokens * (price.input - read) - cache_write_tokens * (write - price.input)
-    return round(net / 1_000_000, 8)
+def saving_usd(r: TaskRecord, price: Price | None) -> float:
+    """What the prompt cache saved a task over sending every input token uncached: reads at
+    the cache-read price, less the premium paid for writing it (negative when it only wrote)."""
+    from orchestrator.agent.budget import cache_summary, spent
+
+    return round(cache_summary(spent([r]), price).saving, 8) if price is not None else 0.0
 
 
 def cost_usd(r: TaskRecord, price: Price | None) -> float:
     """A task's estimated cost as billed (0 for unknown models and the scripted one)."""
-    from orchestrator.agent.budget import cost
-    from orchestrator.agent.model import Usage
+    from orchestrator.agent.budget import cost, spent
 
-    usage = Usage(r.input_tokens, r.output_tokens, r.cache_write_tokens, r.cache_read_tokens)
-    return round(cost(usage, price), 8)
+    return round(cost(spent([r]), price), 8)
 
 
 def cache_line(rows: list[dict[str, Any]]) -> str:
@@ -206,8 +201,9 @@ def log_data(
             "input_tokens": r.input_tokens,
             "output_tokens": r.output_tokens,
             "cache_write_tokens": r.cache_write_tokens,
+            "cache_write_1h_tokens": r.cache_write_1h_tokens,
             "cache_read_tokens": r.cache_read_tokens,
-            "saving_usd": saving_usd(r.cache_read_tokens, price, r.cache_write_tokens),
+            "saving_usd": saving_usd(r, price),
             "cost_usd": cost_usd(r, price),
             "seconds": r.seconds,
             "verify_seconds": r.verify_seconds,
@@ -271,10 +267,9 @@ def status_data(
                 "input_tokens": r.input_tokens if r else 0,
                 "output_tokens": r.output_tokens if r else 0,
                 "cache_write_tokens": r.cache_write_tokens if r else 0,
+                "cache_write_1h_tokens": r.cache_write_1h_tokens if r else 0,
                 "cache_read_tokens": r.cache_read_tokens if r else 0,
-                "saving_usd": (
-                    saving_usd(r.cache_read_tokens, price, r.cache_write_tokens) if r else 0.0
-                ),
+                "saving_usd": (saving_usd(r, price) if r else 0.0),
                 "cost_usd": cost_usd(r, price) if r else 0.0,
                 "seconds": r.seconds if r else 0.0,
                 "verify_seconds": r.verify_seconds if r else 0.0,

@@ -19,8 +19,11 @@ The model of the API's prompt cache implemented here:
 * Reading: for each breakpoint of a request, the block boundaries from the breakpoint back
   ``lookback`` blocks are checked for a live entry with the same prefix; the longest hit over
   all breakpoints is what the request reads from cache. A hit refreshes the entry.
-* Lifetime: an entry lives ``ttl`` seconds (5 minutes) after it was last written or read.
-  Without timestamps every request is taken to come within the lifetime of the one before.
+* Lifetime: an entry lives for its breakpoint's TTL (``cache_control.ttl``: ``"1h"`` is an
+  hour, otherwise the cache's default, 5 minutes) after it was last written or read. Without
+  timestamps every request is taken to come within the lifetime of the one before.
+* Written tokens are split by TTL as the API's ``usage.cache_creation`` reports them: what
+  lies up to the last 1-hour breakpoint is written to the 1-hour cache.
 * Sizes: the characters of a prefix are those of its blocks' canonical JSON; tokens are
   estimated as characters / 4. Cached + written + uncached = the request's whole input.
 
@@ -39,6 +42,7 @@ from typing import Any
 
 CHARS_PER_TOKEN = 4
 TTL_SECONDS = 300.0
+HOUR = 3600.0
 LOOKBACK_BLOCKS = 20
 MAX_BREAKPOINTS = 4
 MIN_TOKENS = 1024  # Sonnet/Opus minimum cacheable prompt
@@ -50,6 +54,7 @@ class Block:
     where: str  # tools[2], system[0], messages[3].content[1]
     key: str  # canonical JSON, cache_control removed
     breakpoint: bool
+    hour: bool = False  # a breakpoint asking for the 1-hour cache
 
 
 def _canonical(tag: str, block: Any) -> str:
@@ -62,16 +67,20 @@ def _marked(block: Any) -> bool:
     return isinstance(block, dict) and block.get("cache_control") is not None
 
 
+def _hour(block: Any) -> bool:
+    return _marked(block) and block["cache_control"].get("ttl") == "1h"
+
+
 def blocks(body: dict[str, Any]) -> list[Block]:
     """The request's prompt in the cache's prefix order: tools, system, messages."""
     out: list[Block] = []
     for i, tool in enumerate(body.get("tools") or []):
-        out.append(Block(f"tools[{i}]", _canonical("tools", tool), _marked(tool)))
+        out.append(Block(f"tools[{i}]", _canonical("tools", tool), _marked(tool), _hour(tool)))
     system = body.get("system") or []
     if isinstance(system, str):
         system = [{"type": "text", "text": system}]
     for i, part in enumerate(system):
-        out.append(Block(f"system[{i}]", _canonical("system", part), _marked(part)))
+        out.append(Block(f"system[{i}]", _canonical("system", part), _marked(part), _hour(part)))
     for m, msg in enumerate(body.get("messages") or []):
         content = msg.get("content")
         if isinstance(content, str):
@@ -79,7 +88,7 @@ def blocks(body: dict[str, Any]) -> list[Block]:
         tag = f"{m}:{msg.get('role')}"
         for i, part in enumerate(content or []):
             where = f"messages[{m}].content[{i}]"
-            out.append(Block(where, _canonical(tag, part), _marked(part)))
+            out.append(Block(where, _canonical(tag, part), _marked(part), _hour(part)))
     return out
 
 
@@ -105,6 +114,7 @@ class RequestShare:
     written_chars: int  # written to cache (between the hit and the last cacheable breakpoint)
     hit_blocks: int  # prefix length in blocks of the cache hit (0: miss)
     n_blocks: int
+    written_1h_chars: int = 0  # of written_chars, those written to the 1-hour cache
 
     @property
     def share(self) -> float:
@@ -119,10 +129,10 @@ def tokens(chars: int) -> int:
 class PromptCache:
     """The cache as it evolves request by request; `serve` answers like the API would."""
 
-    ttl: float = TTL_SECONDS
+    ttl: float = TTL_SECONDS  # of a breakpoint that does not ask for the hour
     lookback: int = LOOKBACK_BLOCKS
     min_tokens: int = MIN_TOKENS
-    entries: dict[str, float] = field(default_factory=dict)  # prefix hash -> last touched
+    entries: dict[str, tuple[float, float]] = field(default_factory=dict)  # hash -> touched, ttl
     served: int = 0
 
     def serve(self, body: dict[str, Any], at: float = 0.0) -> RequestShare:
@@ -140,18 +150,20 @@ class PromptCache:
         hit = 0
         for end in marks:
             for k in range(end, max(hit, end - self.lookback - 1), -1):
-                touched = self.entries.get(hashes[k])
-                if touched is not None and at - touched <= self.ttl:
+                entry = self.entries.get(hashes[k])
+                if entry is not None and at - entry[0] <= entry[1]:
                     hit = k
                     break
         if hit:
-            self.entries[hashes[hit]] = at
+            self.entries[hashes[hit]] = (at, self.entries[hashes[hit]][1])
         cacheable = [e for e in marks if tokens(ends[e]) >= self.min_tokens]
         for end in cacheable:
-            self.entries[hashes[end]] = at
+            self.entries[hashes[end]] = (at, HOUR if prompt[end - 1].hour else self.ttl)
         written = max(0, ends[cacheable[-1]] - ends[hit]) if cacheable else 0
+        hours = [e for e in cacheable if prompt[e - 1].hour]
+        written_1h = max(0, ends[hours[-1]] - ends[hit]) if hours else 0
         share = RequestShare(
-            self.served, task_of(body), ends[-1], ends[hit], written, hit, len(prompt)
+            self.served, task_of(body), ends[-1], ends[hit], written, hit, len(prompt), written_1h
         )
         self.served += 1
         return share
@@ -165,6 +177,10 @@ class CacheReport:
         """Requests of tasks 2..n: every task but the first one seen."""
         first = self.requests[0].task if self.requests else ""
         return [r for r in self.requests if r.task != first]
+
+    def written_1h(self, rows: Sequence[RequestShare] | None = None) -> int:
+        """Characters written to the 1-hour cache."""
+        return sum(r.written_1h_chars for r in (self.later() if rows is None else rows))
 
     def totals(self, rows: Sequence[RequestShare] | None = None) -> tuple[int, int, int]:
         """(input, cached, written) characters."""

@@ -242,8 +242,37 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
     return content if isinstance(content, list) else []
 
 
+def _cache_problem(body: dict[str, Any]) -> ErrorReply | None:
+    """A `cache_control` the API refuses: an unknown TTL, or a 1-hour breakpoint after a
+    5-minute one in prefix order (tools, system, messages)."""
+    parts: list[Any] = [*(body.get("tools") or [])]
+    system = body.get("system")
+    parts += system if isinstance(system, list) else []
+    for msg in body.get("messages") or []:
+        parts += _blocks(msg.get("content"))
+    short = False
+    for part in parts:
+        marker = part.get("cache_control") if isinstance(part, dict) else None
+        if not marker:
+            continue
+        ttl = marker.get("ttl", "5m")
+        if ttl not in ("5m", "1h"):
+            return http_error(400, "invalid_request_error", f"cache_control.ttl: {ttl!r}")
+        if ttl == "1h" and short:
+            return http_error(
+                400,
+                "invalid_request_error",
+                "a ttl='1h' cache_control block must not come after a ttl='5m' one",
+            )
+        short = short or ttl == "5m"
+    return None
+
+
 def api_problem(body: dict[str, Any]) -> ErrorReply | None:
     """The 400 the Messages API gives a malformed conversation (its own wording), or None."""
+    cache = _cache_problem(body)
+    if cache is not None:
+        return cache
     messages = body.get("messages")
     if not isinstance(messages, list):
         return None

@@ -224,6 +224,7 @@ class _Sessions:
             bash_timeout=job.toolbox.bash_timeout,
             shell_prefix=launchers.shell_prefix,
             config_dir=engine.config_dir,
+            cache_1h=cfg.cache_ttl == "1h",
         )
         toolbox = job.toolbox
 

@@ -85,8 +85,10 @@ def session_env(
     bash_timeout: float,
     shell_prefix: Path,
     config_dir: Path | None,
+    cache_1h: bool = False,
 ) -> dict[str, str]:
-    """The CLI's environment: the agent's, with sdd's limits in Claude Code's variables."""
+    """The CLI's environment: the agent's, with sdd's limits in Claude Code's variables.
+    `cache_1h` (`cache_ttl: 1h`) asks Claude Code for its 1-hour prompt cache."""
     bash_ms = str(int(bash_timeout * 1000))
     env = {
         **{k: v for k, v in base.items() if k not in NESTING},
@@ -100,6 +102,8 @@ def session_env(
     }
     if config_dir is not None:
         env["CLAUDE_CONFIG_DIR"] = str(config_dir)
+    if cache_1h:
+        env["ENABLE_PROMPT_CACHING_1H"] = "1"
     return env
 
 

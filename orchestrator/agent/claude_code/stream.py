@@ -66,11 +66,13 @@ def result_text(content: object) -> str:
 
 
 def _usage(raw: dict[str, Any]) -> Usage:
+    split = raw.get("cache_creation") or {}
     return Usage(
         int(raw.get("input_tokens") or 0),
         int(raw.get("output_tokens") or 0),
         int(raw.get("cache_creation_input_tokens") or 0),
         int(raw.get("cache_read_input_tokens") or 0),
+        int(split.get("ephemeral_1h_input_tokens") or 0) if isinstance(split, dict) else 0,
     )
 
 

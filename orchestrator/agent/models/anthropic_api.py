@@ -111,6 +111,7 @@ class AnthropicModel:
 def to_turn(message: Any) -> ModelTurn:
     """SDK Message -> plain dicts, so turns can be logged, checkpointed and sent back as-is."""
     usage = message.usage
+    split = getattr(usage, "cache_creation", None)  # by TTL, when the API reports it
     return ModelTurn(
         content=[block.model_dump(mode="json", exclude_none=True) for block in message.content],
         stop_reason=message.stop_reason or "",
@@ -119,6 +120,7 @@ def to_turn(message: Any) -> ModelTurn:
             output_tokens=usage.output_tokens or 0,
             cache_write_tokens=usage.cache_creation_input_tokens or 0,
             cache_read_tokens=usage.cache_read_input_tokens or 0,
+            cache_write_1h_tokens=(split.ephemeral_1h_input_tokens or 0) if split else 0,
         ),
         model=message.model,
     )
