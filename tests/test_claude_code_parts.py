@@ -180,8 +180,9 @@ def test_the_cli_launched_dies_with_sdd(tmp_path: Path) -> None:
     cli = int(pid_file.read_text())
     parent.kill()
     parent.wait()
+    deadline = time.monotonic() + 10  # its own wait: a loaded machine may have used the first
     while Path(f"/proc/{cli}").exists() and "Z" not in _state(cli):
-        assert time.monotonic() < deadline + 5, "the CLI outlived sdd"
+        assert time.monotonic() < deadline, "the CLI outlived sdd"
         time.sleep(0.02)
 
 
