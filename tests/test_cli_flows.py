@@ -156,6 +156,22 @@ def test_resume_finds_the_store_the_run_was_given(tmp_path: Path) -> None:
     resumed = sdd(root, "resume", "001", "--skip", "T001")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert not (root / ".sdd/state.sqlite").exists()
+    # a remembered store that no longer works says where it came from and what to do
+    elsewhere.write_bytes(b"not a database")
+    for args in (("status", "001"), ("resume", "001")):
+        broken = sdd(root, *args)
+        assert broken.returncode == 2, broken.stdout + broken.stderr
+        assert (
+            "an earlier run was given this store: pass --store URL, or delete .sdd/store-url"
+            in (broken.stderr)
+        )
+    (root / ".sdd/store-url").write_text("state.sqlite\n")
+    garbled = sdd(root, "status", "001")
+    assert garbled.returncode == 2 and "Traceback" not in garbled.stderr
+    assert garbled.stderr.startswith("error: .sdd/store-url: `state.sqlite` is not a store URL")
+    assert "; pass --store URL, or delete .sdd/store-url" in garbled.stderr
+    (root / ".sdd/store-url").unlink()
+    assert sdd(root, "status", "001").returncode == 0  # back to the default store
 
 
 def test_a_killed_run_is_not_shown_as_running(tmp_path: Path) -> None:

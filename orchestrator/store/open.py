@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator import paths
 from orchestrator.store.store import Store
-from orchestrator.store.url import ENV, StoreUrl, choose_store_url
+from orchestrator.store.url import ENV, FORGET, StoreUrl, choose_store_url, parse_store_url
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -24,9 +25,13 @@ if TYPE_CHECKING:
 def store_url(root: Path, flag: str | None = None, configured: str | None = None) -> StoreUrl:
     """`--store` > `SDD_STORE` > the remembered `--store` > config `store:` > `.sdd/`."""
     env = dict(os.environ)
-    if not flag and not env.get(ENV, "").strip():
-        flag = remembered_store(root)
-    return choose_store_url(root, flag, env, configured)
+    if flag or env.get(ENV, "").strip():
+        return choose_store_url(root, flag, env, configured)
+    kept = remembered_store(root)
+    if kept is None:
+        return choose_store_url(root, None, env, configured)
+    url = parse_store_url(kept, root, ".sdd/store-url", FORGET)
+    return replace(url, remembered=True)
 
 
 def remembered_store(root: Path) -> str | None:
@@ -54,7 +59,7 @@ def open_store(root: Path, url: StoreUrl) -> Store:
         from orchestrator.store.sqlite import SqliteBackend
 
         assert url.path is not None
-        return Store(SqliteBackend(url.path))
+        return Store(SqliteBackend(url.path, hint=url.hint))
     from orchestrator.store.postgres import PostgresBackend
 
     return Store(PostgresBackend(url, _repo_key(root)))
@@ -66,7 +71,8 @@ def open_existing(root: Path, url: StoreUrl) -> Store | None:
         from orchestrator.store.sqlite import SqliteBackend
 
         assert url.path is not None
-        return Store(SqliteBackend(url.path, readonly=True)) if url.path.exists() else None
+        found = url.path.exists()
+        return Store(SqliteBackend(url.path, readonly=True, hint=url.hint)) if found else None
     from orchestrator.store.postgres import PostgresBackend
 
     backend = PostgresBackend.open_existing(url, _repo_key(root))

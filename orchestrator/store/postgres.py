@@ -45,7 +45,7 @@ def connect(url: StoreUrl, purpose: str = "records") -> Any:
         )
     except psycopg.Error as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
-        raise InputError(f"cannot open the store {url.shown}: {detail}") from None
+        raise InputError(f"cannot open the store {url.shown}: {detail}{url.hint}") from None
 
 
 class PostgresBackend:

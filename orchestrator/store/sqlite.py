@@ -26,7 +26,7 @@ class SqliteBackend:
     dialect = SQLITE
     scope: tuple[str, ...] = ()
 
-    def __init__(self, path: Path, readonly: bool = False) -> None:
+    def __init__(self, path: Path, readonly: bool = False, hint: str = "") -> None:
         self.path, self.url = path, StoreUrl("sqlite", f"sqlite:///{path}", path)
         try:
             if readonly:
@@ -43,7 +43,7 @@ class SqliteBackend:
                 self._conn.executescript(SQLITE.ddl())
                 self._add_missing_columns()
         except sqlite3.DatabaseError as exc:
-            raise InputError(f"{path} is not a usable sdd state database ({exc})") from None
+            raise InputError(f"{path} is not a usable sdd state database ({exc}){hint}") from None
 
     def _add_missing_columns(self) -> None:
         """A file from an older sdd gains the columns added since, with their defaults."""

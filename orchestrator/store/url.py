@@ -19,6 +19,7 @@ from orchestrator.paths import DEFAULT_STORE_URL
 
 DEFAULT = DEFAULT_STORE_URL
 ENV = "SDD_STORE"
+FORGET = "pass --store URL, or delete .sdd/store-url"  # a remembered store that fails
 _PASSWORD_IN_NETLOC = re.compile(r"(://[^:/?#@]*:)[^@/?#]*@")
 _PASSWORD_IN_QUERY = re.compile(r"(?i)((?:^|[?&\s])password=)[^&\s]*")
 
@@ -28,6 +29,12 @@ class StoreUrl:
     kind: Literal["sqlite", "postgresql"]
     url: str  # as given (for postgresql, what the driver connects to)
     path: Path | None = None  # sqlite: the file
+    remembered: bool = False  # from `.sdd/store-url`, not given to this command
+
+    @property
+    def hint(self) -> str:
+        """What to do when this store cannot be opened, for the end of an error line."""
+        return f"; an earlier run was given this store: {FORGET}" if self.remembered else ""
 
     @property
     def shared(self) -> bool:
@@ -44,11 +51,12 @@ def mask(url: str) -> str:
     return _PASSWORD_IN_QUERY.sub(r"\1***", _PASSWORD_IN_NETLOC.sub(r"\1***@", url))
 
 
-def parse_store_url(text: str, root: Path, where: str = "--store") -> StoreUrl:
-    """A StoreUrl, or an InputError naming `where` the URL came from (password masked)."""
+def parse_store_url(text: str, root: Path, where: str = "--store", fix: str = "") -> StoreUrl:
+    """A StoreUrl, or an InputError naming `where` the URL came from (password masked) and
+    then `fix`, what to do about it."""
     problem = url_problem(text)
     if problem:
-        raise InputError(f"{where}: {problem}")
+        raise InputError(f"{where}: {problem}" + (f"; {fix}" if fix else ""))
     url = text.strip()
     scheme, _, rest = url.partition("://")
     if scheme.lower() == "sqlite":
