@@ -404,7 +404,7 @@ CASES = [
     Case("plan-ambiguous-feature-number", ("plan", "1"),
          r"`1` is ambiguous: it matches specs/001-calc, specs/001-other", second_feature),
     Case("plan-branch-names-no-feature", ("plan",),
-         r"current branch `main` names none: .*features: 001-calc"),
+         r"current branch `main` names none: .*features: 001-calc, 001-other", second_feature),
     Case("plan-no-features-at-all", ("plan",), r"there are no features under .*specs yet",
          delete("specs")),
     Case("plan-feature-json-broken", ("plan",), r"\.specify/feature\.json line 1: invalid JSON",

@@ -346,6 +346,17 @@ def test_branch_in_a_committed_repo_and_ambiguity(tmp_path: Path) -> None:
         resolve_feature(root, None, env=NO_ENV)
 
 
+def test_the_only_feature_needs_no_name(tmp_path: Path) -> None:
+    root = make_project(tmp_path, "specs/001-todo").resolve()
+    git(root, "init", "-q", "-b", "main")  # `main` names no feature: the only one it is
+    assert resolve_feature(root, None, env=NO_ENV) == root / "specs/001-todo"
+    with pytest.raises(InputError, match="SPECIFY_FEATURE `002-x` names none"):
+        resolve_feature(root, None, env={"SPECIFY_FEATURE": "002-x"})  # a name given is kept
+    (root / "specs" / "002-other").mkdir()
+    with pytest.raises(InputError, match="the current branch `main` names none"):
+        resolve_feature(root, None, env=NO_ENV)
+
+
 def test_specify_feature_env_names_it_like_a_branch(project: Path) -> None:
     assert resolve_feature(project, None, env={"SPECIFY_FEATURE": "002-x"}).name == "002-user-auth"
 

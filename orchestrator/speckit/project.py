@@ -121,7 +121,8 @@ def _subdirs(folder: Path) -> list[Path]:
 
 
 def resolve_feature(root: Path, name: str | None, env: Mapping[str, str] | None = None) -> Path:
-    """The feature folder `name` means, or the current one as spec-kit would find it."""
+    """The feature folder `name` means, or the current one as spec-kit would find it; past
+    spec-kit's rules, a repository's only feature (on `main`, say, whose name points at none)."""
     env = os.environ if env is None else env
     root = root.resolve()
     if name is not None and name.strip():
@@ -136,8 +137,11 @@ def resolve_feature(root: Path, name: str | None, env: Mapping[str, str] | None 
     if env.get("SPECIFY_FEATURE"):
         return _by_branch(root, env["SPECIFY_FEATURE"], "SPECIFY_FEATURE")
     branch = current_branch(root)
-    if branch:
+    features = list_features(root)
+    if branch and (match_branch(branch, _names(features)) or len(features) != 1):
         return _by_branch(root, branch, "the current branch")
+    if len(features) == 1:
+        return features[0]
     raise InputError(f"which feature? {HOW_TO_NAME}; {_existing(root)}")
 
 
