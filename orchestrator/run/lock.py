@@ -7,11 +7,14 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import time
 from pathlib import Path
 from typing import IO
 
 from orchestrator import paths
 from orchestrator.errors import SddError
+
+PATIENCE = (0.02, 0.05, 0.1)  # seconds between tries: a probe lets go at once, a run never
 
 
 def take_lock(root: Path, feature: str) -> IO[str]:
@@ -20,13 +23,18 @@ def take_lock(root: Path, feature: str) -> IO[str]:
     path = paths.lock_file(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another feature"
-        handle.close()
-        raise _busy(holder) from None
+    for wait in (*PATIENCE, None):
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if wait is not None:  # `held_by` (sdd status) may hold it for an instant
+                time.sleep(wait)
+                continue
+            handle.seek(0)
+            holder = handle.read().strip() or "another feature"
+            handle.close()
+            raise _busy(holder) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"{feature} (pid {os.getpid()} on {socket.gethostname()})")
