@@ -78,10 +78,12 @@ class VerifySets(_Section):
     """`verify:` as two sets: fast checks after each task, the full suite at phase ends."""
 
     task: list[str]
-    """Run after each task (a unit subset, lint): what a task is judged by before it lands."""
+    """With `verify.phase`: run after each task instead of the whole suite (a unit subset,
+    lint); a task lands when these pass."""
     phase: list[str]
-    """Run when a phase's last task has landed and before the run finishes, judged against
-    the phase's start; a new failure finds its task by bisecting the phase's commits."""
+    """The full suite, run when a phase's last task has landed (so before the next phase and
+    before the run finishes), against the same commands at the phase's start; a new failure
+    pauses the run naming the task whose commit broke it."""
 
 
 class Budget(_Section):
@@ -148,8 +150,7 @@ class Config(_Section):
     """Shell commands run from the repo root after each task; null = chosen from the
     repository (`sdd plan` says which and why: uv, poetry, pdm, hatch, .venv, go, cargo, a
     package manager's test script); `[]` turns verification off. Changed Python files are
-    always compiled. `{task: [...], phase: [...]}` is the fast path: `task` after each task,
-    `phase` (the full suite) at each phase's end and before the run finishes."""
+    always compiled. A mapping of two lists is the fast path (see `verify.task`, `verify.phase`)."""
     protect_tests: bool = True
     """Refuse a task's edits to (or deletion of) test files that existed before it, unless
     the task names them: the agent is told to change the code, not the test."""
@@ -232,10 +233,13 @@ class Config(_Section):
     @classmethod
     def _commands(cls, value: object) -> object:
         """A list, or the two sets; each problem said in one line naming the key."""
+        if value is None:
+            return value
         if isinstance(value, list):
             _nonblank(value, "a verify command")
-        if not isinstance(value, dict):
             return value
+        if not isinstance(value, dict):
+            raise ValueError("Input should be a list of commands, or `{task: [...], phase: [...]}`")
         unknown = sorted(str(k) for k in value if k not in ("task", "phase"))
         if unknown:
             raise ValueError(f"unknown key `{unknown[0]}` (a mapping takes `task` and `phase`)")
@@ -266,5 +270,7 @@ class Config(_Section):
 
 
 def _nonblank(commands: list[object], what: str) -> None:
-    if any(not isinstance(c, str) or not c.strip() for c in commands):
-        raise ValueError(f"{what} must be a non-empty string")
+    if any(not isinstance(c, str) for c in commands):
+        raise ValueError(f"{what} must be a string")
+    if any(not str(c).strip() for c in commands):
+        raise ValueError(f"{what} cannot be empty")
