@@ -156,3 +156,18 @@ def test_a_test_red_at_the_phase_start_is_not_held_against_its_tasks(
     [check] = checks_of(root).values()
     assert check.passed and check.culprit == ""
     assert runs(log) == 2
+
+
+def test_in_a_wave_too_and_a_run_again_checks_again_rather_than_trusting_the_pause(
+    tmp_path: Path, wheels: Path
+) -> None:
+    root, log = project(tmp_path, wheels)
+    status, reason = run(root, script(BROKEN), jobs=2)
+    assert status == "paused" and "T002 broke tests/full/test_mul.py::test_mul" in reason
+    assert sorted(landed(root)) == ["T001", "T002", "T003"]
+    before = runs(log)
+    status, again = run(root, script(BROKEN), jobs=2)
+    assert (status, again) == ("paused", reason)
+    assert runs(log) > before  # it ran again: a pause is not a pass
+    assert not (root / "out" / "T004.txt").exists()
+    assert git(root, "worktree", "list").count("\n") == 1

@@ -90,17 +90,19 @@ class _Trees:
         from orchestrator.run.waves import _worktree
 
         if self.ws is None:
-            path = paths.worktrees_dir(self.ctx.root, self.ctx.feature) / "phase-check"
-            if path.exists():
-                self.ctx.repo.remove_worktree(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.ws = _worktree(self.ctx, path, sha)
+            self.ctx.repo.clear_worktrees(self.path)  # left by a check a kill cut short
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.ws = _worktree(self.ctx, self.path, sha)
         self.ws.reset(sha)
         return self.ws.root
 
+    @property
+    def path(self) -> Path:
+        return paths.worktrees_dir(self.ctx.root, self.ctx.feature) / "phase-check"
+
     def close(self) -> None:
         if self.ws is not None:
-            self.ctx.repo.remove_worktree(self.ws.repo.root)
+            self.ctx.repo.clear_worktrees(self.path)
 
 
 def check(ctx: RunContext, index: int) -> PhaseCheck:
