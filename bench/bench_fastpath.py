@@ -1,13 +1,14 @@
 """The verification fast path, `verify: {task: [...], phase: [...]}`, against the plain list
 (every task runs the whole suite), in one run of this script.
 
-8 tasks in 2 phases of 4, a scripted model with `--latency` seconds per turn (3 turns a task),
-one at a time. The suite is `--tests` pytest tests (50) in five files, each test taking
+8 tasks in `--phases` phases (2), a scripted model with `--latency` seconds per turn (3 turns
+a task), one at a time. The suite is `--tests` pytest tests (50) in five files, each test taking
 `--test-ms` (20 ms, so about a second a suite, as a small real project's does); the `task`
 set is one of the five files. Both forms run on a fresh repository built the same way; the
 phase set's runs are counted by a command that logs them.
 
     .venv/bin/python bench/bench_fastpath.py [--latency 0.1] [--tests 50] [--test-ms 20]
+                                             [--phases 2]
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def git(cwd: Path, *args: str) -> None:
     subprocess.run(["git", *ident, *args], cwd=cwd, check=True, capture_output=True)
 
 
-def project(root: Path, latency: float, verify: object, tests: int, test_ms: int) -> Path:
+def project(
+    root: Path, latency: float, verify: object, tests: int, test_ms: int, phases: int
+) -> Path:
     feature = root / "specs" / FEATURE
     feature.mkdir(parents=True)
     (root / ".specify" / "memory").mkdir(parents=True)
@@ -48,10 +51,11 @@ def project(root: Path, latency: float, verify: object, tests: int, test_ms: int
     (feature / "spec.md").write_text("# Spec\n")
     (feature / "plan.md").write_text("# Plan\n")
     lines = ["# Tasks", ""]
-    for phase in (1, 2):
+    size = N // phases
+    for phase in range(1, phases + 1):
         lines += [f"## Phase {phase}: Part {phase}", ""]
-        first = (phase - 1) * N // 2 + 1
-        ids = range(first, first + N // 2)
+        first = (phase - 1) * size + 1
+        ids = range(first, N + 1 if phase == phases else first + size)
         lines += [f"- [ ] T{i:03d} Write part {i} in parts/p{i}.py" for i in ids]
         lines.append("")
     (feature / "tasks.md").write_text("\n".join(lines))
@@ -79,8 +83,11 @@ def project(root: Path, latency: float, verify: object, tests: int, test_ms: int
     return script
 
 
-def one(form: str, latency: float, tests: int, test_ms: int) -> tuple[float, int, int, float]:
-    """(wall seconds, full-suite runs, commits, verification seconds of the tasks)."""
+def one(
+    form: str, latency: float, tests: int, test_ms: int, phases: int
+) -> tuple[float, int, int, float, float]:
+    """(wall seconds, full-suite runs, commits, the tasks' verification seconds, the phase
+    checks' seconds)."""
     with tempfile.TemporaryDirectory(prefix=f"sdd-fast-{form}-") as tmp:
         root = Path(tmp) / "repo"
         log = Path(tmp) / "full.log"
@@ -89,13 +96,14 @@ def one(form: str, latency: float, tests: int, test_ms: int) -> tuple[float, int
         full = [f"sh -c 'echo x >> {shlex.quote(str(log))}' && {pytest} tests"]
         subset = [f"{pytest} tests/test_ok0.py"]
         verify: object = full if form == "list" else {"task": subset, "phase": full}
-        script = project(root, latency, verify, tests, test_ms)
+        script = project(root, latency, verify, tests, test_ms, phases)
         options = RunOptions(model=f"scripted:{script}")
         t0 = time.perf_counter()
         session = open_run(root, root / "specs" / FEATURE, options, Reporter(quiet=True))
         try:
             result = run_session(session)
             records = session.store.tasks(FEATURE)
+            checks = session.store.phase_checks(FEATURE)
         finally:
             session.close()
         wall = time.perf_counter() - t0
@@ -106,7 +114,8 @@ def one(form: str, latency: float, tests: int, test_ms: int) -> tuple[float, int
         ).stdout  # fmt: skip
         runs = len(log.read_text().splitlines()) if log.exists() else 0
         task_verify = sum(r.verify_seconds for r in records.values())
-        return wall, runs, len(out.split()), task_verify
+        phase_verify = sum(c.seconds for c in checks.values())
+        return wall, runs, len(out.split()), task_verify, phase_verify
 
 
 def main() -> None:
@@ -114,19 +123,22 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.1)
     ap.add_argument("--tests", type=int, default=50)
     ap.add_argument("--test-ms", type=int, default=20)
+    ap.add_argument("--phases", type=int, default=2, choices=range(1, N + 1))
     args = ap.parse_args()
     print(
-        f"{N} tasks in 2 phases, 3 turns x {args.latency} s, {args.tests} tests x "
+        f"{N} tasks in {args.phases} phases, 3 turns x {args.latency} s, {args.tests} tests x "
         f"{args.test_ms} ms, task set 1/5 of them, load {os.getloadavg()[0]:.1f}, "
         f"{os.cpu_count()} cores"
     )
     walls = {}
     for form in ("list", "fast"):
-        wall, runs, landed, verify = one(form, args.latency, args.tests, args.test_ms)
+        wall, runs, landed, verify, checks = one(
+            form, args.latency, args.tests, args.test_ms, args.phases
+        )
         walls[form] = wall
         print(
             f"{form:>4}: {wall:6.2f} s wall, full suite run {runs} times, tasks' verification "
-            f"{verify:5.2f} s, {landed} commits"
+            f"{verify:5.2f} s, phase checks {checks:5.2f} s, {landed} commits"
         )
     print(f"speed-up of the fast path: {walls['list'] / walls['fast']:.2f}x")
 

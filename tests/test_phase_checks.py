@@ -166,8 +166,14 @@ def test_in_a_wave_too_and_a_run_again_checks_again_rather_than_trusting_the_pau
     assert status == "paused" and "T002 broke tests/full/test_mul.py::test_mul" in reason
     assert sorted(landed(root)) == ["T001", "T002", "T003"]
     before = runs(log)
-    status, again = run(root, script(BROKEN), jobs=2)
-    assert (status, again) == ("paused", reason)
+    resumed = sdd(root, "resume", FEATURE, "--json")
+    assert resumed.returncode == 1, resumed.stderr
+    again = json.loads(resumed.stdout)
+    assert (again["status"], again["reason"]) == ("paused", reason)
+    assert (
+        again["next"][1] == f"Take back the task that broke it: sdd undo {FEATURE} T002, "
+        f"then sdd resume {FEATURE}"
+    )
     assert runs(log) > before  # it ran again: a pause is not a pass
     assert not (root / "out" / "T004.txt").exists()
     assert git(root, "worktree", "list").count("\n") == 1

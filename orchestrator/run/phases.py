@@ -150,9 +150,9 @@ def pause_reason(ctx: RunContext, record: PhaseCheck) -> str:
     """One line: what failed, and how to go on."""
     feature = ctx.feature
     if record.culprit:
-        fix = f"`sdd undo {feature} {record.culprit}` then `sdd run {feature}` to redo it"
+        fix = f"`sdd undo {feature} {record.culprit}` then `sdd resume {feature}` to redo it"
     else:
-        fix = f"fix it, then `sdd run {feature}` checks the phase again"
+        fix = f"fix it, then `sdd resume {feature}` checks the phase again"
     return f"{record.headline}; `sdd log {feature}` shows the output; {fix}"
 
 
