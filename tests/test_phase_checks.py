@@ -140,6 +140,11 @@ def test_a_clean_run_runs_the_phase_set_once_per_phase_after_its_start(
     assert all(c.seconds > 0 and c.headline == "PASSED (3 passed)" for c in checks.values())
     report = sdd(root, "report", FEATURE, "--json")
     assert [c["result"] for c in json.loads(report.stdout)["phase_checks"]] == ["passed"] * 2
+    page = tmp_path / "report.html"
+    assert sdd(root, "report", FEATURE, "-o", str(page)).returncode == 0
+    assert '<section id="phase-checks">' in page.read_text()
+    status = sdd(root, "status", FEATURE).stdout
+    assert "phase checks" in status and "PASSED (3 passed)" in status
     # a run over a finished feature checks nothing again
     assert run(root, script()) == ("finished", "")
     assert runs(log) == 3
