@@ -216,3 +216,22 @@ def test_graph_labels_and_report_rows_cut_between_words() -> None:
         "Implement the in-memory TodoRepository…"
     )
     assert short("x" * 50, 10) == "x" * 9 + "…"  # one long word: cut inside it, marked
+
+
+def test_plan_shows_the_task_set_and_the_phase_set(tmp_path: Path) -> None:
+    root = make_project(tmp_path)
+    config = "verify:\n  task: [python -m pytest -q tests/unit]\n  phase: [python -m pytest -q]\n"
+    (root / ".specify" / "sdd.yaml").write_text(config)
+    shown = sdd(root, "plan", "001-calc", COLUMNS="120")
+    assert shown.returncode == 0, shown.stderr
+    assert "verify, each task: python -m pytest -q tests/unit" in shown.stdout
+    assert "verify, each phase's end and the run's end: python -m pytest -q " in shown.stdout
+    data = json.loads(sdd(root, "plan", "001-calc", "--json").stdout)
+    assert data["verification"]["commands"] == ["python -m pytest -q tests/unit"]
+    assert data["phase_verification"]["commands"] == ["python -m pytest -q"]
+    (root / ".specify" / "sdd.yaml").write_text("verify: {task: [pytest]}\n")
+    bad = sdd(root, "plan", "001-calc")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "error: `.specify/sdd.yaml`: verify: `phase` needs a list of at least one command"
+    ]

@@ -195,7 +195,19 @@ def test_prices_own_over_built_in() -> None:
         ("limits:\n  attempts: 0\n", "limits.attempts: Input should be greater than or equal to 1"),
         ("jobs: 0\n", "jobs: Input should be greater than or equal to 1 (got 0)"),
         ("approve: always\n", "approve: Input should be 'never' or 'each' (got 'always')"),
-        ("verify: pytest\n", "verify: Input should be a valid list (got 'pytest')"),
+        (
+            "verify: pytest\n",
+            "verify: Input should be a list of commands, or `{task: [...], phase: [...]}` "
+            "(got 'pytest')",
+        ),
+        ("verify: {task: [a]}\n", "verify: `phase` needs a list of at least one command"),
+        ("verify: {task: [], phase: [b]}\n", "verify: `task` needs a list of at least one"),
+        (
+            "verify: {task: [a], phase: [b], full: [c]}\n",
+            "verify: unknown key `full` (a mapping takes `task` and `phase`)",
+        ),
+        ("verify: {task: [a], phase: [' ']}\n", "verify: a `phase` command cannot be empty"),
+        ("verify: [3]\n", "verify: a verify command must be a string"),
         ("verify: ['pytest', '  ']\n", "verify: a verify command cannot be empty"),
         ("commit_hooks: maybe\n", "commit_hooks: Input should be a valid boolean (got 'maybe')"),
         ("routes:\n  - glob: '*.py'\n", "routes[0].agent: Field required"),

@@ -29,7 +29,7 @@ def test_every_key_is_explained_and_shown_at_its_default() -> None:
     for key, _, description in config_reference():
         assert description in comments, key
         leaf = key.rsplit(".", 1)[-1]
-        if key.split("[")[0].split(".")[0] in ("routes", "prices"):  # entries and an example
+        if key.split("[")[0].split(".")[0] in ("routes", "prices") or key.startswith("verify."):
             assert re.search(rf"^#\s+(- )?{leaf}:( |$)", text, re.M), key
             continue
         shown = re.search(rf"^ {{0,2}}# {leaf}: (.+)$", text, re.M)
@@ -48,7 +48,7 @@ def test_uncommenting_every_default_changes_nothing() -> None:
 
 def test_uncommenting_the_examples_gives_a_valid_config() -> None:
     text = config_template()
-    for key in ("routes", "prices"):
+    for key in ("routes", "prices", "verify"):
         start = text.index(f"# {key}:\n")
         block = text[start:].split("\n\n", 1)[0]
         example = "\n".join(line[2:] for line in block.splitlines())

@@ -39,3 +39,13 @@ def test_a_running_run_whose_process_is_gone_reads_as_stopped() -> None:
     assert gone["run"]["status"] == "stopped"
     assert gone["run"]["reason"].endswith("resume with sdd resume 001-calc")
     assert [t["state"] for t in gone["tasks"]] == ["landed", "interrupted"]
+
+
+def test_next_steps_after_a_failed_phase_check_name_the_task_to_take_back() -> None:
+    steps = next_steps("001-calc", broken="T002")
+    assert steps == [
+        "See the phase verification's output: sdd log 001-calc",
+        "Take back the task that broke it: sdd undo 001-calc T002, then sdd resume 001-calc",
+        "Or commit a fix of your own, then sdd resume 001-calc (the phase is checked again)",
+    ]
+    assert len(next_steps("001-calc", broken="")) == 2  # no task to blame: a commit broke it

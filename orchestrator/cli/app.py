@@ -250,7 +250,10 @@ def run_feature(
         finished = result.status == RunStatus.FINISHED
         code = 0 if finished else (130 if result.interrupted else 1)
         failed = [t for t in order if t in records and records[t].status == TaskStatus.FAILED]
-        steps = [] if finished else next_steps(ctx.feature, result.awaiting, failed)
+        head = ctx.repo.head()  # a phase check that failed on this very tree paused the run
+        checks = ctx.store.phase_checks(ctx.feature).values()
+        broken = next((c.culprit for c in checks if not c.passed and c.head == head), None)
+        steps = [] if finished else next_steps(ctx.feature, result.awaiting, failed, broken)
         if as_json:
             if not quiet:
                 console.print(f"[dim]{escape(reporter.totals.line())}[/dim]", soft_wrap=True)

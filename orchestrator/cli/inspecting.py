@@ -39,6 +39,9 @@ def log(
     feature: Feature = None, repo: Repo = None, as_json: AsJson = False, store: StoreOpt = None
 ) -> None:
     """One line per landed task: commit, agent, attempts, tokens, seconds."""
+    from rich.markup import escape
+
+    from orchestrator.views.phase_checks import failed_output, phase_checks_data, phase_checks_table
     from orchestrator.views.tables import log_data, log_table
 
     plan, kept = load_records(repo, feature, store)
@@ -47,8 +50,15 @@ def log(
     rows = log_data(kept.tasks(plan.docs.name), plan.graph.order, price) if kept else []
     if as_json:
         print_json(rows)
-    else:
-        out.print(log_table(plan.docs.name, rows, out.width))
+        return
+    out.print(log_table(plan.docs.name, rows, out.width))
+    checks = kept.phase_checks(plan.docs.name) if kept else {}
+    if checks:
+        phases = phase_checks_data(checks, plan.tasklist.phases)
+        out.print(phase_checks_table(phases))
+        failed = failed_output(phases)
+        if failed:
+            out.print(escape(failed))
 
 
 def status(
@@ -56,6 +66,7 @@ def status(
 ) -> None:
     """Where the run stands: per-task state, attempts, commit, tokens."""
     from orchestrator.views.outcome import stopped
+    from orchestrator.views.phase_checks import phase_checks_data, phase_checks_table
     from orchestrator.views.tables import status_data, status_table
     from orchestrator.views.transcripts import attempt_usage
 
@@ -73,10 +84,14 @@ def status(
     data = status_data(name, run_rec, records, plan.graph.order, done, price, running)
     if kept and run_rec and run_rec.status == "running":
         data = stopped(data, _driver(plan.root, kept, name))
+    checks = kept.phase_checks(name) if kept else {}
+    data["phase_checks"] = phase_checks_data(checks, plan.tasklist.phases)
     if as_json:
         print_json(data)
-    else:
-        out.print(status_table(data, out.width))
+        return
+    out.print(status_table(data, out.width))
+    if data["phase_checks"]:
+        out.print(phase_checks_table(data["phase_checks"]))
 
 
 def _driver(root: Path, kept: Store, feature: str) -> str | None:

@@ -86,13 +86,24 @@ def plan(
         sys.stdout.write(render(graph))
         return
     docs = f"{made.docs.plan}\n{made.docs.constitution}"
-    data = plan_data(made, detect(root, made.config.verify, docs=docs))
+    phase = made.config.phase_verify
+    data = plan_data(
+        made,
+        detect(root, made.config.task_verify, docs=docs),
+        None if phase is None else detect(root, phase, docs=docs),
+    )
     if fmt == "json":
         sys.stdout.write(plan_json(data))
         return
     out.print(plan_table(data, out.width))
-    verification = data["verification"]
-    out.print(f"[bold]verify:[/bold] {escape(verification['reason'])}")
+    verification, phase_set = data["verification"], data["phase_verification"]
+    label = "verify, each task" if phase_set else "verify"
+    out.print(f"[bold]{label}:[/bold] {escape(verification['reason'])}")
+    if phase_set:
+        out.print(
+            f"[bold]verify, each phase's end and the run's end:[/bold] "
+            f"{escape(phase_set['reason'])}"
+        )
     for w in [*data["warnings"], *verification["warnings"]]:
         out.print(f"[yellow]warning:[/yellow] {escape(w)}")
     for hint in verification["hints"]:

@@ -74,6 +74,18 @@ class BashRules(_Section):
         return rules
 
 
+class VerifySets(_Section):
+    """`verify:` as two sets: fast checks after each task, the full suite at phase ends."""
+
+    task: list[str]
+    """With `verify.phase`: run after each task instead of the whole suite (a unit subset,
+    lint); a task lands when these pass."""
+    phase: list[str]
+    """The full suite, run when a phase's last task has landed (so before the next phase and
+    before the run finishes), against the same commands at the phase's start; a new failure
+    pauses the run naming the task whose commit broke it."""
+
+
 class Budget(_Section):
     run_tokens: int | None = Field(None, ge=1)
     """Pause the run once it has used this many tokens (input + output)."""
@@ -140,11 +152,11 @@ class Config(_Section):
     """A model id, an alias (`sonnet`, `opus`, `haiku`) or `scripted:PATH` (from the repo root)."""
     default_agent: str = Field("generalist", min_length=1)
     """The agent that wins ties and takes tasks nothing points elsewhere."""
-    verify: list[str] | None = None
+    verify: list[str] | VerifySets | None = None
     """Shell commands run from the repo root after each task; null = chosen from the
     repository (`sdd plan` says which and why: uv, poetry, pdm, hatch, .venv, go, cargo, a
     package manager's test script); `[]` turns verification off. Changed Python files are
-    always compiled."""
+    always compiled. A mapping of two lists is the fast path (see `verify.task`, `verify.phase`)."""
     protect_tests: bool = True
     """Refuse a task's edits to (or deletion of) test files that existed before it, unless
     the task names them: the agent is told to change the code, not the test."""
@@ -229,12 +241,36 @@ class Config(_Section):
             raise ValueError(problem)
         return url
 
-    @field_validator("verify")
+    @field_validator("verify", mode="before")
     @classmethod
-    def _commands(cls, commands: list[str] | None) -> list[str] | None:
-        if commands is not None and any(not c.strip() for c in commands):
-            raise ValueError("a verify command cannot be empty")
-        return commands
+    def _commands(cls, value: object) -> object:
+        """A list, or the two sets; each problem said in one line naming the key."""
+        if value is None:
+            return value
+        if isinstance(value, list):
+            _nonblank(value, "a verify command")
+            return value
+        if not isinstance(value, dict):
+            raise ValueError("Input should be a list of commands, or `{task: [...], phase: [...]}`")
+        unknown = sorted(str(k) for k in value if k not in ("task", "phase"))
+        if unknown:
+            raise ValueError(f"unknown key `{unknown[0]}` (a mapping takes `task` and `phase`)")
+        for key in ("task", "phase"):
+            commands = value.get(key)
+            if not isinstance(commands, list) or not commands:
+                raise ValueError(f"`{key}` needs a list of at least one command")
+            _nonblank(commands, f"a `{key}` command")
+        return VerifySets.model_validate(value)
+
+    @property
+    def task_verify(self) -> list[str] | None:
+        """The commands each task is judged by (None: chosen from the repository)."""
+        return self.verify.task if isinstance(self.verify, VerifySets) else self.verify
+
+    @property
+    def phase_verify(self) -> list[str] | None:
+        """The commands run at phase ends; None when each task runs the whole set."""
+        return self.verify.phase if isinstance(self.verify, VerifySets) else None
 
     def price(self, model_id: str) -> Price | None:
         """The price of a model id; a dated id (`claude-x-5-5-20260101`) takes its base price."""
@@ -243,3 +279,10 @@ class Config(_Section):
             return prices[model_id]
         bases = [k for k in prices if model_id.startswith(k + "-")]
         return prices[max(bases, key=len)] if bases else None
+
+
+def _nonblank(commands: list[object], what: str) -> None:
+    if any(not isinstance(c, str) for c in commands):
+        raise ValueError(f"{what} must be a string")
+    if any(not str(c).strip() for c in commands):
+        raise ValueError(f"{what} cannot be empty")

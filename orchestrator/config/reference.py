@@ -3,6 +3,8 @@ table of keys cannot drift from what the code accepts."""
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Iterator
 
 from pydantic import BaseModel
@@ -36,6 +38,17 @@ def _rows(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str]]
         yield key, default, " ".join((field.description or "").split())
         if sub is not None:
             yield from _rows(sub[1], key + sub[0] + ".")
+        alternative = union_model(field.annotation)  # `verify`: a list, or the two sets
+        if alternative is not None:
+            yield from _rows(alternative, key + ".")
+
+
+def union_model(annotation: object) -> type[BaseModel] | None:
+    """The model a union field may also hold (`list[str] | VerifySets | None`), if any."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return None
+    models = [a for a in typing.get_args(annotation) if isinstance(a, type)]
+    return next((a for a in models if issubclass(a, BaseModel)), None)
 
 
 def config_reference() -> list[tuple[str, str, str]]:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from orchestrator.config.load import submodel
 from orchestrator.config.model import CONFIG_PATH, Config
+from orchestrator.config.reference import union_model
 
 WIDTH = 96
 HEADER = (
@@ -31,6 +32,10 @@ EXAMPLES: dict[str, object] = {
         {"agent": "generalist", "keyword": "docs"},
     ],
     "prices": {"claude-sonnet-5-5": {"input": 2.0, "output": 10.0}},
+    "verify": {
+        "task": [".venv/bin/python -m pytest -q tests/unit", "ruff check ."],
+        "phase": [".venv/bin/python -m pytest -q"],
+    },
 }
 
 
@@ -58,6 +63,9 @@ def config_template(
             lines += _entries(name, sub[1])
         else:
             lines.append(f"# {name}: {_flow(field.get_default())}")
+        alternative = union_model(field.annotation)
+        if alternative is not None:
+            lines += _entries(name, alternative, "Or a mapping of")
     return "\n".join(lines) + "\n"
 
 
@@ -74,9 +82,9 @@ def _section(model: type[BaseModel]) -> list[str]:
     return lines
 
 
-def _entries(name: str, model: type[BaseModel]) -> list[str]:
+def _entries(name: str, model: type[BaseModel], lead: str = "Each entry") -> list[str]:
     """A list or map of settings: what each entry holds, then a commented example."""
-    lines = ["# Each entry:"]
+    lines = [f"# {lead}:"]
     for sub, field in model.model_fields.items():
         text = " ".join(f"{sub}: {field.description}".split())
         wrapped = textwrap.wrap(text, WIDTH - 4, subsequent_indent="  ")

@@ -78,6 +78,12 @@ def commits_since(repo: GitRepo, base: str) -> list[str]:
     return repo.git.out("rev-list", "--reverse", f"{base}..HEAD").split()
 
 
+def oldest(repo: GitRepo, shas: list[str]) -> str:
+    """The commit of `shas` every other one descends from (their common ancestor: on a linear
+    branch, the oldest of them)."""
+    return repo.git.out("merge-base", "--octopus", *shas).strip()
+
+
 def is_ancestor(repo: GitRepo, sha: str, rev: str = "HEAD") -> bool:
     if repo.resolve(sha) is None:
         return False

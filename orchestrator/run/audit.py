@@ -96,7 +96,8 @@ def run_audit(
     result = Audit(feature, audit_rows(ticked, commits, records, attempts))
     if run_tests and ticked:
         docs = f"{plan.docs.plan}\n{plan.docs.constitution}"
-        verification = detect(root, plan.config.verify, docs=docs)
+        full = plan.config.phase_verify or plan.config.task_verify  # the full suite, if two
+        verification = detect(root, full, docs=docs)
         mentioned = [f for t in plan.tasklist.tasks for f in t.files]
         timeout = plan.config.limits.verify_timeout
         snap = runner.verify_tree(root, verification, timeout=timeout, mentioned=mentioned)

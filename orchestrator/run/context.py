@@ -108,6 +108,7 @@ class RunContext:
     held: tuple[Closeable, ...] = ()  # locks and connections, closed last to first
     machinery: Machinery | None = None  # git's config and hooks as the run found them
     _systems: dict[str, list[Block]] = field(default_factory=dict)
+    phase_snapshots: dict[str, Snapshot] = field(default_factory=dict)  # commit -> phase set
 
     @property
     def feature(self) -> str:
@@ -140,7 +141,14 @@ class RunContext:
         tests); `tree` is the work tree to verify when it is not the repository's own."""
         d = self.plan.docs
         docs = f"{d.plan}\n{d.constitution}"
-        return detect(self.root, self.plan.config.verify, docs=docs, tree=tree)
+        return detect(self.root, self.plan.config.task_verify, docs=docs, tree=tree)
+
+    def phase_verification(self, tree: Path | None = None) -> Verification | None:
+        """The phase set (`verify: phase`), or None when each task runs the whole set."""
+        commands = self.plan.config.phase_verify
+        if commands is None:
+            return None
+        return detect(self.root, commands, tree=tree)
 
     def mentioned(self) -> list[str]:
         """Every path tasks.md names: the project's modules, written or still to come."""

@@ -4,6 +4,7 @@
                          -(none left)-> END             -(failed)-> END (paused)
                          |                              -(held)--> approve_task -> select_task
                          -(several ready, --jobs N)-> run_wave -> select_task | END (paused)
+                         -(a phase is due, verify: phase)-> check_phase -> select_task | END
 
 Graph state is a cursor (current task, status, the count landed); per-task records live in the
 store. A checkpoint is written after every node (durability "sync"), so a whole task runs inside
@@ -38,14 +39,20 @@ class RunState(TypedDict, total=False):
     awaiting: str | None  # a verified task held for approval
     batch: list[str]  # a wave's tasks working at once (--jobs N)
     solo: list[str]  # tasks a wave could not land, redone alone on the new head
+    checking: int | None  # a phase whose full verification is due (`verify: phase`)
 
 
 def select_task(state: RunState, runtime: Runtime[RunContext]) -> RunState:
+    from orchestrator.run.phases import due
+
     ctx = runtime.context
+    running = RunStatus.RUNNING.value
+    phase = due(ctx)  # before any task of a later phase, and before the run finishes
+    if phase is not None:
+        return {"current": None, "batch": [], "checking": phase, "status": running, "reason": ""}
     done = ctx.done_ids()
     ready = ctx.plan.graph.ready(done)
     solo = [t for t in state.get("solo", []) if t not in done]
-    running = RunStatus.RUNNING.value
     if ready:
         first = next((t for t in ready if t in solo), ready[0])
         if ctx.jobs > 1 and not ctx.approve_each and first not in solo and len(ready) > 1:
@@ -110,10 +117,29 @@ def run_wave(state: RunState, runtime: Runtime[RunContext]) -> RunState:
     return update
 
 
-def after_select(state: RunState) -> Literal["run_task", "run_wave", "__end__"]:
+def check_phase(state: RunState, runtime: Runtime[RunContext]) -> RunState:
+    """A phase's full verification; a failure pauses the run naming the task that broke it."""
+    from orchestrator.run.phases import check, pause_reason
+
+    index = state.get("checking")
+    assert index is not None
+    record = check(runtime.context, index)
+    if record.passed:
+        return {"checking": None}
+    reason = pause_reason(runtime.context, record)
+    return {"checking": None, "status": RunStatus.PAUSED.value, "reason": reason}
+
+
+def after_select(state: RunState) -> Literal["run_task", "run_wave", "check_phase", "__end__"]:
+    if state.get("checking") is not None:
+        return "check_phase"
     if state.get("batch"):
         return "run_wave"
     return "run_task" if state.get("current") else "__end__"
+
+
+def after_check(state: RunState) -> Literal["select_task", "__end__"]:
+    return "__end__" if state.get("status") == RunStatus.PAUSED else "select_task"
 
 
 def after_wave(state: RunState) -> Literal["select_task", "__end__"]:
@@ -148,9 +174,11 @@ def build_graph(
     builder.add_node("run_task", w(run_task))
     builder.add_node("approve_task", w(approve_task))
     builder.add_node("run_wave", w(run_wave))
+    builder.add_node("check_phase", w(check_phase))
     builder.add_edge(START, "select_task")
     builder.add_conditional_edges("select_task", after_select)
     builder.add_conditional_edges("run_task", after_task)
     builder.add_conditional_edges("run_wave", after_wave)
+    builder.add_conditional_edges("check_phase", after_check)
     builder.add_edge("approve_task", "select_task")
     return builder

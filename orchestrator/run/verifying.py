@@ -38,8 +38,10 @@ def verify_head(ctx: RunContext, root: Path) -> Snapshot:
 def baseline(ctx: RunContext) -> Snapshot:
     """Verify HEAD in the repository's own tree and say what it found, before a task uses it:
     the commands and why, warnings, and what is red there already."""
-    v = ctx.verification()
-    ctx.reporter.note(f"verify: {v.reason}")
+    v, phase = ctx.verification(), ctx.phase_verification()
+    ctx.reporter.note(f"verify{', each task' if phase else ''}: {v.reason}")
+    if phase is not None:
+        ctx.reporter.note(f"verify, each phase's end: {' && '.join(phase.commands)}")
     for warning in v.warnings:
         ctx.reporter.note(f"warning: {warning}")
     snap = verify_head(ctx, ctx.root)

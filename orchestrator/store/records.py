@@ -102,3 +102,26 @@ class AttemptRecord:
 
     def __post_init__(self) -> None:
         self.outcome = Outcome(self.outcome)
+
+
+@dataclass(slots=True)
+class PhaseCheck:
+    """A phase's full verification (`verify: phase`), the last one run for that phase: at
+    `head`, judged against `base` (the phase's start), covering the phase's landed `tasks`."""
+
+    feature: str
+    phase: int  # the phase's index in tasks.md (0-based)
+    run_id: str = ""
+    passed: bool = False
+    head: str = ""
+    base: str = ""
+    tasks: str = ""  # `T001=sha,T002=sha`: the landings it covered (a redo makes it due again)
+    headline: str = ""  # PASSED, or the failure in one line (the culprit named)
+    culprit: str = ""  # the task whose commit first failed, found by bisecting
+    output: str = ""  # the phase verification's output at `head`
+    seconds: float = 0.0  # wall time of the check, bisection included
+    runs: int = 0  # how many times the phase set ran for it (baseline and bisection included)
+    updated: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.passed = bool(self.passed)

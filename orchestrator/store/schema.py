@@ -108,7 +108,26 @@ TURNS = Table(  # a task's conversation, one row per durable step (see `agent/jo
     ),
     key=("feature", "task_id", "convo", "seq"),
 )
-TABLES = (RUNS, TASKS, ATTEMPTS, EXPECTED_RED, TURNS)
+PHASE_CHECKS = Table(  # the last full verification of each phase (`verify: phase`)
+    "sdd_phase_checks",
+    (
+        _text("feature", None),
+        Column("phase", "int"),
+        _text("run_id"),
+        Column("passed", "int", "0"),
+        _text("head"),
+        _text("base"),
+        _text("tasks"),
+        _text("headline"),
+        _text("culprit"),
+        _text("output"),
+        Column("seconds", "real", "0"),
+        Column("runs", "int", "0"),
+        Column("updated", "real", "0"),
+    ),
+    key=("feature", "phase"),
+)
+TABLES = (RUNS, TASKS, ATTEMPTS, EXPECTED_RED, TURNS, PHASE_CHECKS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,20 @@ from typing import Any, Protocol
 
 from orchestrator.store.records import (
     AttemptRecord,
+    PhaseCheck,
     RunRecord,
     RunStatus,
     TaskRecord,
 )
-from orchestrator.store.schema import ATTEMPTS, RUNS, TASKS, TURNS, Dialect, Table
+from orchestrator.store.schema import (
+    ATTEMPTS,
+    PHASE_CHECKS,
+    RUNS,
+    TASKS,
+    TURNS,
+    Dialect,
+    Table,
+)
 from orchestrator.store.url import StoreUrl
 
 Row = tuple[Any, ...]
@@ -199,6 +208,23 @@ class Store:
                     f"INSERT INTO sdd_expected_red ({cols}) VALUES ({marks})",
                     (*self._scope, feature, test, task),
                 )
+
+    # phase checks (`verify: phase`) -------------------------------------------------------
+
+    def save_phase_check(self, check: PhaseCheck) -> None:
+        check.updated = time.time()
+        self._upsert(PHASE_CHECKS, asdict(check) | {"passed": int(check.passed)})
+
+    def phase_checks(self, feature: str) -> dict[int, PhaseCheck]:
+        """The last check of each phase, by phase number; none in a file older than them."""
+        if not self._db.columns(PHASE_CHECKS.name):
+            return {}
+        rows = self._rows(
+            f"SELECT {self._select_list(PHASE_CHECKS)} FROM sdd_phase_checks"
+            f" WHERE {self._where('feature')} ORDER BY phase",
+            (*self._scope, feature),
+        )
+        return {int(r[1]): PhaseCheck(*r) for r in rows}
 
     # plumbing -----------------------------------------------------------------------------
 

@@ -22,9 +22,19 @@ def finished_line(order: list[str], landed: Collection[str], skipped: Collection
     return ", ".join(parts) + "."
 
 
-def next_steps(feature: str, awaiting: str = "", failed: Collection[str] = ()) -> list[str]:
-    """The commands that move a paused run on (the run keeps its options, so none repeat)."""
+def next_steps(
+    feature: str, awaiting: str = "", failed: Collection[str] = (), broken: str | None = None
+) -> list[str]:
+    """The commands that move a paused run on (the run keeps its options, so none repeat);
+    `broken` is the task a failed phase check blamed ("" when none), None without one."""
     resume = f"sdd resume {feature}"
+    if broken is not None:
+        undo = [f"Take back the task that broke it: sdd undo {feature} {broken}, then {resume}"]
+        return [
+            f"See the phase verification's output: sdd log {feature}",
+            *(undo if broken else []),
+            f"Or commit a fix of your own, then {resume} (the phase is checked again)",
+        ]
     if awaiting:
         return [
             f"Review it: sdd diff {feature} {awaiting} (the agent's work: sdd show {feature} "

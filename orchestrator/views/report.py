@@ -23,6 +23,7 @@ from orchestrator.plan.build import Plan, make_plan
 from orchestrator.store.open import open_records
 from orchestrator.store.records import AttemptRecord, RunRecord, TaskKind, TaskRecord, TaskStatus
 from orchestrator.views import graphs
+from orchestrator.views.phase_checks import phase_checks_data
 from orchestrator.views.report_page import render_html
 from orchestrator.views.transcripts import clip, read_events
 
@@ -39,6 +40,7 @@ def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -
         run = store.latest_run(feature) if store else None
         records = store.tasks(feature) if store and run else {}
         attempts = {tid: store.attempts(feature, tid) for tid in records} if store else {}
+        checks = store.phase_checks(feature) if store and run else {}
         repo = GitRepo(root) if records else None
         commits, notes = _commits(repo, feature, records) if repo else ({}, {})
     finally:
@@ -92,6 +94,10 @@ def build_report(root: Path, feature_dir: Path, store_flag: str | None = None) -
         "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "run": _summary(plan, run, records) if run else None,
         "tasks": tasks,
+        "phase_checks": [
+            r | {"output": redact(clip(r["output"], 60), secrets)}
+            for r in phase_checks_data(checks, plan.tasklist.phases)
+        ],
         "details": details,
         "svg": graphs.to_svg(graph),
         "graph": graph,
@@ -130,6 +136,7 @@ def report_json(data: dict[str, Any]) -> dict[str, Any]:
         "generated": data["generated"],
         "run": data["run"],
         "tasks": [details[t["id"]] for t in data["tasks"]],
+        "phase_checks": data["phase_checks"],
     }
 
 

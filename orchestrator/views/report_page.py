@@ -46,6 +46,24 @@ def _figures(run: dict[str, Any] | None, total: int) -> str:
     return f'<dl class="figures" id="summary-figures">{cells}</dl>'
 
 
+def _phase_checks(checks: list[dict[str, Any]]) -> str:
+    """Each phase's full verification (`verify: phase`): result, time, what it found."""
+    if not checks:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(c['phase'])}</td><td>{escape(c['result'])}</td>"
+        f"<td>{c['seconds']:.1f} s ({c['runs']} runs)</td><td>{escape(c['headline'])}"
+        + (f"<pre>{escape(c['output'])}</pre>" if c["result"] == "failed" else "")
+        + "</td></tr>"
+        for c in checks
+    )
+    return (
+        '<section id="phase-checks"><h2>Phase checks</h2><table><thead><tr><th>phase</th>'
+        f"<th>result</th><th>time</th><th>what it found</th></tr></thead><tbody>{rows}</tbody>"
+        "</table></section>\n"
+    )
+
+
 def _model(model: str) -> str:
     """A scripted model by its script's file name: the page is shared, the path is local."""
     if model.startswith("scripted:"):
@@ -108,6 +126,7 @@ def render_html(data: dict[str, Any]) -> str:
         legend=_legend(data["graph"]),
         svg=data["svg"],
         rows=rows,
+        phases=_phase_checks(data.get("phase_checks", [])),
         details=details,
         css=_CSS,
         js=_JS,
@@ -126,7 +145,7 @@ _PAGE = """<!doctype html>
 <th>state</th><th>verdict</th><th>agent</th><th>attempts</th><th>tokens</th><th>cost</th>
 <th>time</th><th>commit</th><th>description</th></tr></thead>
 <tbody>{rows}</tbody></table></section>
-</main>
+{phases}</main>
 <aside id="detail" hidden></aside>
 {details}
 <script>{js}</script>

@@ -17,9 +17,12 @@ if TYPE_CHECKING:
     from orchestrator.verify.environment import Verification
 
 
-def plan_data(plan: Plan, verification: Verification | None = None) -> dict[str, Any]:
+def plan_data(
+    plan: Plan, verification: Verification | None = None, phase: Verification | None = None
+) -> dict[str, Any]:
     """`sdd plan --json`: depends_on holds every direct predecessor, explicit and derived;
-    `verification` is how each task will be verified, and why."""
+    `verification` is how each task will be verified, and why; `phase`, the full set run at
+    each phase's end (`verify: {task, phase}`), else None."""
     graph = plan.graph
     phases = plan.tasklist.phases
     tasks = []
@@ -53,6 +56,7 @@ def plan_data(plan: Plan, verification: Verification | None = None) -> dict[str,
         "waves": graph.waves(done),
         "warnings": [*plan.tasklist.warnings, *graph.notes, *plan.notes],
         "verification": None if verification is None else verification_data(verification),
+        "phase_verification": None if phase is None else verification_data(phase),
     }
 
 

@@ -1,0 +1,184 @@
+"""The fast path, `verify: {task: [...], phase: [...]}`: each task is judged by a fast subset,
+and the full suite runs when a phase's last task has landed, against the phase's start.
+
+Real runs: a project with its own `python -m venv` (pytest unpacked into it), the scripted
+model, real git and real pytest processes. The phase set also appends to a log, so the test
+counts how often the full suite ran without timing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+from support.records import project_store
+from support.repo import git
+from support.runproc import sdd_argv, sdd_env
+from support.venvs import make_venv
+from test_waves import FEATURE, landed, make_project, run, write
+
+from orchestrator.store.records import PhaseCheck
+
+pytestmark = pytest.mark.slow  # whole runs through real subprocesses
+
+OPS = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"
+FIXED = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b  # product\n"
+BROKEN = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a + b\n"
+FILES = {
+    ".gitignore": "__pycache__/\n.pytest_cache/\n.venv/\n",
+    "calc/__init__.py": "",
+    "calc/ops.py": OPS,
+    "tests/unit/test_add.py": "from calc.ops import add\n\n\ndef test_add():\n"
+    "    assert add(2, 3) == 5\n",
+    "tests/full/test_mul.py": "from calc.ops import mul\n\n\ndef test_mul():\n"
+    "    assert mul(2, 3) == 6\n",
+}
+TASKS = """# Tasks: calc
+
+## Phase 1: Core
+
+- [ ] T001 [P] Create out/a.txt
+- [ ] T002 [P] Make mul in calc/ops.py read better
+- [ ] T003 [P] Create out/c.txt
+
+## Phase 2: Polish
+
+- [ ] T004 Create out/d.txt
+"""
+PYTEST = ".venv/bin/python -m pytest -q -p no:cacheprovider"
+
+
+def project(tmp_path: Path, wheels: Path, tasks: str = TASKS, **files: str) -> tuple[Path, Path]:
+    """The project, its own venv with pytest, and the log the phase set appends to."""
+    log = tmp_path / "phase.log"
+    verify = {
+        "task": [f"{PYTEST} tests/unit"],
+        "phase": [f"sh -c 'echo ran >> {shlex.quote(str(log))}'", f"{PYTEST} tests"],
+    }
+    root = make_project(tmp_path, tasks, FILES | files, verify=verify)
+    make_venv(root / ".venv", sorted(wheels.glob("*.whl")))
+    return root, log
+
+
+def script(ops: str = FIXED) -> dict:
+    turns = {t: [{"tools": [write(f"out/{t}.txt", t)]}, {"text": t}] for t in ("T001", "T003")}
+    turns["T004"] = [{"tools": [write("out/T004.txt", "d")]}, {"text": "d"}]
+    turns["T002"] = [{"tools": [write("calc/ops.py", ops)]}, {"text": "shorter"}]
+    return {"tasks": turns}
+
+
+def sdd(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        sdd_argv(*args), cwd=root, env=sdd_env(), capture_output=True, text=True, timeout=120
+    )
+
+
+def checks_of(root: Path) -> dict[int, PhaseCheck]:
+    store = project_store(root)
+    try:
+        return store.phase_checks(FEATURE)
+    finally:
+        store.close()
+
+
+def runs(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_a_regression_the_task_set_misses_is_caught_at_the_phase_end_naming_its_task(
+    tmp_path: Path, wheels: Path
+) -> None:
+    root, log = project(tmp_path, wheels)
+    status, reason = run(root, script(BROKEN))
+    assert status == "paused"
+    assert "T002 broke tests/full/test_mul.py::test_mul" in reason, reason
+    assert f"sdd undo {FEATURE} T002" in reason
+    assert "\n" not in reason
+    # the unit subset let T002 land; the next phase did not start
+    assert sorted(landed(root)) == ["T001", "T002", "T003"]
+    assert not (root / "out" / "T004.txt").exists()
+    check = checks_of(root)[0]
+    assert (check.passed, check.culprit) == (False, "T002")
+    assert "test_mul" in check.output and "assert 5 == 6" in check.output
+    # the start, the end, then two bisection steps among three commits (log2)
+    assert check.runs == runs(log) == 4
+    assert git(root, "worktree", "list").count("\n") == 1  # the scratch worktree is gone
+
+    shown = sdd(root, "status", FEATURE, "--json")
+    assert shown.returncode == 0, shown.stderr
+    [row] = json.loads(shown.stdout)["phase_checks"]
+    assert (row["result"], row["culprit"], row["runs"]) == ("failed", "T002", 4)
+    logged = sdd(root, "log", FEATURE)
+    assert "T002 broke tests/full/test_mul.py::test_mul" in logged.stdout
+    assert "assert 5 == 6" in logged.stdout  # the phase verification's output is kept
+
+    # the hint works: take T002 back, run again with a correct change
+    undone = sdd(root, "undo", FEATURE, "T002")
+    assert undone.returncode == 0, undone.stderr
+    assert run(root, script(FIXED)) == ("finished", "")
+    assert (root / "out" / "T004.txt").exists()
+    checks = checks_of(root)
+    assert [c.passed for c in checks.values()] == [True, True]
+
+
+def test_a_clean_run_runs_the_phase_set_once_per_phase_after_its_start(
+    tmp_path: Path, wheels: Path
+) -> None:
+    root, log = project(tmp_path, wheels)
+    assert run(root, script()) == ("finished", "")
+    assert sorted(landed(root)) == ["T001", "T002", "T003", "T004"]
+    # phase 1's start, phase 1's end (= phase 2's start), phase 2's end (= the run's end)
+    assert runs(log) == 3
+    checks = checks_of(root)
+    head = git(root, "rev-parse", "HEAD").strip()
+    assert [c.passed for c in checks.values()] == [True, True]
+    assert checks[1].head == head  # the last check saw the tree the run finished with
+    assert checks[1].base == checks[0].head
+    assert all(c.seconds > 0 and c.headline == "PASSED (3 passed)" for c in checks.values())
+    report = sdd(root, "report", FEATURE, "--json")
+    assert [c["result"] for c in json.loads(report.stdout)["phase_checks"]] == ["passed"] * 2
+    page = tmp_path / "report.html"
+    assert sdd(root, "report", FEATURE, "-o", str(page)).returncode == 0
+    assert '<section id="phase-checks">' in page.read_text()
+    status = sdd(root, "status", FEATURE).stdout
+    assert "phase checks" in status and "PASSED (3 passed)" in status
+    # a run over a finished feature checks nothing again
+    assert run(root, script()) == ("finished", "")
+    assert runs(log) == 3
+
+
+def test_a_test_red_at_the_phase_start_is_not_held_against_its_tasks(
+    tmp_path: Path, wheels: Path
+) -> None:
+    red = "def test_known():\n    assert False, 'red before the run'\n"
+    tasks = "# Tasks: calc\n\n## Phase 1: Core\n\n- [ ] T001 Create out/a.txt\n"
+    root, log = project(tmp_path, wheels, tasks, **{"tests/full/test_known.py": red})
+    turns = {"T001": [{"tools": [write("out/T001.txt", "a")]}, {"text": "a"}]}
+    assert run(root, {"tasks": turns}) == ("finished", "")
+    [check] = checks_of(root).values()
+    assert check.passed and check.culprit == ""
+    assert runs(log) == 2
+
+
+def test_in_a_wave_too_and_a_run_again_checks_again_rather_than_trusting_the_pause(
+    tmp_path: Path, wheels: Path
+) -> None:
+    root, log = project(tmp_path, wheels)
+    status, reason = run(root, script(BROKEN), jobs=2)
+    assert status == "paused" and "T002 broke tests/full/test_mul.py::test_mul" in reason
+    assert sorted(landed(root)) == ["T001", "T002", "T003"]
+    before = runs(log)
+    resumed = sdd(root, "resume", FEATURE, "--json")
+    assert resumed.returncode == 1, resumed.stderr
+    again = json.loads(resumed.stdout)
+    assert (again["status"], again["reason"]) == ("paused", reason)
+    assert (
+        again["next"][1] == f"Take back the task that broke it: sdd undo {FEATURE} T002, "
+        f"then sdd resume {FEATURE}"
+    )
+    assert runs(log) > before  # it ran again: a pause is not a pass
+    assert not (root / "out" / "T004.txt").exists()
+    assert git(root, "worktree", "list").count("\n") == 1
