@@ -168,3 +168,17 @@ def test_a_restore_that_cannot_complete_leaves_the_tree_clean(tmp_path: Path, da
     }[damage]
     assert why.startswith("its files could not be restored from the store: " + said), why
     assert git(b, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_a_file_holding_a_secret_is_never_kept(tmp_path: Path) -> None:
+    root = make_origin(tmp_path)
+    store = Store(SqliteBackend(tmp_path / "state.sqlite"))
+    secret = "sk-ant-test-secret-0123456789abcdef"
+    journal = StoreJournal(store, FEATURE, "T001", workspace(root), GitRepo(root).head(), (secret,))
+    (root / "conf.py").write_text(f"KEY = '{secret}'\n")
+    (root / "ok.py").write_text("fine = 1\n")
+    journal.add("result", {"id": "t1", "content": "ok", "is_error": False, "wrote": True})
+    tree = tree_state(workspace(root))
+    kept = store.blobs(FEATURE, "T001")
+    assert set(kept) == {tree["ok.py"]}
+    assert all(secret.encode() not in data for _, data in kept.values())

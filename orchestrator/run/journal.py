@@ -187,7 +187,7 @@ class StoreJournal:
         self._steps: list[Step] = list(found.steps) if found else []
         self._seq = len(self._steps)
         self._tree = found.tree() if found else {}
-        self._keeper = Keeper(store, feature, task_id, ws, base)
+        self._keeper = Keeper(store, feature, task_id, ws, base, secrets)
         self._keeper.seed(self._tree)
         if found is None:
             self.add("begin", {"base": base, "where": where(ws)})

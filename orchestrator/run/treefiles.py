@@ -5,15 +5,17 @@ conversation goes on instead of starting over.
 When a step records a changed `tree`, each file whose content changed is kept once per digest,
 as its change from the file's previous kept content, else from the base commit's, else from
 nothing (`delta`): an Edit of a large file costs about what the Edit said. Deleted files and
-symlinks are in the digests themselves. A restore checks everything before it writes anything
-(each file rebuilt in memory and matched with its digest), checks each file again on disk, and
-leaves the tree clean at its base when it cannot complete.
+symlinks are in the digests themselves. A file holding one of the run's secrets (an API key)
+is never kept: a resume that would need it starts over. A restore checks everything before it
+writes anything (each file rebuilt in memory and matched with its digest), checks each file
+again on disk, and leaves the tree clean at its base when it cannot complete.
 """
 
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from orchestrator.agent.transcript import find_secret
 from orchestrator.run.delta import decode, encode, short_digest
 from orchestrator.run.footprint import digest
 from orchestrator.run.workspace import Workspace
@@ -41,9 +43,17 @@ def _read(path: Path) -> bytes | None:
 class Keeper:
     """Keeps the content of each file a task's steps record, in the store, once per digest."""
 
-    def __init__(self, store: Store, feature: str, task_id: str, ws: Workspace, base: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        feature: str,
+        task_id: str,
+        ws: Workspace,
+        base: str,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self._store, self._feature, self._task = store, feature, task_id
-        self._ws, self._base = ws, base
+        self._ws, self._base, self._secrets = ws, base, secrets
         self._last: dict[str, tuple[str, bytes]] = {}  # path -> its last kept (digest, content)
 
     def seed(self, tree: dict[str, str]) -> None:
@@ -63,6 +73,8 @@ class Keeper:
             content = _read(self._ws.repo.root / path)
             if content is None or short_digest(content) != d:
                 continue  # changed again since it was read: the next step keeps it
+            if find_secret(content.decode("utf-8", "replace"), self._secrets):
+                continue  # never in the store: a resume elsewhere starts over instead
             parent, old = last if last else self._at_base(path)
             self._store.add_blob(self._feature, self._task, d, parent, encode(old, content))
             self._last[path] = (d, content)
