@@ -10,14 +10,18 @@ own, or a store that lost a file, starts T003 over and says why."""
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from support.messages_server import MessagesServer
 from support.repo import git
 from support.runproc import Procs, wait_until
 from test_resume_turns import IDS, KEY, MODEL, Agent, make_project, turns
+from test_waves import barrier, bash, tasks_md, write
+from test_waves import make_project as make_wave_project
 
 pytestmark = pytest.mark.slow
 
@@ -119,3 +123,44 @@ def test_killed_in_clone_a_resumed_in_clone_b(
     assert sorted(landed) == IDS and len(landed) == len(IDS)
     assert git(b, "status", "--porcelain", "--untracked-files=all") == ""
     assert git(origin, "rev-parse", "main") == git(b, "rev-parse", "HEAD"), "B pushed its landings"
+
+
+def test_a_wave_killed_in_clone_a_goes_on_in_clone_b(tmp_path: Path, procs: Procs) -> None:
+    """With `--jobs`, each task of the wave had its own worktree in A: B makes it again at the
+    task's base, writes back what the task had written, and the conversation goes on there."""
+    ids = ("T002", "T003", "T004")
+    tasks = tasks_md(*[f"{t} [P] Create out/{t}.txt" for t in ids])
+    seed = make_wave_project(tmp_path / "seed", tasks, verify=["true"])
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    log, calls = tmp_path / "barrier.log", tmp_path / "calls.log"
+
+    def turns(t: str) -> list[dict[str, object]]:
+        first = [write(f"out/{t}.txt", f"{t} one\n"), bash(f"echo {t} >> {calls}")]
+        edit = {"file_path": f"out/{t}.txt", "old_string": "one", "new_string": "two"}
+        return [
+            {"tools": [*first, barrier(log, t, 99)]},  # held in the barrier until the kill
+            {"tools": [{"Edit": edit}]},
+            {"text": "done"},
+        ]
+
+    script = tmp_path / "script.yaml"
+    plan = {"T001": [{"tools": [write("out/T001.txt", "1")]}, {"text": "done"}]}
+    script.write_text(yaml.safe_dump({"tasks": plan | {t: turns(t) for t in ids}}))
+    store = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    model = f"scripted:{script}"
+    proc_a = procs.sdd(a, "run", "001", "--jobs", "3", "--model", model, "--store", store,
+                       "--push", "origin")  # fmt: skip
+    wait_until(lambda: log.exists() and len(log.read_text().split()) == 3, "the wave", proc=proc_a)
+    proc_a.kill_group()
+    git(b, "pull", "-q", "--ff-only", "origin", "main")
+    said = run(procs, b, "resume", "001", "--jobs", "3", "--model", model, "--store", store)
+    for t in ids:
+        assert f"{t}: wrote back its 1 file from the store" in said, said
+        assert f"{t} continues its interrupted attempt after turn 1" in said, said
+        sha = git(b, "log", "--format=%H", f"--grep=^Sdd-Task: {t}$").split()[0]
+        assert git(b, "show", f"{sha}:out/{t}.txt") == f"{t} two\n"
+    assert Counter(calls.read_text().split()) == Counter(ids), "no call of A's runs again"
+    assert git(b, "status", "--porcelain", "--untracked-files=all") == ""
+    assert git(b, "worktree", "list", "--porcelain").count("worktree ") == 1
