@@ -18,6 +18,8 @@ _HEAD = struct.Struct(">BII")  # op, then (first line, lines) to copy or (length
 
 def encode(old: bytes, new: bytes) -> bytes:
     """`new` as a change from `old`; `decode(old, encode(old, new)) == new`."""
+    if not old:
+        return zlib.compress(_HEAD.pack(_ADD, len(new), 0) + new, 6)
     a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
     out: list[bytes] = []
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=len(a) > 2_000)

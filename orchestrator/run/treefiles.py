@@ -6,9 +6,10 @@ When a step records a changed `tree`, each file whose content changed is kept on
 as its change from the file's previous kept content, else from the base commit's, else from
 nothing (`delta`): an Edit of a large file costs about what the Edit said. Deleted files and
 symlinks are in the digests themselves. A file holding one of the run's secrets (an API key)
-is never kept: a resume that would need it starts over. A restore checks everything before it
-writes anything (each file rebuilt in memory and matched with its digest), checks each file
-again on disk, and leaves the tree clean at its base when it cannot complete.
+is never kept, nor one over 8 MB: a resume that would need it starts over. A restore checks
+everything before it writes anything (each file rebuilt in memory and matched with its
+digest), checks each file again on disk, and leaves the tree clean at its base when it
+cannot complete.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from orchestrator.run.workspace import Workspace
 from orchestrator.store.store import Store
 
 _MAX_CHAIN = 100_000  # more parents than any conversation makes: the store is damaged
+MAX_FILE = 8 << 20  # bytes; a larger file (generated, most likely) is not kept
 
 
 class Unrestorable(Exception):
@@ -71,7 +73,7 @@ class Keeper:
             if not is_content(d) or (last and last[0] == d):
                 continue
             content = _read(self._ws.repo.root / path)
-            if content is None or short_digest(content) != d:
+            if content is None or len(content) > MAX_FILE or short_digest(content) != d:
                 continue  # changed again since it was read: the next step keeps it
             if find_secret(content.decode("utf-8", "replace"), self._secrets):
                 continue  # never in the store: a resume elsewhere starts over instead
