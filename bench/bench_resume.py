@@ -7,7 +7,8 @@ the reference: its requests and the tree of each commit. Then each trial starts 
 run, kills its process group with SIGKILL at a random moment, and resumes until the run
 finishes; it reports the requests beyond the reference (the goal: at most 1 per resume) and
 whether the same commits landed (by Sdd-Task trailer and tree). Also: the journal's bytes
-per turn against the turn's own message bytes, and how long reading a conversation back
+per turn (its steps and the files their trees name) against the turn's own message bytes,
+the same for Edits of one line in a large file, and how long reading a conversation back
 takes with 1,000 turns stored.
 
     .venv/bin/python bench/bench_resume.py [--trials 20] [--latency 0.05] [--seed 7]
@@ -144,15 +145,25 @@ def landed(root: Path) -> list[tuple[str, str]]:
 
 
 def journal_size(root: Path) -> tuple[list[float], int]:
-    """Each turn's stored bytes (its steps' rows) over its message bytes, and the turns."""
+    """Each turn's stored bytes (its steps' rows, and the rows of the files its steps' trees
+    name first) over its message bytes, and the turns."""
     db = sqlite3.connect(root / ".sdd" / "state.sqlite")
     rows = db.execute(
         "SELECT task_id, convo, seq, kind, data FROM sdd_turns ORDER BY task_id, convo, seq"
     ).fetchall()
+    has_blobs = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sdd_blobs'").fetchone()
+    blobs = {
+        (task, digest): len(task) + len(digest) + len(parent) + len(data)
+        for task, digest, parent, data in (
+            db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs") if has_blobs else []
+        )
+    }
     ratios: list[float] = []
     stored = message = 0
     for task, convo, seq, kind, data in rows:
         row = len(task) + len(kind) + len(data) + 8 + len(str(convo)) + len(str(seq))
+        for digest in json.loads(data).get("tree", {}).values():
+            row += blobs.pop((task, digest), 0)  # counted once, where first named
         if kind == "assistant":
             if message:
                 ratios.append(stored / message)
@@ -321,6 +332,56 @@ def replay_seconds(n_turns: int) -> float:
         return took
 
 
+def big_edits(edits: int = 10, lines: int = 2_500) -> tuple[float, float, float, float]:
+    """Edits of one line each in a ~100 KB file, through the journal into a SQLite store;
+    bytes per turn: the messages, the steps alone, the steps and the kept files, and the steps
+    with each step's file kept compressed whole instead of as its change."""
+    import zlib
+
+    from orchestrator.git.repo import GitRepo
+    from orchestrator.run.journal import StoreJournal
+    from orchestrator.run.workspace import Workspace
+    from orchestrator.store.sqlite import SqliteBackend
+    from orchestrator.store.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        root.mkdir()
+        big = root / "module.py"
+        body = (f"def f{k}(x):\n    return x * {k} + {k % 7}\n" for k in range(lines))
+        big.write_text("".join(body))
+        git(root, "init", "-q", "-b", "main")
+        git(root, "add", "-A")
+        git(root, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "init")
+        store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
+        ws = Workspace(root, GitRepo(root), "tasks.md")
+        journal = StoreJournal(store, FEATURE, "T1", ws, GitRepo(root).head(), ())
+        message = whole = 0
+        for k in range(edits):
+            old, new = f"return x * {k * 200} +", f"return x * {k * 200} - 1 +"
+            edit = {"file_path": "module.py", "old_string": old, "new_string": new}
+            call = {"type": "tool_use", "id": f"t{k}", "name": "Edit", "input": edit}
+            turn = {"content": [call], "stop_reason": "tool_use", "usage": [1, 1, 0, 0]}
+            journal.add("assistant", turn)
+            journal.add("call", {"id": f"t{k}"})
+            big.write_text(big.read_text().replace(old, new, 1))
+            result = {"id": f"t{k}", "content": "Edited module.py.", "is_error": False}
+            journal.add("result", {**result, "wrote": True})
+            block = {"type": "tool_result", "tool_use_id": f"t{k}", **result}
+            block.pop("id")
+            message += len(json.dumps({"role": "assistant", "content": [call]}))
+            message += len(json.dumps(block))
+            whole += len(zlib.compress(big.read_bytes(), 6))
+        store.close()
+        db = sqlite3.connect(Path(tmp) / "state.sqlite")
+        rows = db.execute("SELECT task_id, kind, data FROM sdd_turns WHERE kind != 'begin'")
+        steps = sum(len(d) + len(t) + len(k) + 8 for t, k, d in rows)
+        kept = db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs")
+        blobs = sum(len(t) + len(g) + len(p) + len(d) for t, g, p, d in kept)
+        db.close()
+        return message / edits, steps / edits, (steps + blobs) / edits, (steps + whole) / edits
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=20)
@@ -364,6 +425,12 @@ def main() -> None:
         )
     if args.kills_only:
         return
+    message, steps, stored, whole = big_edits()
+    print(
+        f"an Edit of one line in a 100 KB file: message {message:.0f} B per turn; stored "
+        f"{stored:.0f} B ({stored / message:.2f}x), of which steps {steps:.0f} B "
+        f"({steps / message:.2f}x); whole files would store {whole:.0f} B ({whole / message:.1f}x)"
+    )
     for n_turns in (0, 1000):
         print(
             f"reading a conversation back with {n_turns} other turns stored: "

@@ -83,6 +83,23 @@ class Git:
             raise GitStateError(first_line(str(err or "") or text, f"git {args[0]} failed"))
         return int(code), text, str(err or "")
 
+    def blob(self, spec: str) -> bytes | None:
+        """The exact bytes of the file `spec` names (`REV:PATH` from the top, or a blob id);
+        None when there is none."""
+        try:
+            result: Any = self._repo.git.execute(
+                git_argv(["cat-file", "blob", spec]),
+                with_extended_output=True,
+                with_exceptions=False,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+                env=HARDENED_ENV,
+            )
+        except self._not_found:
+            raise GitStateError("git is not installed or not on PATH") from None
+        code, out, _ = result
+        return bytes(out) if code == 0 and isinstance(out, bytes) else None
+
     def resolve(self, rev: str) -> str | None:
         """The commit `rev` names, or None (unknown, or history rewritten)."""
         code, out, _ = self.run("rev-parse", "--verify", "-q", f"{rev}^{{commit}}", check=False)

@@ -5,7 +5,9 @@ only in the tree it left.
 A conversation opens with a `begin` step (its base) and closes with an `end` step (landed,
 failed, paused: whatever the run did with it). One without an `end` was cut short by a kill
 or a lost machine: the next run of the task continues it when the task's base is the same
-and the tree holds what the steps recorded; otherwise the task starts over and says why.
+and the tree holds what the steps recorded, or is clean there and gets the recorded files
+written back from the store (`treefiles`: another clone, or this one cleaned since);
+otherwise the task starts over and says why.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from orchestrator.agent.journal import IDEMPOTENT
 from orchestrator.agent.transcript import redact
 from orchestrator.run.footprint import digest
+from orchestrator.run.treefiles import Keeper, restore
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.store import Store
 from orchestrator.text import cap
@@ -136,6 +139,33 @@ def why_not_continue(found: Conversation, base: str, now: dict[str, str], here: 
     return f"the work tree is not as its interrupted attempt left it ({shown} changed since)"
 
 
+def rejoin(
+    store: Store,
+    feature: str,
+    task_id: str,
+    found: Conversation,
+    ws: Workspace,
+    base: str,
+    note: Callable[[str], None],
+) -> str:
+    """'' when the cut-short conversation goes on in this tree, its files written back first
+    when the tree is clean at the conversation's base but lacks them; else why it starts
+    over. A tree with changes of its own is never written to."""
+    now, kept = tree_state(ws), found.tree()
+    clean = not [p for p in ws.repo.dirty_files() if p not in ws.shared]
+    if not (found.base == base and kept and now != kept and clean):
+        return why_not_continue(found, base, now, where(ws))
+    why = restore(store, feature, task_id, ws, base, kept)
+    if not why and tree_state(ws) != kept:
+        ws.repo.restore_paths(base, sorted(kept))
+        why = "the files written back do not make the recorded tree"
+    if why:
+        return f"its files could not be restored from the store: {why}"
+    files = f"{len(kept)} file" + ("s" if len(kept) != 1 else "")
+    note(f"{task_id}: wrote back its {files} from the store (recorded in {found.where})")
+    return ""
+
+
 class StoreJournal:
     """The `Journal` of one conversation: steps into the store, secrets redacted."""
 
@@ -157,6 +187,8 @@ class StoreJournal:
         self._steps: list[Step] = list(found.steps) if found else []
         self._seq = len(self._steps)
         self._tree = found.tree() if found else {}
+        self._keeper = Keeper(store, feature, task_id, ws, base, secrets)
+        self._keeper.seed(self._tree)
         if found is None:
             self.add("begin", {"base": base, "where": where(ws)})
 
@@ -167,7 +199,8 @@ class StoreJournal:
         data = dict(data)
         if data.pop("wrote", False):
             tree = tree_state(self._ws)
-            if tree != self._tree:
+            if tree != self._tree:  # its files first: a step never names one not kept
+                self._keeper.keep(tree)
                 data["tree"] = self._tree = tree
         text = redact(json.dumps(data, ensure_ascii=False, separators=(",", ":")), self._secrets)
         self._store.add_step(self._feature, self._task, self.convo, self._seq, kind, text)

@@ -19,10 +19,8 @@ from orchestrator.run.journal import (
     Conversation,
     go_on_or_start_over,
     open_conversation,
+    rejoin,
     set_aside,
-    tree_state,
-    where,
-    why_not_continue,
 )
 from orchestrator.run.landing import (
     TaskOutcome,
@@ -68,7 +66,7 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
     found = open_conversation(ctx.store, ctx.feature, task_id)
     if found is None:
         return None
-    why = why_not_continue(found, base, tree_state(ws), where(ws))
+    why = rejoin(ctx.store, ctx.feature, task_id, found, ws, base, ctx.reporter.note)
     return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
 
 

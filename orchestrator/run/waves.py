@@ -25,9 +25,7 @@ from orchestrator.run.journal import (
     Conversation,
     go_on_or_start_over,
     open_conversation,
-    tree_state,
-    where,
-    why_not_continue,
+    rejoin,
 )
 from orchestrator.run.landing import record_landed, refuse_secrets, stage_landing
 from orchestrator.run.speculate import Ready, Trial, speculate
@@ -125,9 +123,13 @@ def _continuing_in(ctx: RunContext, path: Path, task_id: str) -> Conversation | 
     if found is None:
         return None
     why = "its worktree is gone"
-    if path.is_dir() and path.resolve() in {p.resolve() for p in ctx.repo.worktrees()}:
+    known = path.is_dir() and path.resolve() in {p.resolve() for p in ctx.repo.worktrees()}
+    if not known and not path.exists() and ctx.repo.resolve(found.base):  # another clone
+        ctx.repo.add_worktree(path, found.base)  # clean at its base: its files are written back
+        known = True
+    if known:
         ws = _worktree(ctx, path, found.base, reuse=True)
-        why = why_not_continue(found, ws.repo.head(), tree_state(ws), where(ws))
+        why = rejoin(ctx.store, ctx.feature, task_id, found, ws, ws.repo.head(), ctx.reporter.note)
     return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ColumnType = Literal["text", "int", "bigint", "real"]
+ColumnType = Literal["text", "int", "bigint", "real", "bytes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,18 @@ PHASE_CHECKS = Table(  # the last full verification of each phase (`verify: phas
     ),
     key=("feature", "phase"),
 )
-TABLES = (RUNS, TASKS, ATTEMPTS, EXPECTED_RED, TURNS, PHASE_CHECKS)
+BLOBS = Table(  # the files a conversation's steps record, so another clone can rebuild its tree
+    "sdd_blobs",
+    (
+        _text("feature", None),
+        _text("task_id", None),
+        _text("digest", None),  # of the file's content, as the steps' `tree` names it
+        _text("parent"),  # what `data` changes: a digest here, `git:<commit>:<path>` or ''
+        Column("data", "bytes"),  # the change from the parent, compressed (`run/delta.py`)
+    ),
+    key=("feature", "task_id", "digest"),
+)
+TABLES = (RUNS, TASKS, ATTEMPTS, EXPECTED_RED, TURNS, PHASE_CHECKS, BLOBS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +175,21 @@ class Dialect:
         return "".join(self.create(t) for t in TABLES)
 
 
-SQLITE = Dialect("sqlite", {"text": "TEXT", "int": "INTEGER", "bigint": "INTEGER", "real": "REAL"},
-                 scoped=False, newest="rowid")  # fmt: skip
+SQLITE = Dialect(
+    "sqlite",
+    {"text": "TEXT", "int": "INTEGER", "bigint": "INTEGER", "real": "REAL", "bytes": "BLOB"},
+    scoped=False,
+    newest="rowid",
+)
 POSTGRES = Dialect(
     "postgresql",
-    {"text": "TEXT", "int": "INTEGER", "bigint": "BIGINT", "real": "DOUBLE PRECISION"},
+    {
+        "text": "TEXT",
+        "int": "INTEGER",
+        "bigint": "BIGINT",
+        "real": "DOUBLE PRECISION",
+        "bytes": "BYTEA",
+    },
     scoped=True,
     newest="seq",
 )

@@ -25,6 +25,7 @@ from orchestrator.store.records import (
 )
 from orchestrator.store.schema import (
     ATTEMPTS,
+    BLOBS,
     PHASE_CHECKS,
     RUNS,
     TASKS,
@@ -184,6 +185,27 @@ class Store:
     ) -> None:
         values = {"feature": feature, "task_id": task_id, "convo": convo, "seq": seq}
         self._upsert(TURNS, values | {"kind": kind, "data": data})
+
+    def add_blob(self, feature: str, task_id: str, digest: str, parent: str, data: bytes) -> None:
+        """Keep a file's content (`data`: its change from `parent`) once: a digest already
+        kept stays as it is, so no chain of parents can ever loop."""
+        values = {"feature": feature, "task_id": task_id, "digest": digest}
+        scoped = ({"repo": self._scope[0]} if self._scope else {}) | values
+        cols = [*scoped, "parent", "data"]
+        self._write(
+            f"INSERT INTO {BLOBS.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+            f" ON CONFLICT ({', '.join(self._db.dialect.key(BLOBS))}) DO NOTHING",
+            (*scoped.values(), parent, data),
+        )
+
+    def blobs(self, feature: str, task_id: str) -> dict[str, tuple[str, bytes]]:
+        """The files kept for the task's conversations: digest -> (parent, data)."""
+        rows = self._rows(
+            f"SELECT digest, parent, data FROM {BLOBS.name}"
+            f" WHERE {self._where('feature', 'task_id')}",
+            (*self._scope, feature, task_id),
+        )
+        return {str(d): (str(p), bytes(b)) for d, p, b in rows}
 
     # expected-red tests (TDD) -------------------------------------------------------------
 

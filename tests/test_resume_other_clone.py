@@ -1,0 +1,166 @@
+"""A conversation cut short on one machine goes on on another: two clones of one bare
+repository stand for the machines (their folders differ, so does `where`), one store (a
+SQLite file outside both, or a Postgres database) is shared. Clone A runs with `--push` over
+the real anthropic SDK against the loopback Messages API server and is killed with SIGKILL
+after T003 wrote its file; clone B pulls what A pushed and resumes. B writes T003's file
+back from the store and continues the conversation: at most one request more than an
+uninterrupted run, and the same commits (tree and trailers). A clone with a change of its
+own, or a store that lost a file, starts T003 over and says why."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from support.messages_server import MessagesServer
+from support.repo import git
+from support.runproc import Procs, wait_until
+from test_resume_turns import IDS, KEY, MODEL, Agent, make_project, turns
+from test_waves import barrier, bash, tasks_md, write
+from test_waves import make_project as make_wave_project
+
+pytestmark = pytest.mark.slow
+
+T003_BASH = 12  # T003's second request (its Bash turn): its Write is then recorded
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Procs]:
+    p = Procs(tmp_path / "logs")
+    yield p
+    p.close()
+
+
+def clone(origin: Path, where: Path) -> Path:
+    git(where.parent, "clone", "-q", str(origin), where.name)
+    git(where, "config", "user.name", "Test User")
+    git(where, "config", "user.email", "user@example.invalid")
+    return where
+
+
+def commits(root: Path) -> list[tuple[str, str]]:
+    """(tree, trailers but the run's id) of each landed commit, oldest first."""
+    out = git(root, "log", "--reverse", "--format=%T%x00%(trailers:only,unfold)%x01")
+    landed = []
+    for entry in out.split("\x01"):
+        if "\x00" in entry:
+            tree, trailers = entry.strip().split("\x00")
+            kept = [t for t in trailers.splitlines() if t and not t.startswith("Sdd-Run:")]
+            landed.append((tree, "\n".join(kept)))
+    return landed
+
+
+def run(procs: Procs, root: Path, *args: str) -> str:
+    proc = procs.sdd(root, *args)
+    assert proc.wait(timeout=120) == 0, proc.output()
+    return " ".join(proc.output().split())
+
+
+@pytest.mark.parametrize(
+    ("backend", "case"),
+    [
+        ("sqlite", "continues"),
+        ("sqlite", "own change"),
+        ("sqlite", "lost file"),
+        ("postgres", "continues"),
+    ],
+)
+def test_killed_in_clone_a_resumed_in_clone_b(
+    tmp_path: Path,
+    procs: Procs,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    backend: str,
+    case: str,
+) -> None:
+    seed = make_project(tmp_path / "seed")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    a, b, ref = (clone(origin, tmp_path / name) for name in ("a", "b", "ref"))
+    db = tmp_path / "shared.sqlite"
+    store = f"sqlite:///{db}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    log = tmp_path / "bash.log"
+    script = {t: turns(t, log) for t in IDS}
+    expected = sum(len(s) for s in script.values())
+    with MessagesServer(handler=(agent := Agent(script))) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        run(procs, ref, "run", "001", "--model", MODEL, "--store", f"sqlite:///{tmp_path}/r.db")
+        assert agent.served == expected
+        agent.served = 0
+        proc_a = procs.sdd(a, "run", "001", "--model", MODEL, "--store", store, "--push", "origin")
+        wait_until(lambda: agent.served >= T003_BASH + 1, "T003's third request", proc=proc_a)
+        proc_a.kill_group()
+        assert (a / "src" / "t003.txt").read_text() == "T003 one\n", "A wrote T003's file"
+        git(b, "pull", "-q", "--ff-only", "origin", "main")
+        resume = ["resume", "001", "--model", MODEL, "--store", store]
+        if case == "own change":
+            (b / "notes.txt").write_text("mine\n")
+            resume = ["run", *resume[1:], "--commit-dirty"]  # continues the run, as resume does
+        elif case == "lost file":
+            with sqlite3.connect(db) as conn:
+                conn.execute("DELETE FROM sdd_blobs WHERE task_id = 'T003'")
+        said = run(procs, b, *resume)
+    if case == "continues":
+        assert "T003: wrote back its 1 file from the store (recorded in " in said, said
+        assert f":{a.resolve()})" in said, said
+        assert "T003 continues its interrupted attempt after turn 2" in said, said
+        assert agent.served <= expected + 1, (agent.served, expected)
+        assert commits(b) == commits(ref), "the same commits land, tree and trailers"
+        assert log.read_text().split().count("T003") == 2, "A's Bash call is not run again"
+    elif case == "own change":
+        assert "T003 starts over: its base was" in said, said
+        assert "committed your uncommitted changes as" in said, said
+    else:
+        assert "T003 starts over: its files could not be restored from the store: " in said
+        assert "is not in the store" in said, said
+        assert [t for t, _ in commits(b)] == [t for t, _ in commits(ref)]
+    landed = git(b, "log", "--format=%(trailers:key=Sdd-Task,valueonly)").split()
+    assert sorted(landed) == IDS and len(landed) == len(IDS)
+    assert git(b, "status", "--porcelain", "--untracked-files=all") == ""
+    assert git(origin, "rev-parse", "main") == git(b, "rev-parse", "HEAD"), "B pushed its landings"
+
+
+def test_a_wave_killed_in_clone_a_goes_on_in_clone_b(tmp_path: Path, procs: Procs) -> None:
+    """With `--jobs`, each task of the wave had its own worktree in A: B makes it again at the
+    task's base, writes back what the task had written, and the conversation goes on there."""
+    ids = ("T002", "T003", "T004")
+    tasks = tasks_md(*[f"{t} [P] Create out/{t}.txt" for t in ids])
+    seed = make_wave_project(tmp_path / "seed", tasks, verify=["true"])
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    log, calls = tmp_path / "barrier.log", tmp_path / "calls.log"
+
+    def turns(t: str) -> list[dict[str, object]]:
+        first = [write(f"out/{t}.txt", f"{t} one\n"), bash(f"echo {t} >> {calls}")]
+        edit = {"file_path": f"out/{t}.txt", "old_string": "one", "new_string": "two"}
+        return [
+            {"tools": [*first, barrier(log, t, 99)]},  # held in the barrier until the kill
+            {"tools": [{"Edit": edit}]},
+            {"text": "done"},
+        ]
+
+    script = tmp_path / "script.yaml"
+    plan = {"T001": [{"tools": [write("out/T001.txt", "1")]}, {"text": "done"}]}
+    script.write_text(yaml.safe_dump({"tasks": plan | {t: turns(t) for t in ids}}))
+    store = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    model = f"scripted:{script}"
+    proc_a = procs.sdd(a, "run", "001", "--jobs", "3", "--model", model, "--store", store,
+                       "--push", "origin")  # fmt: skip
+    wait_until(lambda: log.exists() and len(log.read_text().split()) == 3, "the wave", proc=proc_a)
+    proc_a.kill_group()
+    git(b, "pull", "-q", "--ff-only", "origin", "main")
+    said = run(procs, b, "resume", "001", "--jobs", "3", "--model", model, "--store", store)
+    for t in ids:
+        assert f"{t}: wrote back its 1 file from the store" in said, said
+        assert f"{t} continues its interrupted attempt after turn 1" in said, said
+        sha = git(b, "log", "--format=%H", f"--grep=^Sdd-Task: {t}$").split()[0]
+        assert git(b, "show", f"{sha}:out/{t}.txt") == f"{t} two\n"
+    assert Counter(calls.read_text().split()) == Counter(ids), "no call of A's runs again"
+    assert git(b, "status", "--porcelain", "--untracked-files=all") == ""
+    assert git(b, "worktree", "list", "--porcelain").count("worktree ") == 1
