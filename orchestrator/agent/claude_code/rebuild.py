@@ -1,0 +1,65 @@
+"""A Claude Code session transcript rebuilt from the two copies sdd keeps of it.
+
+Claude Code writes its transcript in batches (every 100 ms) and the SDK mirrors each batch
+into sdd's store after it is written, so the last model turn and tool result of a killed
+session are often in neither; its next request may be on the wire by then. sdd also keeps
+each message as the session's stream gives it (`said`): a model turn before any of its tools
+runs, a tool result as soon as Claude Code reports it. A resume takes the mirrored entries
+and adds, in Claude Code's own format, the messages only the stream copy holds.
+
+Pure: entries and records in, entries out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+Entry = dict[str, Any]
+CARRIED = ("userType", "entrypoint", "cwd", "sessionId", "version", "gitBranch")
+
+
+def strip(entry: Any, said: set[str]) -> Any:
+    """A mirrored entry as stored: without its message when the stream copy holds it."""
+    if isinstance(entry, dict) and entry.get("uuid") in said and "message" in entry:
+        return {k: v for k, v in entry.items() if k != "message"}
+    return entry
+
+
+def rebuild(entries: Sequence[Any], records: Sequence[Entry], cwd: str, session: str) -> list[Any]:
+    """The mirrored `entries` with their messages back, then each recorded message they miss
+    (and the prompt it answered, when that is missing too), chained after the last entry."""
+    by_uuid = {r["uuid"]: r for r in records}
+    out: list[Any] = []
+    for e in entries:
+        if isinstance(e, dict) and "message" not in e and e.get("uuid") in by_uuid:
+            e = {**e, "message": by_uuid[e["uuid"]]["message"]}
+        out.append(e)
+    have = {e.get("uuid") for e in out if isinstance(e, dict)}
+    base: Entry = {"userType": "external", "cwd": cwd, "sessionId": session}
+    for e in out:
+        if isinstance(e, dict) and e.get("type") in ("user", "assistant"):
+            base.update({k: e[k] for k in CARRIED if k in e})
+    for r in records:
+        if r["uuid"] in have:
+            continue
+        asked, prompt = r.get("asked"), r.get("prompt")
+        if asked and asked not in have and isinstance(prompt, str):
+            message = {"role": "user", "content": prompt}
+            out.append(_entry(out, base, "user", str(asked), message, r.get("at")))
+            have.add(asked)
+        kind = "assistant" if r["message"].get("role") == "assistant" else "user"
+        out.append(_entry(out, base, kind, r["uuid"], r["message"], r.get("at")))
+        have.add(r["uuid"])
+    return out
+
+
+def _entry(
+    out: list[Any], base: Entry, kind: str, uuid: str, message: Any, at: str | None
+) -> Entry:
+    parent = next(
+        (e["uuid"] for e in reversed(out) if isinstance(e, dict) and "parentUuid" in e), None
+    )
+    entry: Entry = {"parentUuid": parent, "isSidechain": False, "type": kind, "message": message}
+    entry.update({"uuid": uuid, "timestamp": at or "", **base})
+    return entry
