@@ -10,7 +10,13 @@ whether the same commits landed (by Sdd-Task trailer and tree). Also: the journa
 per turn against the turn's own message bytes, and how long reading a conversation back
 takes with 1,000 turns stored.
 
+With `--engine claude-code` each attempt is a real Claude Code session (the CLI the Agent SDK
+bundles); each trial also says what the killed run's store held only as the session's
+stream gave it (Claude Code had not written it yet), and the storage figure is the task's
+Claude Code steps (mirrored entries and stream copies) over its turns' message bytes.
+
     .venv/bin/python bench/bench_resume.py [--trials 20] [--latency 0.05] [--seed 7]
+    .venv/bin/python bench/bench_resume.py --engine claude-code --trials 8
     .venv/bin/python bench/bench_resume.py --kills-only    # an older commit (no journal)
 """
 
@@ -34,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support
 
+import resume_claude
 from support.messages_server import MessagesServer, Reply, message, text_block, tool_use_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,8 +96,10 @@ class Agent:
         time.sleep(self.latency)
         first = body["messages"][0]["content"]
         text = first if isinstance(first, str) else "".join(b.get("text", "") for b in first)
-        task = next(t for t in IDS if f"# Task {t}" in text)
-        cursor = sum(1 for m in body["messages"] if m["role"] == "assistant")
+        task = next((t for t in IDS if f"# Task {t}" in text), None)
+        if task is None:
+            return message([text_block("Nothing to do.")], id=f"msg_{index:04d}")
+        cursor = resume_claude.turns_of(body["messages"])
         steps = self.turns[task]
         blocks = steps[cursor] if cursor < len(steps) else [{"type": "text", "text": "Done."}]
         content = [
@@ -100,7 +109,8 @@ class Agent:
             for k, b in enumerate(blocks)
         ]
         tools = any("name" in b for b in blocks)
-        return message(content, "tool_use" if tools else "end_turn")
+        # an id of its own: Claude Code joins streamed replies that share one
+        return message(content, "tool_use" if tools else "end_turn", id=f"msg_{index:04d}")
 
 
 def project(root: Path) -> None:
@@ -121,10 +131,14 @@ def project(root: Path) -> None:
     git(root, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "init")
 
 
-def sdd(root: Path, url: str, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "sk-bench-key-0000"}
+def sdd(root: Path, url: str, engine: str, *args: str) -> subprocess.Popen[bytes]:
+    if engine == "claude-code":
+        env = resume_claude.env(url, root.parent / "home")
+    else:
+        env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "sk-bench-key-0000"}
     env["PYTHONPATH"] = str(ROOT)
     argv = [sys.executable, "-m", "orchestrator.cli", *args, "001", "--model", MODEL]
+    argv += ["--engine", engine]
     out = open(root.parent / "sdd.log", "ab")  # noqa: SIM115 - handed to the child
     return subprocess.Popen(
         argv,
@@ -177,13 +191,16 @@ def journal_size(root: Path) -> tuple[list[float], int]:
     return ratios, len(ratios)
 
 
-def run_once(url: str, agent: Agent, tmp: Path, kill_at: float | None) -> dict[str, Any]:
+def run_once(
+    url: str, agent: Agent, tmp: Path, kill_at: float | None, engine: str
+) -> dict[str, Any]:
     root = tmp / "repo"
     project(root)
     before = agent.count
     started = time.monotonic()
-    proc = sdd(root, url, "run")
+    proc = sdd(root, url, engine, "run")
     resumes = 0
+    streamed = (0, 0)
     if kill_at is not None:
         try:
             proc.wait(timeout=kill_at)
@@ -191,7 +208,9 @@ def run_once(url: str, agent: Agent, tmp: Path, kill_at: float | None) -> dict[s
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             resumes = 1
-            proc = sdd(root, url, "resume")
+            if engine == "claude-code":
+                streamed = resume_claude.only_streamed(root)
+            proc = sdd(root, url, engine, "resume")
     code = proc.wait(timeout=300)
     log = (tmp / "sdd.log").read_text(errors="replace")
     notes = [line.strip() for line in log.splitlines() if "starts over" in line]
@@ -200,6 +219,7 @@ def run_once(url: str, agent: Agent, tmp: Path, kill_at: float | None) -> dict[s
         "code": code,
         "requests": agent.count - before,
         "resumes": resumes,
+        "streamed": streamed,
         "seconds": time.monotonic() - started,
         "landed": landed(root),
         "root": root,
@@ -327,25 +347,29 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--kills-only", action="store_true", help="only the kills (any commit)")
+    ap.add_argument("--engine", choices=("anthropic", "claude-code"), default="anthropic")
     args = ap.parse_args()
+    cc = args.engine == "claude-code"
     turns = script(args.seed)
     agent = Agent(turns, args.latency)
     rng = random.Random(args.seed)
     with MessagesServer(handler=agent) as server, tempfile.TemporaryDirectory() as t:
-        ref = run_once(server.url, agent, Path(t) / "ref", None)
+        ref = run_once(server.url, agent, Path(t) / "ref", None, args.engine)
         assert ref["code"] == 0, (ref["root"].parent / "sdd.log").read_text()
         print(
             f"reference: {ref['requests']} requests, {len(ref['landed'])} commits, "
             f"{ref['seconds']:.1f} s; turns per task "
             f"{[len(turns[t]) for t in IDS]}"
         )
-        if not args.kills_only:
+        if cc:
+            claude_storage(ref["root"])
+        elif not args.kills_only:
             storage_and_status(ref["root"])
         extra: list[int] = []
         same = kills = 0
         for k in range(args.trials):
             at = rng.uniform(0.5, ref["seconds"] * 0.85)
-            got = run_once(server.url, agent, Path(t) / f"trial{k}", at)
+            got = run_once(server.url, agent, Path(t) / f"trial{k}", at, args.engine)
             ok = got["code"] == 0 and [x[0] for x in got["landed"]] == IDS
             ok = ok and got["landed"] == ref["landed"]
             same += ok
@@ -354,15 +378,17 @@ def main() -> None:
             extra.append(over)
             for note in got["notes"]:
                 print(f"          {note}")
+            turns, results = got["streamed"]
+            only = f", only in the stream copy: {turns} turns, {results} results" if cc else ""
             print(
                 f"trial {k + 1:2d}: kill at {at:4.1f} s, {got['resumes']} resume, "
-                f"{got['requests']} requests ({over:+d}), same commits: {ok}"
+                f"{got['requests']} requests ({over:+d}), same commits: {ok}{only}"
             )
         print(
             f"extra requests per resume: max {max(extra, default=0)}, total {sum(extra)} "
             f"over {kills} kills; same commits in {same}/{args.trials}"
         )
-    if args.kills_only:
+    if args.kills_only or cc:
         return
     for n_turns in (0, 1000):
         print(
@@ -370,6 +396,18 @@ def main() -> None:
             f"{startup(n_turns) * 1000:.2f} ms"
         )
     print(f"reading back a conversation of 1,000 turns: {replay_seconds(1000) * 1000:.1f} ms")
+
+
+def claude_storage(root: Path) -> None:
+    ratios, turns, by_kind = resume_claude.storage(root)
+    if not ratios:
+        print("Claude Code steps: none stored")
+        return
+    print(
+        f"Claude Code steps: {turns} turns, stored/message bytes per task: max "
+        f"{max(ratios):.2f}, median {statistics.median(ratios):.2f} (stream copies "
+        f"{by_kind['said']} B, mirrored entries {by_kind['session']} B)"
+    )
 
 
 def storage_and_status(root: Path) -> None:
