@@ -39,7 +39,7 @@ def storage(root: Path) -> tuple[list[float], int, dict[str, int]]:
     stored: dict[str, int] = {}
     message: dict[str, int] = {}
     by_kind = {"said": 0, "session": 0}
-    turns = 0
+    turns: set[str] = set()  # a turn's message ids: Claude Code keeps one message per block
     for task, convo, seq, kind, data in rows:
         size = len(task) + len(kind) + len(data) + 8 + len(str(convo)) + len(str(seq))
         stored[task] = stored.get(task, 0) + size
@@ -48,13 +48,13 @@ def storage(root: Path) -> tuple[list[float], int, dict[str, int]]:
             continue
         said = json.loads(data)["message"]
         if said["role"] == "assistant":
-            turns += 1
+            turns.add(said["id"])
             message[task] = message.get(task, 0) + len(json.dumps(said["content"]))
         else:
             results = [b for b in said["content"] if b.get("type") == "tool_result"]
             message[task] = message.get(task, 0) + len(json.dumps(results))
     ratios = [stored[t] / message[t] for t in sorted(message) if message[t]]
-    return ratios, turns, by_kind
+    return ratios, len(turns), by_kind
 
 
 def only_streamed(root: Path) -> tuple[int, int]:

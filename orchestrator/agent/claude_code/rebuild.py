@@ -17,13 +17,18 @@ from typing import Any
 
 Entry = dict[str, Any]
 CARRIED = ("userType", "entrypoint", "cwd", "sessionId", "version", "gitBranch")
+# What Claude Code keeps of a tool's output for its own screen (a Read's file again, an
+# Edit's whole original file): the conversation does not carry it, and a resume needs none.
+SCREEN_ONLY = "toolUseResult"
 
 
 def strip(entry: Any, said: set[str]) -> Any:
-    """A mirrored entry as stored: without its message when the stream copy holds it."""
-    if isinstance(entry, dict) and entry.get("uuid") in said and "message" in entry:
-        return {k: v for k, v in entry.items() if k != "message"}
-    return entry
+    """A mirrored entry as stored: without its message when the stream copy holds it, and
+    without what only Claude Code's screen shows."""
+    if not isinstance(entry, dict):
+        return entry
+    drop = {SCREEN_ONLY, "message"} if entry.get("uuid") in said else {SCREEN_ONLY}
+    return {k: v for k, v in entry.items() if k not in drop}
 
 
 def rebuild(entries: Sequence[Any], records: Sequence[Entry], cwd: str, session: str) -> list[Any]:
