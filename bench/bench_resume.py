@@ -17,12 +17,18 @@ Claude Code steps (mirrored entries and stream copies) over its turns' message b
 
     .venv/bin/python bench/bench_resume.py [--trials 20] [--latency 0.05] [--seed 7]
     .venv/bin/python bench/bench_resume.py --engine claude-code --trials 8
+    .venv/bin/python bench/bench_resume.py --engine claude-code --on-request --trials 8
+
+`--on-request` kills at the moment a random request reaches the server (before it is
+answered) instead of at a random time: the point where the turn before it is most likely
+not yet written.
     .venv/bin/python bench/bench_resume.py --kills-only    # an older commit (no journal)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -90,9 +96,13 @@ class Agent:
     def __init__(self, turns: dict[str, list[list[dict[str, Any]]]], latency: float) -> None:
         self.turns, self.latency = turns, latency
         self.count = 0
+        self.kill: tuple[int, int] | None = None  # (at this count, this process group)
 
     def __call__(self, body: dict[str, Any], index: int) -> Reply:
         self.count += 1
+        if self.kill is not None and self.count == self.kill[0]:
+            os.killpg(self.kill[1], signal.SIGKILL)
+            self.kill = None
         time.sleep(self.latency)
         first = body["messages"][0]["content"]
         text = first if isinstance(first, str) else "".join(b.get("text", "") for b in first)
@@ -192,7 +202,12 @@ def journal_size(root: Path) -> tuple[list[float], int]:
 
 
 def run_once(
-    url: str, agent: Agent, tmp: Path, kill_at: float | None, engine: str
+    url: str,
+    agent: Agent,
+    tmp: Path,
+    kill_at: float | None,
+    engine: str,
+    on_request: int | None = None,
 ) -> dict[str, Any]:
     root = tmp / "repo"
     project(root)
@@ -201,11 +216,17 @@ def run_once(
     proc = sdd(root, url, engine, "run")
     resumes = 0
     streamed = (0, 0)
+    if on_request is not None:
+        agent.kill = (before + on_request, proc.pid)
+        kill_at = 300.0
     if kill_at is not None:
         try:
-            proc.wait(timeout=kill_at)
+            code = proc.wait(timeout=kill_at)
+            if on_request is not None and code == -signal.SIGKILL:
+                raise subprocess.TimeoutExpired(proc.args, kill_at)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             resumes = 1
             if engine == "claude-code":
@@ -348,6 +369,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--kills-only", action="store_true", help="only the kills (any commit)")
     ap.add_argument("--engine", choices=("anthropic", "claude-code"), default="anthropic")
+    ap.add_argument("--on-request", action="store_true", help="kill as a random request arrives")
     args = ap.parse_args()
     cc = args.engine == "claude-code"
     turns = script(args.seed)
@@ -369,7 +391,8 @@ def main() -> None:
         same = kills = 0
         for k in range(args.trials):
             at = rng.uniform(0.5, ref["seconds"] * 0.85)
-            got = run_once(server.url, agent, Path(t) / f"trial{k}", at, args.engine)
+            nth = rng.randint(2, ref["requests"] - 1) if args.on_request else None
+            got = run_once(server.url, agent, Path(t) / f"trial{k}", at, args.engine, nth)
             ok = got["code"] == 0 and [x[0] for x in got["landed"]] == IDS
             ok = ok and got["landed"] == ref["landed"]
             same += ok
@@ -380,8 +403,9 @@ def main() -> None:
                 print(f"          {note}")
             turns, results = got["streamed"]
             only = f", only in the stream copy: {turns} turns, {results} results" if cc else ""
+            when = f"request {nth:2d}" if nth is not None else f"{at:4.1f} s"
             print(
-                f"trial {k + 1:2d}: kill at {at:4.1f} s, {got['resumes']} resume, "
+                f"trial {k + 1:2d}: kill at {when}, {got['resumes']} resume, "
                 f"{got['requests']} requests ({over:+d}), same commits: {ok}{only}"
             )
         print(
