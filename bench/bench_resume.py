@@ -423,14 +423,22 @@ def main() -> None:
 
 
 def claude_storage(root: Path) -> None:
-    ratios, turns, by_kind = resume_claude.storage(root)
+    got = resume_claude.storage(root)
+    tasks = got["tasks"].values()
+    ratios = [t["turns"] / t["message"] for t in tasks if t["message"]]
     if not ratios:
         print("Claude Code steps: none stored")
         return
+    turns = sum(t["n"] for t in tasks)
+    per_turn = sum(t["turns"] for t in tasks) / turns
+    message = sum(t["message"] for t in tasks) / turns
+    start = statistics.median(t["start"] for t in tasks)
+    kinds = got["by_kind"]
     print(
-        f"Claude Code steps: {turns} turns, stored/message bytes per task: max "
-        f"{max(ratios):.2f}, median {statistics.median(ratios):.2f} (stream copies "
-        f"{by_kind['said']} B, mirrored entries {by_kind['session']} B)"
+        f"Claude Code steps: {turns} turns; per turn {per_turn:.0f} B stored for {message:.0f} B "
+        f"of messages, stored/message per task: max {max(ratios):.2f}, median "
+        f"{statistics.median(ratios):.2f}; a session's start {start / 1000:.1f} KB (median); "
+        f"stream copies {kinds['said']} B, mirrored entries {kinds['session']} B in all"
     )
 
 

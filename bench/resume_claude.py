@@ -14,6 +14,7 @@ from typing import Any
 
 from support.claude_code import claude_env
 
+ONCE = {"prompt_snapshot"}  # written twice per session, whatever its turns (the 2nd with tools)
 FILLER = [{"type": "text", "text": "No response requested."}]
 
 
@@ -26,35 +27,49 @@ def env(url: str, home: Path) -> dict[str, str]:
     return {**os.environ, **claude_env(url, home)}
 
 
-def storage(root: Path) -> tuple[list[float], int, dict[str, int]]:
-    """Per task: the bytes its Claude Code steps take in the store over its turns' message
-    bytes (each model turn's content and its tool results as the API carries them); the
-    turns; the stored bytes by step kind."""
+def storage(root: Path) -> dict[str, Any]:
+    """What a task's Claude Code steps take in the store: `start`, the entries Claude Code
+    writes as a session starts (before its first model turn: the prompt, the environment;
+    and its system prompt and tools as snapshots), and `turns`, everything else, against the
+    bytes of the turns' messages as the API carries them (each model turn's content, its
+    tool results); per task, with the turns and the bytes by step kind."""
     db = sqlite3.connect(root / ".sdd" / "state.sqlite")
     rows = db.execute(
         "SELECT task_id, convo, seq, kind, data FROM sdd_turns "
         "WHERE kind IN ('said', 'session') ORDER BY task_id, convo, seq"
     ).fetchall()
     db.close()
-    stored: dict[str, int] = {}
-    message: dict[str, int] = {}
-    by_kind = {"said": 0, "session": 0}
-    turns: set[str] = set()  # a turn's message ids: Claude Code keeps one message per block
+    out: dict[str, Any] = {"by_kind": {"said": 0, "session": 0}, "tasks": {}}
+    messages: dict[str, dict[str, dict[str, Any]]] = {}  # task -> uuid -> message
     for task, convo, seq, kind, data in rows:
-        size = len(task) + len(kind) + len(data) + 8 + len(str(convo)) + len(str(seq))
-        stored[task] = stored.get(task, 0) + size
-        by_kind[kind] += size
-        if kind != "said":
+        t = out["tasks"].setdefault(task, {"start": 0, "turns": 0, "ids": set()})
+        step = json.loads(data)
+        out["by_kind"][kind] += len(task) + len(kind) + len(data) + len(f"{convo}{seq}") + 8
+        mine = messages.setdefault(task, {})
+        if kind == "said":
+            t["turns"] += len(data)
+            mine[step["uuid"]] = step["message"]
             continue
-        said = json.loads(data)["message"]
-        if said["role"] == "assistant":
-            turns.add(said["id"])
-            message[task] = message.get(task, 0) + len(json.dumps(said["content"]))
-        else:
-            results = [b for b in said["content"] if b.get("type") == "tool_result"]
-            message[task] = message.get(task, 0) + len(json.dumps(results))
-    ratios = [stored[t] / message[t] for t in sorted(message) if message[t]]
-    return ratios, len(turns), by_kind
+        for e in step["entries"]:
+            size = len(json.dumps(e)) + 2
+            if e.get("type") == "assistant":
+                t["ids"].add(step["id"])
+            once = e.get("type") == "attachment" and e["attachment"].get("type") in ONCE
+            t["turns" if step["id"] in t["ids"] and not once else "start"] += size
+            if isinstance(e.get("message"), dict):
+                mine.setdefault(str(e.get("uuid")), e["message"])
+    for task, t in out["tasks"].items():
+        size, ids = 0, set()
+        for m in messages.get(task, {}).values():
+            if m.get("role") == "assistant":
+                ids.add(m.get("id"))
+                size += len(json.dumps(m["content"]))
+            elif isinstance(m.get("content"), list):
+                results = [b for b in m["content"] if b.get("type") == "tool_result"]
+                size += len(json.dumps(results))
+        t.update(message=size, n=len(ids))
+        del t["ids"]
+    return out
 
 
 def only_streamed(root: Path) -> tuple[int, int]:

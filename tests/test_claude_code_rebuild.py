@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from orchestrator.agent.claude_code.mirror import JournalSessions, replay
-from orchestrator.agent.claude_code.rebuild import rebuild, strip
+from orchestrator.agent.claude_code.rebuild import base_of, rebuild, strip
 from orchestrator.agent.transcript import Transcript
 
 SID = "5f0c2b1e-0000-4000-8000-000000000001"
@@ -66,10 +66,23 @@ def test_a_prompt_the_mirror_missed_comes_back_before_its_answer() -> None:
 
 def test_stored_entries_leave_out_what_the_stream_copy_or_nobody_needs() -> None:
     mirrored = entry("r1", "a1", "user", RESULT, toolUseResult={"file": "x" * 100})
-    assert "message" not in strip(mirrored, {"r1"})
-    assert strip(mirrored, set()) == {k: v for k, v in mirrored.items() if k != "toolUseResult"}
+    assert "message" not in strip(mirrored, {"r1"}, None)
+    kept = strip(mirrored, set(), None)
+    assert kept == {k: v for k, v in mirrored.items() if k != "toolUseResult"}
     records = [{"uuid": "r1", "message": RESULT, "at": "T"}]
-    assert rebuild([strip(mirrored, {"r1"})], records, "/w", SID)[0]["message"] == RESULT
+    assert rebuild([strip(mirrored, {"r1"}, None)], records, "/w", SID)[0]["message"] == RESULT
+
+
+def test_fields_every_entry_repeats_are_stored_once_per_session() -> None:
+    first = PROMPT
+    same = entry("a1", "p", "assistant", TURN)
+    moved = entry("r1", "a1", "user", RESULT, cwd="/w/b")  # resumed in another work tree
+    base = base_of([first])
+    stored = [strip(first, set(), None), *(strip(e, set(), base) for e in (same, moved))]
+    assert stored[0] == first  # the first says them
+    assert "sessionId" not in stored[1] and "cwd" not in stored[1] and "~" in stored[1]
+    assert stored[2]["cwd"] == "/w/b" and "sessionId" not in stored[2]
+    assert rebuild(stored, [], "/w/c", SID) == [first, same, moved]
 
 
 def test_the_journal_keeps_each_message_once_and_loads_the_fuller_session(tmp_path: Path) -> None:

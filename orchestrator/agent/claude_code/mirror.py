@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.agent.claude_code.rebuild import rebuild, strip
+from orchestrator.agent.claude_code.rebuild import base_of, rebuild, strip
 from orchestrator.agent.journal import Journal
 from orchestrator.store.records import Outcome
 
@@ -40,10 +40,13 @@ class JournalSessions:
         self._entries: dict[tuple[str, str], list[Any]] = {}
         self._said: dict[str, list[dict[str, Any]]] = {}  # session -> its `said` steps
         self._uuids: set[str] = set()
+        self._bases: dict[tuple[str, str], dict[str, Any]] = {}  # what entries repeat
         for kind, data in journal.steps():
             if kind == "session":
                 key = (str(data["id"]), str(data.get("sub", "")))
                 self._entries.setdefault(key, []).extend(data["entries"])
+                if key not in self._bases and (found := base_of(data["entries"])) is not None:
+                    self._bases[key] = found
             elif kind == "said":
                 self._said.setdefault(str(data["id"]), []).append(data)
                 self._uuids.add(str(data["uuid"]))
@@ -60,8 +63,14 @@ class JournalSessions:
 
     async def append(self, key: Any, entries: list[Any]) -> None:
         sid, sub = str(key["session_id"]), str(key.get("subpath") or "")
-        kept = [strip(e, self._uuids) for e in entries]
-        self._entries.setdefault((sid, sub), []).extend(kept)
+        known = self._entries.setdefault((sid, sub), [])
+        kept = []
+        for e in entries:
+            base = self._bases.get((sid, sub))
+            kept.append(strip(e, self._uuids, base))
+            if base is None and (found := base_of(kept[-1:])) is not None:
+                self._bases[(sid, sub)] = found
+        known.extend(kept)
         step: dict[str, Any] = {"id": sid, "entries": kept, "wrote": True}
         if sub:
             step["sub"] = sub

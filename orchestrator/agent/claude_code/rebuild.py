@@ -7,6 +7,10 @@ each message as the session's stream gives it (`said`): a model turn before any 
 runs, a tool result as soon as Claude Code reports it. A resume takes the mirrored entries
 and adds, in Claude Code's own format, the messages only the stream copy holds.
 
+Entries are stored lean: without a message the stream copy holds, without what only Claude
+Code's screen shows, and without the fields every entry repeats (session id, working
+directory, version...) where they equal the session's first entry's; `rebuild` puts them back.
+
 Pure: entries and records in, entries out.
 """
 
@@ -22,13 +26,43 @@ CARRIED = ("userType", "entrypoint", "cwd", "sessionId", "version", "gitBranch")
 SCREEN_ONLY = "toolUseResult"
 
 
-def strip(entry: Any, said: set[str]) -> Any:
-    """A mirrored entry as stored: without its message when the stream copy holds it, and
-    without what only Claude Code's screen shows."""
+SAME = "~"  # the CARRIED fields (by index) an entry had, equal to the session's first's
+
+
+def base_of(entries: Sequence[Any]) -> Entry | None:
+    """The fields a session's entries repeat, as its first full entry has them."""
+    for e in entries:
+        if isinstance(e, dict) and SAME not in e and "cwd" in e and "sessionId" in e:
+            return {k: e[k] for k in CARRIED if k in e}
+    return None
+
+
+def strip(entry: Any, said: set[str], base: Entry | None) -> Any:
+    """A mirrored entry as stored: without its message when the stream copy holds it,
+    without what only Claude Code's screen shows, and without the fields it shares with
+    `base`."""
     if not isinstance(entry, dict):
         return entry
     drop = {SCREEN_ONLY, "message"} if entry.get("uuid") in said else {SCREEN_ONLY}
-    return {k: v for k, v in entry.items() if k not in drop}
+    out = {k: v for k, v in entry.items() if k not in drop}
+    same = [i for i, k in enumerate(CARRIED) if base and k in out and out[k] == base.get(k)]
+    if same:
+        out = {k: v for k, v in out.items() if k not in {CARRIED[i] for i in same}}
+        out[SAME] = same
+    return out
+
+
+def expand(entries: Sequence[Any]) -> list[Any]:
+    """Stored entries with the fields `strip` left out for sharing them put back."""
+    base = base_of(entries) or {}
+    out = []
+    for e in entries:
+        if isinstance(e, dict) and SAME in e:
+            same = e[SAME]
+            e = {k: v for k, v in e.items() if k != SAME}
+            e.update({CARRIED[i]: base.get(CARRIED[i]) for i in same})
+        out.append(e)
+    return out
 
 
 def rebuild(entries: Sequence[Any], records: Sequence[Entry], cwd: str, session: str) -> list[Any]:
@@ -36,7 +70,7 @@ def rebuild(entries: Sequence[Any], records: Sequence[Entry], cwd: str, session:
     (and the prompt it answered, when that is missing too), chained after the last entry."""
     by_uuid = {r["uuid"]: r for r in records}
     out: list[Any] = []
-    for e in entries:
+    for e in expand(entries):
         if isinstance(e, dict) and "message" not in e and e.get("uuid") in by_uuid:
             e = {**e, "message": by_uuid[e["uuid"]]["message"]}
         out.append(e)
