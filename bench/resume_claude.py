@@ -48,7 +48,8 @@ def storage(root: Path) -> dict[str, Any]:
         mine = messages.setdefault(task, {})
         if kind == "said":
             t["turns"] += len(data)
-            mine[step["uuid"]] = step["message"]
+            if "uuid" in step:  # not what a tool gave its PostToolUse hook
+                mine[step["uuid"]] = step["message"]
             continue
         for e in step["entries"]:
             size = len(json.dumps(e)) + 2
@@ -86,7 +87,7 @@ def only_streamed(root: Path) -> tuple[int, int]:
         step = json.loads(data)
         if kind == "session":
             mirrored.update(str(e.get("uuid")) for e in step["entries"] if isinstance(e, dict))
-        else:
+        elif "uuid" in step:
             said.append(step)
     lost = [s for s in said if s["uuid"] not in mirrored]
     turns = len({s["message"].get("id") for s in lost if s["message"]["role"] == "assistant"})

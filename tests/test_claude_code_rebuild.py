@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from orchestrator.agent.claude_code.mirror import JournalSessions, replay
-from orchestrator.agent.claude_code.rebuild import base_of, rebuild, strip
+from orchestrator.agent.claude_code.rebuild import base_of, done_text, rebuild, strip
 from orchestrator.agent.transcript import Transcript
 
 SID = "5f0c2b1e-0000-4000-8000-000000000001"
@@ -62,6 +62,27 @@ def test_a_prompt_the_mirror_missed_comes_back_before_its_answer() -> None:
     assert [(e["uuid"], e["type"]) for e in got] == [("p", "user"), ("a1", "assistant")]
     assert got[0]["message"] == {"role": "user", "content": "# Task T001"}
     assert got[0]["cwd"] == "/w/b" and got[1]["parentUuid"] == "p"
+
+
+def test_a_tool_call_answered_nowhere_gets_what_the_tool_gave() -> None:
+    records = [
+        {"uuid": "a1", "message": TURN, "at": "T1"},
+        {"done": "t1", "text": "1\tx", "at": "T2"},
+    ]
+    got = rebuild([PROMPT], records, "/w", SID)
+    assert [e["type"] for e in got] == ["user", "assistant", "user"]
+    assert got[2]["parentUuid"] == "a1"
+    assert got[2]["message"]["content"] == [
+        {"type": "tool_result", "tool_use_id": "t1", "content": "1\tx"}
+    ]
+    assert rebuild([PROMPT], records, "/w", SID)[2]["uuid"] == got[2]["uuid"]  # the same
+    answered = [*records, {"uuid": "r1", "message": RESULT, "at": "T3"}]
+    assert [e["uuid"] for e in rebuild([PROMPT], answered, "/w", SID)] == ["p", "a1", "r1"]
+    assert done_text({"type": "text", "file": {"content": "x" * 5000}}).startswith("xxx")
+    assert len(done_text({"stdout": "y" * 5000})) < 2_100
+    assert done_text({"filePath": "a.py", "structuredPatch": []}) == (
+        "The file a.py has been written."
+    )
 
 
 def test_stored_entries_leave_out_what_the_stream_copy_or_nobody_needs() -> None:

@@ -8,7 +8,8 @@ and the SDK mirrors each batch here after it is written; a kill loses what Claud
 not written yet (its own resume loses the same: the last model turn and its tool results,
 while the next request may already be on the wire). So sdd also keeps each message as the
 session's stream gives it (`said` steps): a model turn before its tools run (the PreToolUse
-hook waits for it), a tool result as soon as Claude Code reports it. A mirrored entry whose
+hook waits for it), a tool result as soon as Claude Code reports it, and before that what
+the tool gave, from the PostToolUse hook. A mirrored entry whose
 message a `said` step holds is stored without it. A resumed session is rebuilt from whichever
 copy of the entries holds more, Claude Code's own file (in the same work tree) or sdd's
 (anywhere else), with the messages only the stream copy has added (`rebuild`). `replay`
@@ -49,7 +50,8 @@ class JournalSessions:
                     self._bases[key] = found
             elif kind == "said":
                 self._said.setdefault(str(data["id"]), []).append(data)
-                self._uuids.add(str(data["uuid"]))
+                if "uuid" in data:
+                    self._uuids.add(str(data["uuid"]))
 
     def said(self, session: str, record: dict[str, Any], prompt: str) -> None:
         """Keep one message of `session` as its stream gave it; the first model turn after
@@ -59,7 +61,8 @@ class JournalSessions:
             step["prompt"] = prompt
         self._journal.add("said", step)
         self._said.setdefault(session, []).append(step)
-        self._uuids.add(str(record["uuid"]))
+        if "uuid" in record:
+            self._uuids.add(str(record["uuid"]))
 
     async def append(self, key: Any, entries: list[Any]) -> None:
         sid, sub = str(key["session_id"]), str(key.get("subpath") or "")

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from orchestrator.agent.claude_code.rebuild import done_text
 from orchestrator.agent.loop import usage_dict
 from orchestrator.agent.model import Block, Usage
 from orchestrator.agent.transcript import Transcript
@@ -202,6 +203,18 @@ class SessionLog:
             if asked:
                 said["asked"] = asked
             self.said(said)
+
+    def tool_done(self, data: dict[str, Any]) -> None:
+        """A tool of the session has run (its PostToolUse or PostToolUseFailure hook): keep
+        what it gave, since Claude Code reports the result and asks again right after."""
+        if self.said is None or data.get("agent_id") or not data.get("tool_use_id"):
+            return
+        failed = data.get("hook_event_name") == "PostToolUseFailure"
+        text = str(data.get("error", "")) if failed else done_text(data.get("tool_response"))
+        record: dict[str, Any] = {"done": data["tool_use_id"], "text": text}
+        if failed:
+            record["is_error"] = True
+        self.said(record)
 
     def _on_UserMessage(self, message: Any) -> None:
         if isinstance(message.content, str):
