@@ -76,6 +76,8 @@ def storage(root: Path) -> dict[str, Any]:
 def only_streamed(root: Path) -> tuple[int, int]:
     """(model turns, tool results) a killed run's store holds only as the stream gave them:
     Claude Code had not written them when the kill came."""
+    if not (root / ".sdd" / "state.sqlite").is_file():
+        return 0, 0  # killed before the run opened its store
     db = sqlite3.connect(root / ".sdd" / "state.sqlite")
     rows = db.execute(
         "SELECT kind, data FROM sdd_turns WHERE kind IN ('said', 'session')"
