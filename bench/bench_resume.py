@@ -11,13 +11,25 @@ per turn (its steps and the files their trees name) against the turn's own messa
 the same for Edits of one line in a large file, and how long reading a conversation back
 takes with 1,000 turns stored.
 
+With `--engine claude-code` each attempt is a real Claude Code session (the CLI the Agent SDK
+bundles); each trial also says what the killed run's store held only as the session's
+stream gave it (Claude Code had not written it yet), and the storage figure is the task's
+Claude Code steps (mirrored entries and stream copies) over its turns' message bytes.
+
     .venv/bin/python bench/bench_resume.py [--trials 20] [--latency 0.05] [--seed 7]
+    .venv/bin/python bench/bench_resume.py --engine claude-code --trials 8
+    .venv/bin/python bench/bench_resume.py --engine claude-code --on-request --trials 8
+
+`--on-request` kills at the moment a random request reaches the server (before it is
+answered) instead of at a random time: the point where the turn before it is most likely
+not yet written.
     .venv/bin/python bench/bench_resume.py --kills-only    # an older commit (no journal)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -35,6 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support
 
+import resume_claude
 from support.messages_server import MessagesServer, Reply, message, text_block, tool_use_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,14 +97,20 @@ class Agent:
     def __init__(self, turns: dict[str, list[list[dict[str, Any]]]], latency: float) -> None:
         self.turns, self.latency = turns, latency
         self.count = 0
+        self.kill: tuple[int, int] | None = None  # (at this count, this process group)
 
     def __call__(self, body: dict[str, Any], index: int) -> Reply:
         self.count += 1
+        if self.kill is not None and self.count == self.kill[0]:
+            os.killpg(self.kill[1], signal.SIGKILL)
+            self.kill = None
         time.sleep(self.latency)
         first = body["messages"][0]["content"]
         text = first if isinstance(first, str) else "".join(b.get("text", "") for b in first)
-        task = next(t for t in IDS if f"# Task {t}" in text)
-        cursor = sum(1 for m in body["messages"] if m["role"] == "assistant")
+        task = next((t for t in IDS if f"# Task {t}" in text), None)
+        if task is None:
+            return message([text_block("Nothing to do.")], id=f"msg_{index:04d}")
+        cursor = resume_claude.turns_of(body["messages"])
         steps = self.turns[task]
         blocks = steps[cursor] if cursor < len(steps) else [{"type": "text", "text": "Done."}]
         content = [
@@ -101,7 +120,8 @@ class Agent:
             for k, b in enumerate(blocks)
         ]
         tools = any("name" in b for b in blocks)
-        return message(content, "tool_use" if tools else "end_turn")
+        # an id of its own: Claude Code joins streamed replies that share one
+        return message(content, "tool_use" if tools else "end_turn", id=f"msg_{index:04d}")
 
 
 def project(root: Path) -> None:
@@ -122,10 +142,14 @@ def project(root: Path) -> None:
     git(root, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "init")
 
 
-def sdd(root: Path, url: str, *args: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "sk-bench-key-0000"}
+def sdd(root: Path, url: str, engine: str, *args: str) -> subprocess.Popen[bytes]:
+    if engine == "claude-code":
+        env = resume_claude.env(url, root.parent / "home")
+    else:
+        env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "sk-bench-key-0000"}
     env["PYTHONPATH"] = str(ROOT)
     argv = [sys.executable, "-m", "orchestrator.cli", *args, "001", "--model", MODEL]
+    argv += ["--engine", engine]
     out = open(root.parent / "sdd.log", "ab")  # noqa: SIM115 - handed to the child
     return subprocess.Popen(
         argv,
@@ -188,21 +212,37 @@ def journal_size(root: Path) -> tuple[list[float], int]:
     return ratios, len(ratios)
 
 
-def run_once(url: str, agent: Agent, tmp: Path, kill_at: float | None) -> dict[str, Any]:
+def run_once(
+    url: str,
+    agent: Agent,
+    tmp: Path,
+    kill_at: float | None,
+    engine: str,
+    on_request: int | None = None,
+) -> dict[str, Any]:
     root = tmp / "repo"
     project(root)
     before = agent.count
     started = time.monotonic()
-    proc = sdd(root, url, "run")
+    proc = sdd(root, url, engine, "run")
     resumes = 0
+    streamed = (0, 0)
+    if on_request is not None:
+        agent.kill = (before + on_request, proc.pid)
+        kill_at = 300.0
     if kill_at is not None:
         try:
-            proc.wait(timeout=kill_at)
+            code = proc.wait(timeout=kill_at)
+            if on_request is not None and code == -signal.SIGKILL:
+                raise subprocess.TimeoutExpired(proc.args, kill_at)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             resumes = 1
-            proc = sdd(root, url, "resume")
+            if engine == "claude-code":
+                streamed = resume_claude.only_streamed(root)
+            proc = sdd(root, url, engine, "resume")
     code = proc.wait(timeout=300)
     log = (tmp / "sdd.log").read_text(errors="replace")
     notes = [line.strip() for line in log.splitlines() if "starts over" in line]
@@ -211,6 +251,7 @@ def run_once(url: str, agent: Agent, tmp: Path, kill_at: float | None) -> dict[s
         "code": code,
         "requests": agent.count - before,
         "resumes": resumes,
+        "streamed": streamed,
         "seconds": time.monotonic() - started,
         "landed": landed(root),
         "root": root,
@@ -388,25 +429,31 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--kills-only", action="store_true", help="only the kills (any commit)")
+    ap.add_argument("--engine", choices=("anthropic", "claude-code"), default="anthropic")
+    ap.add_argument("--on-request", action="store_true", help="kill as a random request arrives")
     args = ap.parse_args()
+    cc = args.engine == "claude-code"
     turns = script(args.seed)
     agent = Agent(turns, args.latency)
     rng = random.Random(args.seed)
     with MessagesServer(handler=agent) as server, tempfile.TemporaryDirectory() as t:
-        ref = run_once(server.url, agent, Path(t) / "ref", None)
+        ref = run_once(server.url, agent, Path(t) / "ref", None, args.engine)
         assert ref["code"] == 0, (ref["root"].parent / "sdd.log").read_text()
         print(
             f"reference: {ref['requests']} requests, {len(ref['landed'])} commits, "
             f"{ref['seconds']:.1f} s; turns per task "
             f"{[len(turns[t]) for t in IDS]}"
         )
-        if not args.kills_only:
+        if cc:
+            claude_storage(ref["root"])
+        elif not args.kills_only:
             storage_and_status(ref["root"])
         extra: list[int] = []
         same = kills = 0
         for k in range(args.trials):
             at = rng.uniform(0.5, ref["seconds"] * 0.85)
-            got = run_once(server.url, agent, Path(t) / f"trial{k}", at)
+            nth = rng.randint(2, ref["requests"] - 1) if args.on_request else None
+            got = run_once(server.url, agent, Path(t) / f"trial{k}", at, args.engine, nth)
             ok = got["code"] == 0 and [x[0] for x in got["landed"]] == IDS
             ok = ok and got["landed"] == ref["landed"]
             same += ok
@@ -415,15 +462,18 @@ def main() -> None:
             extra.append(over)
             for note in got["notes"]:
                 print(f"          {note}")
+            turns, results = got["streamed"]
+            only = f", only in the stream copy: {turns} turns, {results} results" if cc else ""
+            when = f"request {nth:2d}" if nth is not None else f"{at:4.1f} s"
             print(
-                f"trial {k + 1:2d}: kill at {at:4.1f} s, {got['resumes']} resume, "
-                f"{got['requests']} requests ({over:+d}), same commits: {ok}"
+                f"trial {k + 1:2d}: kill at {when}, {got['resumes']} resume, "
+                f"{got['requests']} requests ({over:+d}), same commits: {ok}{only}"
             )
         print(
             f"extra requests per resume: max {max(extra, default=0)}, total {sum(extra)} "
             f"over {kills} kills; same commits in {same}/{args.trials}"
         )
-    if args.kills_only:
+    if args.kills_only or cc:
         return
     message, steps, stored, whole = big_edits()
     print(
@@ -437,6 +487,26 @@ def main() -> None:
             f"{startup(n_turns) * 1000:.2f} ms"
         )
     print(f"reading back a conversation of 1,000 turns: {replay_seconds(1000) * 1000:.1f} ms")
+
+
+def claude_storage(root: Path) -> None:
+    got = resume_claude.storage(root)
+    tasks = got["tasks"].values()
+    ratios = [t["turns"] / t["message"] for t in tasks if t["message"]]
+    if not ratios:
+        print("Claude Code steps: none stored")
+        return
+    turns = sum(t["n"] for t in tasks)
+    per_turn = sum(t["turns"] for t in tasks) / turns
+    message = sum(t["message"] for t in tasks) / turns
+    start = statistics.median(t["start"] for t in tasks)
+    kinds = got["by_kind"]
+    print(
+        f"Claude Code steps: {turns} turns; per turn {per_turn:.0f} B stored for {message:.0f} B "
+        f"of messages, stored/message per task: max {max(ratios):.2f}, median "
+        f"{statistics.median(ratios):.2f}; a session's start {start / 1000:.1f} KB (median); "
+        f"stream copies {kinds['said']} B, mirrored entries {kinds['session']} B in all"
+    )
 
 
 def storage_and_status(root: Path) -> None:

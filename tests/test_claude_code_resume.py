@@ -58,7 +58,7 @@ def procs(tmp_path: Path) -> Iterator[Procs]:
 def mirrored(root: Path) -> str:
     """What sdd's store holds of the task's Claude Code sessions so far."""
     with sqlite3.connect(root / ".sdd" / "state.sqlite") as db:
-        rows = db.execute("SELECT data FROM sdd_turns WHERE kind = 'session'").fetchall()
+        rows = db.execute("SELECT data FROM sdd_turns WHERE kind IN ('session', 'said')").fetchall()
     return "".join(r[0] for r in rows)
 
 
@@ -129,3 +129,68 @@ def test_a_killed_session_resumes_its_conversation(
     kinds = [json.loads(line)["type"] for line in log.read_text().splitlines() if line.strip()]
     assert kinds.count("resumed") == 1, kinds
     assert "⤷ resumed here" in shown.stdout(), shown.output()
+
+
+def said_uuids(root: Path) -> list[str]:
+    with sqlite3.connect(root / ".sdd" / "state.sqlite") as db:
+        rows = db.execute("SELECT data FROM sdd_turns WHERE kind = 'said'").fetchall()
+    return [u for r in rows if (u := json.loads(r[0]).get("uuid"))]
+
+
+@pytest.mark.parametrize("elsewhere", [True, False], ids=["files-gone", "same-tree"])
+def test_a_kill_as_the_next_request_arrives_loses_no_turn(
+    tmp_path: Path, env: Any, procs: Procs, elsewhere: bool
+) -> None:
+    """Killed the moment its third request reaches the server: Claude Code has not written
+    the second turn (the Read) or its result yet, sdd has. The resume asks for the third turn
+    once more (one request more than a run without the kill) with the Read's result in it."""
+    root = project(tmp_path, tasks=TASKS)
+    agent = ScriptedAgent(TURNS)
+    running: list[Any] = []
+    killed = threading.Event()
+    bodies: list[dict[str, Any]] = []
+
+    def kill_at_the_third_call(body: dict[str, Any], index: int) -> Any:
+        bodies.append(body)
+        mine = {**body, "messages": [m for m in body.get("messages") or [] if not filler(m)]}
+        cursor = sum(1 for m in mine["messages"] if m.get("role") == "assistant")
+        if cursor == 2 and not killed.is_set():  # Write and Read done: the Edit is asked for
+            running[0].kill_group()  # before answering: the request is the one lost
+            killed.set()
+        return agent(mine, index)
+
+    with MessagesServer(handler=kill_at_the_third_call) as server:
+        env(server)
+        first = procs.sdd(root, "run", "001", "--engine", "claude-code", "--model", MODEL)
+        running.append(first)
+        wait_until(killed.is_set, "T001's third call", proc=first)
+        first.wait()
+        if elsewhere:
+            for path in (root / ".sdd" / "claude").rglob("*.jsonl"):
+                path.unlink()
+        asked_before = len(bodies)
+        second = procs.sdd(root, "resume", "001", "--engine", "claude-code", "--model", MODEL)
+        assert second.wait(timeout=120) == 0, second.output()
+    assert asked_before == 3
+    resumed = bodies[asked_before:]
+    # uninterrupted: 4 requests; killed during the third: it is asked once more, no other
+    assert len(resumed) == 2, [texts_of(b)[:80] for b in resumed]
+    sent = json.dumps(resumed[0]["messages"])
+    # both turns and both tool results
+    assert "toolu_000_0" in sent and "toolu_001_0" in sent, sent[:600]
+    results = [
+        b
+        for m in resumed[0]["messages"]
+        if isinstance(m["content"], list)
+        for b in m["content"]
+        if b.get("type") == "tool_result"
+    ]
+    assert [r["tool_use_id"] for r in results] == ["toolu_000_0", "toolu_001_0"], results
+    # as Claude Code reported it (numbered lines), or, when the kill came before sdd had
+    # that, as the tool gave it to the PostToolUse hook: never Claude Code's "interrupted"
+    read = str(results[1]["content"])
+    assert "# calc" in read and "TODO" in read and not results[1].get("is_error"), results[1]
+    assert "sdd was stopped while you worked on this task" in texts_of(resumed[0])
+    assert len(said_uuids(root)) == len(set(said_uuids(root)))
+    assert (root / "calc" / "README.md").read_text() == "# calc\n\nadd and mul\n"
+    assert "Sdd-Task: T001" in git(root, "log", "-1", "--format=%B")

@@ -4,5 +4,7 @@ work tree, through the Claude Agent SDK (the `claude-code` extra, imported only 
 `engine` runs the attempts (resuming one session with verification feedback), `session`
 drives one Claude Code process, `options` builds what it is started with, `gate` holds sdd's
 rules for its tool calls, `stream` turns its messages into transcripts, usage and errors,
-and `credentials` says which login it uses. Imports `agent` and `config`, like the rest of
+`mirror` keeps the session in sdd's store (Claude Code's entries and the stream's copy),
+`rebuild` makes a resumable transcript of the two, and `credentials` says which login it
+uses. Imports `agent` and `config`, like the rest of
 `agent`."""

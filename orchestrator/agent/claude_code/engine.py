@@ -113,7 +113,7 @@ class ClaudeCodeEngine:
         """The attempts, each a session; with a journal, an attempt cut short by a kill
         resumes its session (from sdd's store when Claude Code's own file is gone)."""
         book: Journal = job.journal or Unrecorded()
-        mirror = JournalSessions(book, self.config_dir)
+        mirror = JournalSessions(book, self.config_dir, job.root)
         task = _Sessions(self, job, hooks, mirror)
         result = LoopResult(landed=False, kind=TaskKind.NONE, summary="")
         w = replay(book.steps())
@@ -198,8 +198,13 @@ class _Sessions:
 
         if self.dropped:
             log.write("tools", offered=self.tools, refused=self.dropped)
+
+        def said(record: dict[str, Any]) -> None:
+            if sink.session_id:
+                self.mirror.said(sink.session_id, record, text)
+
         hooks.before_call()
-        sink = SessionLog(log, on_call, self.job.toolbox.ran)
+        sink = SessionLog(log, on_call, self.job.toolbox.ran, said)
         with tempfile.TemporaryDirectory(prefix="sdd-claude-") as folder, self.job.writing():
             options = self._options(Path(folder), resume, sink, control)
             converse(options, text, sink, control)

@@ -6,10 +6,14 @@ every call (Claude Code would run some, like reads inside the work tree, without
 refuses what sdd's rules refuse; `can_use_tool` answers every call Claude Code asks about,
 checking again and also refusing a command Claude Code found reaching outside the work tree.
 
-The hook is also where a session stops before its next API call: Claude Code runs a turn's
-tools and asks again at once, faster than sdd reads the turn's usage, so each tool call
-waits until its turn has been metered, and a budget reached (or Ctrl-C, or the attempt's
-token limit) ends the session there, before the tool runs and before any further call.
+A PostToolUse hook (and PostToolUseFailure) hands what each tool gave to the session's
+record before Claude Code reports the result and sends its next request.
+
+The PreToolUse hook is also where a session stops before its next API call: Claude Code
+runs a turn's tools and asks again at once, faster than sdd reads the turn's usage, so each
+tool call waits until its turn has been metered (and kept), and a budget reached (or Ctrl-C,
+or the attempt's token limit) ends the session there, before the tool runs and before any
+further call.
 """
 
 from __future__ import annotations
@@ -91,7 +95,16 @@ def gate_hooks(
         sink.refused.add(context.tool_use_id or "")
         return PermissionResultDeny(message=f"sdd refused this: {reason}")
 
-    return {"PreToolUse": [HookMatcher(matcher=None, hooks=[pre_tool_use])]}, can_use_tool
+    async def post_tool_use(data: Any, tool_use_id: str | None, context: Any) -> Any:
+        sink.tool_done(dict(data))
+        return {}
+
+    hooks = {
+        "PreToolUse": [HookMatcher(matcher=None, hooks=[pre_tool_use])],
+        "PostToolUse": [HookMatcher(matcher=None, hooks=[post_tool_use])],
+        "PostToolUseFailure": [HookMatcher(matcher=None, hooks=[post_tool_use])],
+    }
+    return hooks, can_use_tool
 
 
 async def _converse(options: Any, prompt: str, sink: SessionLog) -> None:

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
+from orchestrator.agent.claude_code.rebuild import done_text
 from orchestrator.agent.loop import usage_dict
 from orchestrator.agent.model import Block, Usage
 from orchestrator.agent.transcript import Transcript
@@ -31,6 +32,7 @@ HINTS = {
     404: "is the model id right?",
 }
 OnCall = Callable[[Usage, str], None]  # (usage of one API call, its stop_reason)
+Said = Callable[[dict[str, Any]], None]  # one message of the session, as the stream gave it
 
 _BLOCK_TYPES = {
     "TextBlock": "text",
@@ -81,9 +83,13 @@ class SessionLog:
     `take` hands each message to the `_on_<SDK type name>` method, if there is one."""
 
     def __init__(
-        self, log: Transcript, on_call: OnCall, ran: list[tuple[str, bool]] | None = None
+        self,
+        log: Transcript,
+        on_call: OnCall,
+        ran: list[tuple[str, bool]] | None = None,
+        said: Said | None = None,
     ) -> None:
-        self.log, self.on_call = log, on_call
+        self.log, self.on_call, self.said = log, on_call, said
         self.ran = [] if ran is None else ran  # Bash commands that ran, and whether they exited 0
         self.refused: set[str] = set()  # tool_use ids sdd's gate refused
         self.session_id: str | None = None
@@ -128,6 +134,7 @@ class SessionLog:
                 "usage": dict(start.get("usage") or {}),
                 "content": [],
                 "stop_reason": None,
+                "said": [],  # (uuid, block, the prompt's uuid) of each message of the call
             }
         elif kind == "message_delta" and self._call is not None:
             self._call["usage"].update(event.get("usage") or {})
@@ -146,6 +153,7 @@ class SessionLog:
                 message_id=call["id"],
             )
             self.on_call(usage, stop)
+            self._say_call(call, stop)
             for block in call["content"]:
                 if block.get("type") == "tool_use":
                     self.metered(block["id"]).set()
@@ -162,6 +170,9 @@ class SessionLog:
                 self._tools[b["id"]] = (b["name"], b.get("input"))
         if self._call is not None and message.message_id == self._call["id"]:
             self._call["content"].extend(blocks)
+            if message.parent_tool_use_id is None:
+                asked = message.user_message_uuid
+                self._call["said"].extend((message.uuid, b, asked) for b in blocks)
             return
         # Not streamed (partial messages are on, so this should not happen): keep it, and let
         # its tools run rather than wait for usage that will not come.
@@ -170,9 +181,49 @@ class SessionLog:
             if b["type"] == "tool_use":
                 self.metered(b["id"]).set()
 
+    def _say_call(self, call: dict[str, Any], stop: str) -> None:
+        """Hand on each message of a finished call (Claude Code makes one per content block),
+        before its tools may run: Claude Code writes its own transcript later, in batches."""
+        if self.said is None:
+            return
+        for uuid, block, asked in call["said"]:
+            if not uuid:
+                continue
+            said: dict[str, Any] = {
+                "uuid": uuid,
+                "message": {
+                    "id": call["id"],
+                    "type": "message",
+                    "role": "assistant",
+                    "model": call["model"],
+                    "content": [block],
+                    "stop_reason": stop or None,
+                    "stop_sequence": None,
+                    "usage": call["usage"],
+                },
+            }
+            if asked:
+                said["asked"] = asked
+            self.said(said)
+
+    def tool_done(self, data: dict[str, Any]) -> None:
+        """A tool of the session has run (its PostToolUse or PostToolUseFailure hook): keep
+        what it gave, since Claude Code reports the result and asks again right after."""
+        if self.said is None or data.get("agent_id") or not data.get("tool_use_id"):
+            return
+        failed = data.get("hook_event_name") == "PostToolUseFailure"
+        text = str(data.get("error", "")) if failed else done_text(data.get("tool_response"))
+        record: dict[str, Any] = {"done": data["tool_use_id"], "text": text}
+        if failed:
+            record["is_error"] = True
+        self.said(record)
+
     def _on_UserMessage(self, message: Any) -> None:
         if isinstance(message.content, str):
             return  # a prompt echoed back; it is in the transcript already
+        if self.said is not None and message.uuid and message.parent_tool_use_id is None:
+            content = [block_dict(b) for b in message.content]
+            self.said({"uuid": message.uuid, "message": {"role": "user", "content": content}})
         for block in message.content:
             if type(block).__name__ != "ToolResultBlock":
                 continue
