@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
+
+from gen import parts_project
 
 from orchestrator.run.context import RunOptions
 from orchestrator.run.driver import run_session
@@ -35,22 +35,10 @@ N = 8
 FEATURE = "001-fastpath"
 
 
-def git(cwd: Path, *args: str) -> None:
-    ident = ["-c", "user.name=b", "-c", "user.email=b@b"]
-    subprocess.run(["git", *ident, *args], cwd=cwd, check=True, capture_output=True)
-
-
 def project(
     root: Path, latency: float, verify: object, tests: int, test_ms: int, phases: int
 ) -> Path:
-    feature = root / "specs" / FEATURE
-    feature.mkdir(parents=True)
-    (root / ".specify" / "memory").mkdir(parents=True)
-    (root / ".specify" / "memory" / "constitution.md").write_text("# Constitution\n")
-    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump({"verify": verify}))
-    (feature / "spec.md").write_text("# Spec\n")
-    (feature / "plan.md").write_text("# Plan\n")
-    lines = ["# Tasks", ""]
+    lines: list[str] = []
     size = N // phases
     for phase in range(1, phases + 1):
         lines += [f"## Phase {phase}: Part {phase}", ""]
@@ -58,29 +46,15 @@ def project(
         ids = range(first, N + 1 if phase == phases else first + size)
         lines += [f"- [ ] T{i:03d} Write part {i} in parts/p{i}.py" for i in ids]
         lines.append("")
-    (feature / "tasks.md").write_text("\n".join(lines))
-    (root / "tests").mkdir()
-    for f in range(5):
-        body = "import time\n\n\n" + "".join(
+    bodies = [
+        "import time\n\n\n"
+        + "".join(
             f"def test_ok_{f}_{k}():\n    time.sleep({test_ms / 1000})\n\n\n"
             for k in range(tests // 5 + (f < tests % 5))
         )
-        (root / "tests" / f"test_ok{f}.py").write_text(body)
-    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "spec")
-    tasks = {}
-    for i in range(1, N + 1):
-        path = f"parts/p{i}.py"
-        tasks[f"T{i:03d}"] = [
-            {"tools": [{"Write": {"file_path": path, "content": f"PART = {i}\n"}}]},
-            {"tools": [{"Read": {"file_path": path}}]},
-            {"text": f"Part {i} written."},
-        ]
-    script = root.parent / "script.yaml"
-    script.write_text(yaml.safe_dump({"latency": latency, "tasks": tasks}))
-    return script
+        for f in range(5)
+    ]
+    return parts_project(root, FEATURE, {"verify": verify}, lines, bodies, latency)
 
 
 def one(

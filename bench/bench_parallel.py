@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
+
+from gen import parts_project
 
 from orchestrator.run.context import RunOptions
 from orchestrator.run.driver import run_session
@@ -36,61 +36,23 @@ N = 8
 FEATURE = "001-parallel"
 
 
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def project(
     root: Path, latency: float, verify: list[str], tests: int = 1, reverify: str = ""
 ) -> Path:
-    feature = root / "specs" / FEATURE
-    feature.mkdir(parents=True)
-    (root / ".specify" / "memory").mkdir(parents=True)
-    (root / ".specify" / "memory" / "constitution.md").write_text("# Constitution\n")
     config: dict[str, object] = {"verify": verify}
     if reverify:
         config["reverify"] = reverify
-    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump(config))
-    (feature / "spec.md").write_text("# Spec\n")
-    (feature / "plan.md").write_text("# Plan\n")
-    lines = ["# Tasks", "", "## Phase 1: Parts", ""]
+    lines = ["## Phase 1: Parts", ""]
     lines += [f"- [ ] T{i:03d} [P] Write part {i} in parts/p{i}.py" for i in range(1, N + 1)]
-    (feature / "tasks.md").write_text("\n".join(lines) + "\n")
-    (root / "tests").mkdir()
     files = min(5, tests)
-    for f in range(files):
-        body = "".join(
+    bodies = [
+        "".join(
             f"def test_ok_{f}_{k}():\n    assert sum(range({k + 10})) > 0\n\n\n"
             for k in range(tests // files + (f < tests % files))
         )
-        (root / "tests" / f"test_ok{f}.py").write_text(body)
-    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
-    git(root, "init", "-q", "-b", "main")
-    git(
-        root,
-        "-c",
-        "user.name=b",
-        "-c",
-        "user.email=b@b",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "0",
-    )
-    git(root, "add", "-A")
-    git(root, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "-m", "spec")
-    tasks = {}
-    for i in range(1, N + 1):
-        path = f"parts/p{i}.py"
-        tasks[f"T{i:03d}"] = [
-            {"tools": [{"Write": {"file_path": path, "content": f"PART = {i}\n"}}]},
-            {"tools": [{"Read": {"file_path": path}}]},
-            {"text": f"Part {i} written."},
-        ]
-    script = root.parent / "script.yaml"
-    script.write_text(yaml.safe_dump({"latency": latency, "tasks": tasks}))
-    return script
+        for f in range(files)
+    ]
+    return parts_project(root, FEATURE, config, lines, bodies, latency)
 
 
 def children_cpu() -> float:

@@ -237,3 +237,48 @@ def alternating_project(root: Path, n: int, doc_tokens: int) -> Path:
     for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "init"]):
         subprocess.run(["git", *args], cwd=root, check=True, env=env)
     return script
+
+
+def parts_project(
+    root: Path,
+    feature: str,
+    config: dict[str, object],
+    task_lines: list[str],
+    test_files: list[str],
+    latency: float,
+) -> Path:
+    """A repository whose tasks T001..TN each write parts/pN.py in three scripted turns (write,
+    read, done), with `test_files` as tests/test_ok0.py, test_ok1.py...; the script's path.
+    `task_lines` is tasks.md after its title: phases and the task lines, as the bench wants."""
+    folder = root / "specs" / feature
+    folder.mkdir(parents=True)
+    (root / ".specify" / "memory").mkdir(parents=True)
+    (root / ".specify" / "memory" / "constitution.md").write_text("# Constitution\n")
+    (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump(config))
+    (folder / "spec.md").write_text("# Spec\n")
+    (folder / "plan.md").write_text("# Plan\n")
+    (folder / "tasks.md").write_text("\n".join(["# Tasks", "", *task_lines]) + "\n")
+    (root / "tests").mkdir()
+    for f, body in enumerate(test_files):
+        (root / "tests" / f"test_ok{f}.py").write_text(body)
+    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
+    ident = ["-c", "user.name=b", "-c", "user.email=b@b"]
+    for args in (
+        ["init", "-q", "-b", "main"],
+        [*ident, "commit", "-q", "--allow-empty", "-m", "0"],
+        ["add", "-A"],
+        [*ident, "commit", "-q", "-m", "spec"],
+    ):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    n = sum(line.startswith("- [ ] T") for line in task_lines)
+    tasks = {}
+    for i in range(1, n + 1):
+        path = f"parts/p{i}.py"
+        tasks[f"T{i:03d}"] = [
+            {"tools": [{"Write": {"file_path": path, "content": f"PART = {i}\n"}}]},
+            {"tools": [{"Read": {"file_path": path}}]},
+            {"text": f"Part {i} written."},
+        ]
+    script = root.parent / "script.yaml"
+    script.write_text(yaml.safe_dump({"latency": latency, "tasks": tasks}))
+    return script
