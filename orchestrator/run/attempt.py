@@ -47,6 +47,7 @@ class Worked:
     paused: bool = False  # budget, model trouble or unverifiable: resumable, not its failure
     ran: tuple[tuple[str, bool], ...] = ()  # the agent's Bash commands (a check's evidence)
     journal: StoreJournal | None = None  # the conversation, ended once the task has landed
+    kept: bool = False  # paused with its conversation open and its change in the tree
 
     @property
     def landed(self) -> bool:
@@ -186,7 +187,9 @@ def work(
 ) -> Worked:
     """Run the task's attempts in `ws` from `start.base` until one verifies or the limits end it.
 
-    Whatever does not end verified leaves `ws` back at its base, with the reason recorded.
+    Whatever does not end verified leaves `ws` back at its base, with the reason recorded,
+    but a pause (budget, model unavailable, a second Ctrl-C): that keeps the conversation open
+    and the change in `ws`, as a kill would, for the next run to go on with.
     Safe to run beside other tasks' `work` (a wave): it reads nothing that landing changes,
     only `start`. `footprint` keeps what the attempt changed on record (the main work tree).
     `found` is a conversation cut short in this tree, which the attempts continue.
@@ -241,18 +244,14 @@ def work(
     )
     try:
         result = ctx.engine.run_task(job, hooks)
-    except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
-        journal.end(type(exc).__name__)  # the tree goes back to its base: nothing to continue
-        guard.undo()
-        ws.reset(base)
-        hooks.keep_usage()
-        what = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
-        reason = f"{task_id}: {what} ({exc}); the run can resume"
-        record.status, record.message = TaskStatus.PENDING, reason
-        ctx.store.save_task(record)
+    except (ModelUnavailable, BudgetExceeded) as exc:  # pause: resume goes on where it stopped
+        reason = _paused(hooks, guard, exc)
         ctx.reporter.failed(task_id, reason)
-        return Worked(record, reason=reason, paused=True)
-    except BaseException as exc:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
+        return Worked(record, reason=reason, paused=True, kept=True)
+    except (KeyboardInterrupt, RunStopped) as exc:  # a second Ctrl-C: stop now, keep it all
+        _paused(hooks, guard, exc)
+        raise
+    except BaseException as exc:  # auth errors, bugs: leave no trace in the tree
         with contextlib.suppress(Exception):
             journal.end(type(exc).__name__)
         guard.undo()
@@ -282,6 +281,26 @@ def work(
     record.seconds = round(time.monotonic() - started, 3)
     ran = tuple(toolbox.ran)
     return Worked(record, result, hooks.verdict, hooks.passing, ran=ran, journal=journal)
+
+
+def _paused(hooks: _Hooks, guard: AttemptGuard, exc: BaseException) -> str:
+    """Pause the attempt as a kill would leave it, minus what the agent may not change: its
+    conversation open and its change in the tree, so `sdd resume` goes on from its last
+    recorded step; the tokens spent so far on record. The pause's reason."""
+    guard.undo()
+    hooks.keep_usage()
+    if isinstance(exc, BudgetExceeded):
+        what = f"budget reached ({exc})"
+    elif isinstance(exc, ModelUnavailable):
+        what = f"model unavailable ({exc})"
+    else:
+        what = "stopped by a second Ctrl-C"
+    record = hooks.record
+    record.status = TaskStatus.PENDING
+    goes_on = "`sdd resume` continues its attempt where it stopped"
+    record.message = f"{record.task_id}: {what}; {goes_on}"
+    hooks.ctx.store.save_task(record)
+    return record.message
 
 
 def _last(report: AttemptReport | None) -> str:

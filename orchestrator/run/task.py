@@ -58,8 +58,9 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
     footprint.record()
     try:
         return _attempt_and_land(ctx, ws, task_id, base, footprint, found)
-    finally:
-        footprint.clear()
+    finally:  # a paused attempt's change stays in the tree, on record as its own (as a kill's)
+        if open_conversation(ctx.store, ctx.feature, task_id) is None:
+            footprint.clear()
 
 
 def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conversation | None:
