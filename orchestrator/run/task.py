@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from orchestrator import paths
 from orchestrator.errors import GitStateError
-from orchestrator.git.history import pending_ref
+from orchestrator.git.history import moved_past, pending_ref
 from orchestrator.run.attempt import Worked, work
 from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
@@ -69,7 +69,14 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
     found = open_conversation(ctx.store, ctx.feature, task_id)
     if found is None:
         return None
-    why = why_not_continue(found, base, tree_state(ws), where(ws))
+    now = tree_state(ws)
+    if found.base != base and moved_past(ctx.repo, found.base, list(now)):
+        ctx.reporter.note(  # e.g. a raised budget, committed while the task was paused
+            f"{task_id}: the commits since its attempt paused touch none of its files; "
+            f"it goes on on {base[:10]}"
+        )
+        base = found.base
+    why = why_not_continue(found, base, now, where(ws))
     return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
 
 
