@@ -94,8 +94,15 @@ class _Hooks:
             raise BudgetExceeded(reason)
 
     def on_turn(self, attempt: int, usage: Usage) -> None:
+        """Counted on the task's record at once: a kill, a pause or a Ctrl-C loses none."""
         self.meter.add(usage)
         self.ctx.usage.add(usage)
+        r = self.record
+        r.input_tokens += usage.input_tokens
+        r.output_tokens += usage.output_tokens
+        r.cache_read_tokens += usage.cache_read_tokens
+        r.cache_write_tokens += usage.cache_write_tokens
+        self.ctx.store.save_task(r)
         self.ctx.reporter.turn(self.task.id, attempt, usage)  # numbered in this round
 
     def changed_files(self) -> list[str]:
@@ -133,12 +140,6 @@ class _Hooks:
         path = paths.transcript_file(self.ctx.root, self.ctx.feature, self.task.id, n)
         return Transcript(path, list(self.ctx.secrets), append=resumed)
 
-    def keep_usage(self) -> None:
-        """Tokens of an attempt cut short (API error, budget, Ctrl-C) still count."""
-        u, r = self.meter.task, self.record
-        r.input_tokens, r.output_tokens = u.input_tokens, u.output_tokens
-        r.cache_write_tokens, r.cache_read_tokens = u.cache_write_tokens, u.cache_read_tokens
-
     def attempt_done(self, report: AttemptReport) -> None:
         ctx, r = self.ctx, self.record
         output = redact(report.verdict.output, ctx.secrets) if report.verdict else ""
@@ -157,11 +158,7 @@ class _Hooks:
                 report.seconds,
             )
         )
-        r.attempts = n
-        r.input_tokens += report.usage.input_tokens
-        r.output_tokens += report.usage.output_tokens
-        r.cache_read_tokens += report.usage.cache_read_tokens
-        r.cache_write_tokens += report.usage.cache_write_tokens
+        r.attempts = n  # its tokens are on the record already, turn by turn (`on_turn`)
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
         # a pass says what verified it when it lands; a failure says why here
@@ -256,7 +253,6 @@ def work(
             journal.end(type(exc).__name__)
         guard.undo()
         ws.reset(base)
-        hooks.keep_usage()
         record.status = TaskStatus.PENDING
         ctx.store.save_task(record)
         raise
@@ -288,7 +284,6 @@ def _paused(hooks: _Hooks, guard: AttemptGuard, exc: BaseException) -> str:
     conversation open and its change in the tree, so `sdd resume` goes on from its last
     recorded step; the tokens spent so far on record. The pause's reason."""
     guard.undo()
-    hooks.keep_usage()
     if isinstance(exc, BudgetExceeded):
         what = f"budget reached ({exc})"
     elif isinstance(exc, ModelUnavailable):
