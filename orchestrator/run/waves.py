@@ -12,6 +12,7 @@ fails there, is not landed: the engine redoes it alone on the new head.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -151,8 +152,8 @@ def _verified(task_id: str) -> str:
 
 
 def keep_worktrees(repo: GitRepo, store: Store, feature: str, home: Path) -> None:
-    """After a kill mid-wave: remove the wave's worktrees but those of tasks whose
-    conversation was cut short there (the next wave goes on in them)."""
+    """After a wave (or a kill mid-wave): remove its worktrees but those of tasks whose
+    conversation was cut short or paused there (the next wave goes on in them)."""
     if not home.exists():
         return
     for path in sorted(home.iterdir()):
@@ -161,6 +162,8 @@ def keep_worktrees(repo: GitRepo, store: Store, feature: str, home: Path) -> Non
                 repo.remove_worktree(path)
             else:
                 shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        home.rmdir()  # when none is kept
     repo.prune_worktrees()
 
 
