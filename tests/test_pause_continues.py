@@ -113,6 +113,12 @@ def test_a_budget_pause_goes_on_from_its_last_turn_with_a_raised_budget(
         run = json.loads(status.stdout())["run"]
         assert run["status"] == "paused" and "T003" in run["reason"], run
         assert records(root)["T003"].input_tokens == 3 * 100  # the paused turns are counted
+        kept = git(root, "status", "--porcelain", "--untracked-files=all")
+        for command in ("undo", "retry"):  # neither loses nor commits the paused change
+            refused = procs.sdd(root, command, "001", "T001")
+            assert refused.wait() == 2, refused.output()
+            assert "paused attempt of T003" in " ".join(refused.stderr().split()), refused.output()
+            assert git(root, "status", "--porcelain", "--untracked-files=all") == kept
         # the raised budget, committed beside the paused change (it touches none of its files)
         (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump({"verify": ["test -d src"]}))
         git(root, "commit", "-q", "-m", "more budget", ".specify/sdd.yaml")

@@ -250,7 +250,7 @@ def run_feature(
         finished = result.status == RunStatus.FINISHED
         code = 0 if finished else (130 if result.interrupted else 1)
         failed = [t for t in order if t in records and records[t].status == TaskStatus.FAILED]
-        steps = [] if finished else next_steps(ctx.feature, result.awaiting, failed)
+        steps = [] if finished else next_steps(ctx.feature, result.awaiting, failed, result.reason)
         if as_json:
             if not quiet:
                 console.print(f"[dim]{escape(reporter.totals.line())}[/dim]", soft_wrap=True)

@@ -22,8 +22,11 @@ def finished_line(order: list[str], landed: Collection[str], skipped: Collection
     return ", ".join(parts) + "."
 
 
-def next_steps(feature: str, awaiting: str = "", failed: Collection[str] = ()) -> list[str]:
-    """The commands that move a paused run on (the run keeps its options, so none repeat)."""
+def next_steps(
+    feature: str, awaiting: str = "", failed: Collection[str] = (), reason: str = ""
+) -> list[str]:
+    """The commands that move a paused run on (the run keeps its options, so none repeat);
+    `reason` is the pause's, for a budget reached."""
     resume = f"sdd resume {feature}"
     if awaiting:
         return [
@@ -38,6 +41,11 @@ def next_steps(feature: str, awaiting: str = "", failed: Collection[str] = ()) -
             f"See why: sdd show {feature} {first}",
             f"Move past it (left unticked): {resume} --skip {first}",
             f"Or fix the cause (a test, the task's text, the config), then try it again: {resume}",
+        ]
+    if "budget reached" in reason:  # the task's attempt waits, kept, where it stopped
+        return [
+            "Raise the budget (budget: in .specify/sdd.yaml, committed), then go on where it "
+            f"stopped: {resume}"
         ]
     return [f"Continue: {resume}"]
 
