@@ -214,6 +214,7 @@ def test_tasks_md_edited_while_paused_is_reconciled_by_id(tmp_path: Path) -> Non
     with pytest.raises(Exception, match="notes-untracked"):
         run(root, script)
     (root / "notes-untracked.txt").unlink()
+    git(root, "add", "specs/001-calc/tasks.md")
     config(root, {"budget": {}})  # commits the tasks.md edit with the config
     status, _, console = run(root, script)
     assert status == "finished"

@@ -47,7 +47,6 @@ class Worked:
     paused: bool = False  # budget, model trouble or unverifiable: resumable, not its failure
     ran: tuple[tuple[str, bool], ...] = ()  # the agent's Bash commands (a check's evidence)
     journal: StoreJournal | None = None  # the conversation, ended once the task has landed
-    kept: bool = False  # paused with its conversation open and its change in the tree
 
     @property
     def landed(self) -> bool:
@@ -244,7 +243,7 @@ def work(
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause: resume goes on where it stopped
         reason = _paused(hooks, guard, exc)
         ctx.reporter.failed(task_id, reason)
-        return Worked(record, reason=reason, paused=True, kept=True)
+        return Worked(record, reason=reason, paused=True)
     except (KeyboardInterrupt, RunStopped) as exc:  # a second Ctrl-C: stop now, keep it all
         _paused(hooks, guard, exc)
         raise

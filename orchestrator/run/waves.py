@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+from collections.abc import Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +88,7 @@ def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
                 ctx.cancel.set()
                 raise
     finally:  # but those of tasks stopped mid-conversation, as after a kill
-        keep_worktrees(ctx.repo, ctx.store, ctx.feature, home)
+        keep_worktrees(ctx.repo, ctx.store, ctx.feature, home, ctx.done_ids())
     if errors:
         raise errors[0]
     return out
@@ -151,13 +152,16 @@ def _verified(task_id: str) -> str:
     return f"sdd: verified change of {task_id}, not landed yet"
 
 
-def keep_worktrees(repo: GitRepo, store: Store, feature: str, home: Path) -> None:
+def keep_worktrees(
+    repo: GitRepo, store: Store, feature: str, home: Path, done: Collection[str] = ()
+) -> None:
     """After a wave (or a kill mid-wave): remove its worktrees but those of tasks whose
-    conversation was cut short or paused there (the next wave goes on in them)."""
+    conversation was cut short or paused there (the next wave goes on in them), unless they
+    are `done` (landed, a kill before their conversation was closed)."""
     if not home.exists():
         return
     for path in sorted(home.iterdir()):
-        if open_conversation(store, feature, path.name) is None:
+        if path.name in done or open_conversation(store, feature, path.name) is None:
             if path.resolve() in {p.resolve() for p in repo.worktrees()}:
                 repo.remove_worktree(path)
             else:
