@@ -184,8 +184,7 @@ def work(
     """Run the task's attempts in `ws` from `start.base` until one verifies or the limits end it.
 
     Whatever does not end verified leaves `ws` back at its base, with the reason recorded,
-    but a pause (budget, model unavailable, a second Ctrl-C): that keeps the conversation open
-    and the change in `ws`, as a kill would, for the next run to go on with.
+    but a pause (budget, model unavailable, a second Ctrl-C), which keeps it as a kill would.
     Safe to run beside other tasks' `work` (a wave): it reads nothing that landing changes,
     only `start`. `footprint` keeps what the attempt changed on record (the main work tree).
     `found` is a conversation cut short in this tree, which the attempts continue.
@@ -241,8 +240,7 @@ def work(
     try:
         result = ctx.engine.run_task(job, hooks)
     except (ModelUnavailable, BudgetExceeded) as exc:  # pause: resume goes on where it stopped
-        reason = _paused(hooks, guard, exc)
-        ctx.reporter.failed(task_id, reason)
+        ctx.reporter.failed(task_id, reason := _paused(hooks, guard, exc))
         return Worked(record, reason=reason, paused=True)
     except (KeyboardInterrupt, RunStopped) as exc:  # a second Ctrl-C: stop now, keep it all
         _paused(hooks, guard, exc)
@@ -279,22 +277,18 @@ def work(
 
 
 def _paused(hooks: _Hooks, guard: AttemptGuard, exc: BaseException) -> str:
-    """Pause the attempt as a kill would leave it, minus what the agent may not change: its
-    conversation open and its change in the tree, so `sdd resume` goes on from its last
-    recorded step; the tokens spent so far on record. The pause's reason."""
+    """The attempt left as a kill leaves it (its conversation open, its change in the tree,
+    its tokens on record), for `sdd resume` to go on with; the pause's reason."""
     guard.undo()
-    if isinstance(exc, BudgetExceeded):
-        what = f"budget reached ({exc})"
-    elif isinstance(exc, ModelUnavailable):
-        what = f"model unavailable ({exc})"
-    else:
-        what = "stopped by a second Ctrl-C"
-    record = hooks.record
-    record.status = TaskStatus.PENDING
-    goes_on = "`sdd resume` continues its attempt where it stopped"
-    record.message = f"{record.task_id}: {what}; {goes_on}"
-    hooks.ctx.store.save_task(record)
-    return record.message
+    what = "stopped by a second Ctrl-C"
+    if isinstance(exc, BudgetExceeded | ModelUnavailable):
+        kind = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
+        what = f"{kind} ({exc})"
+    r = hooks.record
+    r.status = TaskStatus.PENDING
+    r.message = f"{r.task_id}: {what}; `sdd resume` continues its attempt where it stopped"
+    hooks.ctx.store.save_task(r)
+    return r.message
 
 
 def _last(report: AttemptReport | None) -> str:
