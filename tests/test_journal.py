@@ -222,6 +222,40 @@ def test_an_edit_cut_short_is_not_run_again_and_the_agent_sees_the_diff(tmp_path
     assert "after turn 3" in resumed_line(joined)
 
 
+def test_an_edit_cut_short_before_it_changed_the_tree_runs_again(tmp_path: Path) -> None:
+    p = project(tmp_path)
+    model = Counting(ScriptedModel(p.script))
+    # ... assistant (Edit), call: dies once the Edit's call is kept, before it runs
+    Dying.at, Dying.added, Dying.after = 10, 0, True
+    with pytest.raises(Died):
+        run(p, model, Dying)
+    Dying.after = False
+    assert (p.root / "app.py").read_text() == "value = 1\n"  # the tree as the call found it
+    result, caller = run(p, model)
+    assert result.landed and model.requests == 5  # the reference's five turns, none again
+    assert [r.outcome for r in caller.reports] == [Outcome.PASSED]
+    store = Store(SqliteBackend(p.db))
+    _, rows = store.conversation(FEATURE, "T001")
+    store.close()
+    edit = [json.loads(d) for k, d in rows if k == "result"][3]
+    assert not edit["is_error"] and "interrupted" not in edit["content"]
+
+
+def test_an_attempt_judged_again_after_a_stop_keeps_its_new_verdict(tmp_path: Path) -> None:
+    steps = steps_of_a_whole_run(tmp_path)
+    p = project(tmp_path / "stop")
+    model = Counting(ScriptedModel(p.script))
+    Dying.at, Dying.added, Dying.after = steps - 2, 0, True  # dies once `closed` is kept
+    with pytest.raises(Died):
+        run(p, model, Dying)
+    Dying.after = False
+    (p.root / "app.py").write_text("value = bad\n")  # now it fails when judged again
+    _, caller = run(p, model)
+    assert model.requests > 5  # the feedback went back to the agent for another attempt
+    first = caller.reports[0]  # the row said "passed" before the stop; it says failed now
+    assert (first.attempt, first.outcome, first.again) == (1, Outcome.FAILED, True)
+
+
 def test_a_write_cut_short_before_it_wrote_runs_again(tmp_path: Path) -> None:
     p = project(tmp_path)
     model = Counting(ScriptedModel(p.script))

@@ -28,6 +28,13 @@ def test_next_steps_answer_a_held_task_and_move_past_a_failed_one() -> None:
     assert next_steps("001-calc") == ["Continue: sdd resume 001-calc"]
 
 
+def test_a_budget_pause_says_to_raise_it_and_that_the_attempt_goes_on() -> None:
+    reason = "T003: budget reached (budget: run used 1800 tokens, limit 1800); ..."
+    (step,) = next_steps("001-calc", reason=reason)
+    assert "Raise the budget" in step and "go on where it stopped" in step
+    assert step.endswith("sdd resume 001-calc")
+
+
 def test_a_running_run_whose_process_is_gone_reads_as_stopped() -> None:
     data = {
         "feature": "001-calc",

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow  # end-to-end runs through real subprocesses
 
 def config(root: Path, data: dict) -> None:
     (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump(data))
-    git(root, "add", "-A")
+    git(root, "add", ".specify/sdd.yaml")
     git(root, "commit", "-q", "-m", "config")
 
 
@@ -38,11 +38,13 @@ def test_task_token_budget_pauses_before_the_next_call_and_resume_continues(tmp_
     assert reason.startswith("T001: budget reached (budget: T001 used ")
     assert "limit 50" in reason
     assert git(root, "rev-parse", "HEAD") == head  # nothing landed
-    assert git(root, "status", "--porcelain") == ""  # the half-done attempt was reset
-    config(root, {"budget": {"task_tokens": 10_000_000}})
+    assert git(root, "status", "--porcelain").strip() == "?? calc/add.py"  # the attempt is kept
+    config(root, {"budget": {"task_tokens": 10_000_000}})  # a commit beside its change
     status, _, _ = run(root, script)
     assert status == "finished"
     assert len([s for s in subjects(root) if s.startswith("T00")]) == 4
+    trace = root / ".sdd" / "transcripts" / "001-calc" / "T001" / "attempt-1.jsonl"
+    assert '"type": "resumed"' in trace.read_text() or '"type":"resumed"' in trace.read_text()
 
 
 def test_run_token_budget_counts_every_task_of_the_run(tmp_path: Path) -> None:
@@ -212,6 +214,7 @@ def test_tasks_md_edited_while_paused_is_reconciled_by_id(tmp_path: Path) -> Non
     with pytest.raises(Exception, match="notes-untracked"):
         run(root, script)
     (root / "notes-untracked.txt").unlink()
+    git(root, "add", "specs/001-calc/tasks.md")
     config(root, {"budget": {}})  # commits the tasks.md edit with the config
     status, _, console = run(root, script)
     assert status == "finished"

@@ -125,6 +125,23 @@ def task_statuses(root: Path) -> dict[str, str]:
         return dict(db.execute("SELECT task_id, status FROM sdd_tasks").fetchall())
 
 
+def tokens(root: Path) -> dict[str, int]:
+    """Each task's tokens as its record holds them."""
+    with sqlite3.connect(root / ".sdd" / "state.sqlite") as db:
+        rows = db.execute("SELECT task_id, input_tokens + output_tokens FROM sdd_tasks")
+        return dict(rows.fetchall())
+
+
+def spent(transcript: Path) -> int:
+    """The tokens of the model turns a transcript holds."""
+    turns = [json.loads(line) for line in transcript.read_text().splitlines()]
+    return sum(
+        t["usage"]["input_tokens"] + t["usage"]["output_tokens"]
+        for t in turns
+        if t["type"] == "assistant"
+    )
+
+
 def run_count(root: Path) -> int:
     with sqlite3.connect(root / ".sdd" / "state.sqlite") as db:
         return db.execute("SELECT count(*) FROM sdd_runs").fetchone()[0]
@@ -265,11 +282,13 @@ def test_kill_9_during_verification(tmp_path: Path, procs: Procs, gate: Gate) ->
     gate.release()
     landed, traces, rows, before = before_resume(root)
     assert landed == {"T001", "T002"}, "the kill should land in T003's verification"
+    log = root / ".sdd" / "transcripts" / FEATURE / "T003" / "attempt-1.jsonl"
+    assert tokens(root)["T003"] == spent(log) > 0  # the turns before the kill are counted
     finish(procs, root, script)
     assert_all_landed_once(root, landed, traces, rows, before, redone="T003")
     assert calls(root)["T003"] == 1
+    assert tokens(root)["T003"] == spent(log)  # and counted once
     # the resume verified again and asked the model nothing: no turn after the join
-    log = root / ".sdd" / "transcripts" / FEATURE / "T003" / "attempt-1.jsonl"
     kinds = [json.loads(line)["type"] for line in log.read_text().splitlines()]
     after = kinds[kinds.index("resumed") :]
     assert "assistant" not in after and after.count("verify") == 1, kinds
@@ -322,12 +341,16 @@ def test_ctrl_c_twice_stops_at_once(tmp_path: Path, procs: Procs) -> None:
     assert time.monotonic() - stopped < 5, "a second Ctrl-C stops without finishing the task"
     assert code == 130, proc.output()
     assert "Traceback" not in proc.stderr(), proc.output()
-    assert f"sdd resume {FEATURE}" in flat(proc.stdout()), proc.output()
+    said = flat(proc.stdout())
+    assert f"sdd resume {FEATURE}" in said, proc.output()
+    assert "continues the task's attempt where it stopped" in said, proc.output()
     landed, traces, rows, before = before_resume(root)
-    assert landed == {"T001", "T002"}, "the second Ctrl-C abandons T003"
-    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
-    finish(procs, root, script)
-    assert_all_landed_once(root, landed, traces, rows, before, redone="T003")
+    assert landed == {"T001", "T002"}, "the second Ctrl-C stops T003 where it is"
+    kept = git(root, "status", "--porcelain", "--untracked-files=all")
+    assert "out/T003-call1.txt" in kept, kept  # its change stays for the resume to go on with
+    resumed = finish(procs, root, script)
+    assert_all_landed_once(root, landed, traces, rows, before, redone=None)
+    assert "T003 continues its interrupted attempt" in resumed.stdout(), resumed.output()
 
 
 def test_restart_after_a_finished_run_lands_nothing_new(tmp_path: Path, procs: Procs) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -371,13 +372,65 @@ def test_ctrl_c_twice_mid_wave_abandons_it_cleanly(tmp_path: Path, procs: Procs)
     proc.interrupt()
     assert proc.wait(timeout=60) == 130, proc.output()
     assert "Traceback" not in proc.stderr(), proc.output()
-    assert landed(root) == Counter({"T001": 1}), "the wave is abandoned, nothing of it lands"
-    assert_no_worktrees(root)
-    log.unlink()
-    script.write_text(script.read_text().replace(" 99 ", " 3 "))  # meet at once this time
+    assert landed(root) == Counter({"T001": 1}), "the wave stops, nothing of it lands"
+    trees = git(root, "worktree", "list", "--porcelain")  # each attempt is kept in its own
+    assert all(f"/001-calc/{t}\n" in trees for t in ("T002", "T003", "T004")), trees
+    assert git(root, "status", "--porcelain") == ""
     again = procs.sdd(root, "resume", "001", "--jobs", "3", "--model", f"scripted:{script}")
     assert again.wait() == 0, again.output()
     assert landed(root) == Counter({f"T00{k}": 1 for k in range(1, 6)})
+    assert_no_worktrees(root)
+    assert len(log.read_text().split()) == 3  # no barrier ran twice: each attempt went on
+    for t in ("T002", "T003", "T004"):
+        assert f"{t} continues its interrupted attempt" in again.stdout(), again.output()
+
+
+def test_kill_9_after_a_worktree_commit_lands_it_without_asking_again(
+    tmp_path: Path, procs: Procs
+) -> None:
+    tasks = tasks_md("T002 [P] Create out/T002.txt", "T003 [P] Create out/T003.txt")
+    root = make_project(tmp_path, tasks, verify=["true"])
+    log, calls = tmp_path / "barrier.log", tmp_path / "calls.log"
+
+    def turns(t: str, hold: int) -> list[dict]:
+        first = [bash(f"echo {t} >> {shlex.quote(str(calls))}"), write(f"out/{t}.txt", t)]
+        if t == "T002":  # the first in plan order is held: T003 waits, committed, to land
+            first.append(barrier(log, t, hold))
+        return [{"tools": first}, {"text": "done"}]
+
+    def script(hold: int) -> Path:
+        path = tmp_path / f"script-{hold}.yaml"
+        tasks = {"T001": [{"tools": [write("out/T001.txt", "1")]}, {"text": "done"}]}
+        tasks |= {t: turns(t, hold) for t in ("T002", "T003")}
+        path.write_text(yaml.safe_dump({"tasks": tasks}))
+        return path
+
+    first = procs.sdd(root, "run", "001", "--jobs", "2", "--model", f"scripted:{script(99)}")
+    tree = root / ".sdd" / "worktrees" / FEATURE / "T003"
+
+    def committed() -> bool:  # the worktree may be half made: git may not read it yet
+        if not tree.is_dir():
+            return False
+        said = subprocess.run(
+            ["git", "log", "-1", "--format=%s"], cwd=tree, capture_output=True, text=True
+        )
+        return "verified change of T003" in said.stdout
+
+    wait_until(
+        committed,
+        "T003 verified and committed in its worktree",
+        proc=first,
+    )
+    first.kill_group()
+    second = procs.sdd(root, "resume", "001", "--jobs", "2", "--model", f"scripted:{script(1)}")
+    assert second.wait() == 0, second.output()
+    assert "T003 continues its interrupted attempt" in second.stdout(), second.output()
+    assert landed(root) == Counter({"T001": 1, "T002": 1, "T003": 1})
+    assert_no_worktrees(root)
+    assert Counter(calls.read_text().split()) == Counter({"T002": 1, "T003": 1})
+    trace = root / ".sdd" / "transcripts" / FEATURE / "T003" / "attempt-1.jsonl"
+    kinds = [json.loads(line)["type"] for line in trace.read_text().splitlines() if line]
+    assert "assistant" not in kinds[kinds.index("resumed") :], kinds  # judged again, no turn
 
 
 def test_worktrees_link_the_ignored_folders_verification_needs(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ the work tree starts (`call`) and any call ends (`result`), an attempt is judged
 `replay` turns the steps back into the conversation and where it stood. On resume, a call
 with a recorded result is not run again; one that was running when sdd stopped is run again
 only when that is safe (Read, Glob and Grep change nothing; a Write sets a whole file, so a
-second run ends where the first would have), otherwise (Edit, Bash) the agent is told it was
-cut short and shown the work tree's current change. Pure apart from the tool calls; the store behind
+second run ends where the first would have; an Edit when the work tree is exactly as before it
+ran), otherwise (Bash, an Edit that changed the tree) the agent is told it was cut short and
+shown the work tree's current change. Pure apart from the tool calls; the store behind
 a `Journal` is the caller's.
 """
 
@@ -42,6 +43,11 @@ class Journal(Protocol):
         """The work tree's change so far, told to an agent whose call was cut short."""
         ...
 
+    def untouched(self) -> bool:
+        """Whether the work tree is exactly as the last recorded step left it: a call cut
+        short since then changed nothing in it."""
+        ...
+
 
 class Unrecorded:
     """No journal: nothing kept, nothing to resume (tests of the loop alone)."""
@@ -54,6 +60,9 @@ class Unrecorded:
 
     def diff(self) -> str:
         return ""
+
+    def untouched(self) -> bool:
+        return False
 
 
 def interrupted(name: str, diff: str) -> str:
@@ -152,6 +161,12 @@ def _result_block(data: dict[str, Any]) -> Block:
     }
 
 
+def _redo(name: str, journal: Journal) -> bool:
+    """An Edit cut short that left the tree as it was before it ran never happened: run it.
+    A Bash call may have acted outside the tree, so it never is."""
+    return name == "Edit" and journal.untouched()
+
+
 def run_calls(
     calls: list[Block],
     stop_reason: str,
@@ -168,7 +183,7 @@ def run_calls(
         ran: list[tuple[str, bool]] = []
         if stop_reason == "max_tokens":
             content, is_error = CUT_OFF, True
-        elif call_id in running and name not in RERUN:
+        elif call_id in running and name not in RERUN and not _redo(name, journal):
             content, is_error = interrupted(name, journal.diff()), True
         else:
             if name not in IDEMPOTENT:

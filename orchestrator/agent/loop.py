@@ -57,6 +57,7 @@ class AttemptReport:
     seconds: float
     transcript: str
     summary: str = ""  # what the agent said it did, when the attempt ended with a summary
+    again: bool = False  # judged again after a resume (it was judged before the stop)
 
 
 @dataclass(slots=True)
@@ -230,15 +231,16 @@ def close_attempt(
 ) -> bool:
     """Record the attempt (transcript, hooks, `result`); True when the attempts end here:
     it passed, or its change cannot be verified (no agent can fix that). `record=False`
-    for an attempt judged again after a resume: its record and tokens are already kept."""
+    for an attempt judged again after a resume: its row is kept with the new verdict (a
+    pass before the stop must not stay one), its tokens were counted turn by turn."""
     seconds = round(time.monotonic() - started, 3)
     report = AttemptReport(
         attempt, settled.outcome, settled.verdict, usage, seconds, str(log.path), summary
     )
     log.write("outcome", outcome=settled.outcome)
     log.close()
-    if record:
-        hooks.attempt_done(report)
+    report.again = not record
+    hooks.attempt_done(report)
     result.attempts.append(report)
     if settled.outcome is Outcome.UNVERIFIABLE:
         return True

@@ -253,7 +253,11 @@ def run_feature(
         head = ctx.repo.head()  # a phase check that failed on this very tree paused the run
         checks = ctx.store.phase_checks(ctx.feature).values()
         broken = next((c.culprit for c in checks if not c.passed and c.head == head), None)
-        steps = [] if finished else next_steps(ctx.feature, result.awaiting, failed, broken)
+        steps = (
+            []
+            if finished
+            else next_steps(ctx.feature, result.awaiting, failed, broken, result.reason)
+        )
         if as_json:
             if not quiet:
                 console.print(f"[dim]{escape(reporter.totals.line())}[/dim]", soft_wrap=True)

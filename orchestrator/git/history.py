@@ -6,6 +6,7 @@ store record only says where to look when the trailer is gone (history rewritten
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from orchestrator.errors import GitStateError, InputError
@@ -91,6 +92,15 @@ def is_ancestor(repo: GitRepo, sha: str, rev: str = "HEAD") -> bool:
     if code in (0, 1):
         return code == 0
     raise GitStateError(first_line(err, f"git merge-base failed for {sha}"))
+
+
+def moved_past(repo: GitRepo, base: str, files: Iterable[str], rev: str = "HEAD") -> bool:
+    """Whether `rev` is `base` with commits on top that touch none of `files` (paths from the
+    top): an uncommitted change to them made at `base` is the same change at `rev`."""
+    if not is_ancestor(repo, base, rev):
+        return False
+    since = repo.git.out("diff", "--name-only", "-z", "--no-renames", base, rev).split("\0")
+    return not set(files) & {f for f in since if f}
 
 
 def commit_info(repo: GitRepo, sha: str) -> CommitInfo | None:

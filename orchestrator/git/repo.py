@@ -166,6 +166,10 @@ class GitRepo:
         self.git.out("reset", "-q", "--hard", base)
         self.git.out("clean", "-fdq", *[a for p in keep for a in ("-e", f"/{p}")])
 
+    def uncommit(self, base: str) -> None:
+        """HEAD back to `base`, what the commits since held kept as uncommitted changes."""
+        self.git.out("reset", "-q", base)
+
     def restore_paths(self, base: str, paths: Sequence[str]) -> None:
         """`paths` (from the top) back as they are at `base`: checked out, or removed when
         `base` lacks them; the index follows."""

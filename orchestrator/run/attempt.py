@@ -93,8 +93,16 @@ class _Hooks:
             raise BudgetExceeded(reason)
 
     def on_turn(self, attempt: int, usage: Usage) -> None:
+        """Counted on the task's record at once: a kill, a pause or a Ctrl-C loses none."""
         self.meter.add(usage)
         self.ctx.usage.add(usage)
+        r = self.record
+        r.input_tokens += usage.input_tokens
+        r.output_tokens += usage.output_tokens
+        r.cache_read_tokens += usage.cache_read_tokens
+        r.cache_write_tokens += usage.cache_write_tokens
+        r.cache_write_1h_tokens += usage.cache_write_1h_tokens
+        self.ctx.store.save_task(r)
         self.ctx.reporter.turn(self.task.id, attempt, usage)  # numbered in this round
 
     def changed_files(self) -> list[str]:
@@ -132,13 +140,6 @@ class _Hooks:
         path = paths.transcript_file(self.ctx.root, self.ctx.feature, self.task.id, n)
         return Transcript(path, list(self.ctx.secrets), append=resumed)
 
-    def keep_usage(self) -> None:
-        """Tokens of an attempt cut short (API error, budget, Ctrl-C) still count."""
-        u, r = self.meter.task, self.record
-        r.input_tokens, r.output_tokens = u.input_tokens, u.output_tokens
-        r.cache_write_tokens, r.cache_read_tokens = u.cache_write_tokens, u.cache_read_tokens
-        r.cache_write_1h_tokens = u.cache_write_1h_tokens
-
     def attempt_done(self, report: AttemptReport) -> None:
         ctx, r = self.ctx, self.record
         output = redact(report.verdict.output, ctx.secrets) if report.verdict else ""
@@ -157,12 +158,7 @@ class _Hooks:
                 report.seconds,
             )
         )
-        r.attempts = n
-        r.input_tokens += report.usage.input_tokens
-        r.output_tokens += report.usage.output_tokens
-        r.cache_read_tokens += report.usage.cache_read_tokens
-        r.cache_write_tokens += report.usage.cache_write_tokens
-        r.cache_write_1h_tokens += report.usage.cache_write_1h_tokens
+        r.attempts = n  # its tokens are on the record already, turn by turn (`on_turn`)
         r.seconds = round(r.seconds + report.seconds, 3)
         ctx.store.save_task(r)
         # a pass says what verified it when it lands; a failure says why here
@@ -188,7 +184,8 @@ def work(
 ) -> Worked:
     """Run the task's attempts in `ws` from `start.base` until one verifies or the limits end it.
 
-    Whatever does not end verified leaves `ws` back at its base, with the reason recorded.
+    Whatever does not end verified leaves `ws` back at its base, with the reason recorded,
+    but a pause (budget, model unavailable, a second Ctrl-C), which keeps it as a kill would.
     Safe to run beside other tasks' `work` (a wave): it reads nothing that landing changes,
     only `start`. `footprint` keeps what the attempt changed on record (the main work tree).
     `found` is a conversation cut short in this tree, which the attempts continue.
@@ -242,23 +239,17 @@ def work(
     )
     try:
         result = ctx.engine.run_task(job, hooks)
-    except (ModelUnavailable, BudgetExceeded) as exc:  # pause; resume redoes it from its base
-        journal.end(type(exc).__name__)  # the tree goes back to its base: nothing to continue
-        guard.undo()
-        ws.reset(base)
-        hooks.keep_usage()
-        what = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
-        reason = f"{task_id}: {what} ({exc}); the run can resume"
-        record.status, record.message = TaskStatus.PENDING, reason
-        ctx.store.save_task(record)
-        ctx.reporter.failed(task_id, reason)
+    except (ModelUnavailable, BudgetExceeded) as exc:  # pause: resume goes on where it stopped
+        ctx.reporter.failed(task_id, reason := _paused(hooks, guard, exc))
         return Worked(record, reason=reason, paused=True)
-    except BaseException as exc:  # auth errors, a second Ctrl-C, bugs: leave no trace in the tree
+    except (KeyboardInterrupt, RunStopped) as exc:  # a second Ctrl-C: stop now, keep it all
+        _paused(hooks, guard, exc)
+        raise
+    except BaseException as exc:  # auth errors, bugs: leave no trace in the tree
         with contextlib.suppress(Exception):
             journal.end(type(exc).__name__)
         guard.undo()
         ws.reset(base)
-        hooks.keep_usage()
         record.status = TaskStatus.PENDING
         ctx.store.save_task(record)
         raise
@@ -283,6 +274,21 @@ def work(
     record.seconds = round(time.monotonic() - started, 3)
     ran = tuple(toolbox.ran)
     return Worked(record, result, hooks.verdict, hooks.passing, ran=ran, journal=journal)
+
+
+def _paused(hooks: _Hooks, guard: AttemptGuard, exc: BaseException) -> str:
+    """The attempt left as a kill leaves it (its conversation open, its change in the tree,
+    its tokens on record), for `sdd resume` to go on with; the pause's reason."""
+    guard.undo()
+    what = "stopped by a second Ctrl-C"
+    if isinstance(exc, BudgetExceeded | ModelUnavailable):
+        kind = "budget reached" if isinstance(exc, BudgetExceeded) else "model unavailable"
+        what = f"{kind} ({exc})"
+    r = hooks.record
+    r.status = TaskStatus.PENDING
+    r.message = f"{r.task_id}: {what}; `sdd resume` continues its attempt where it stopped"
+    hooks.ctx.store.save_task(r)
+    return r.message
 
 
 def _last(report: AttemptReport | None) -> str:

@@ -1,7 +1,8 @@
 """Driving the run graph in this process: the checkpointer, Ctrl-C, and the run's status.
 
 First Ctrl-C: the task in flight finishes and the graph drains at the next step boundary, so
-the run pauses with nothing half-done. Second: stop now; the attempt is reset to its base.
+the run pauses with nothing half-done. Second: stop now; the attempt in flight keeps its
+conversation and its change, and `sdd resume` goes on from its last recorded step.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from orchestrator.run.graph import Decision, build_graph
 from orchestrator.run.opening import needs_answer
 from orchestrator.store.open import checkpointer
 from orchestrator.store.records import RunStatus
+
+STOPPED = "stopped by a second Ctrl-C; `sdd resume` continues the task's attempt where it stopped"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ def _drive(ctx: RunContext, graph: Any, decision: Decision | None) -> RunResult:
     except GraphDrained:
         return paused("interrupted by Ctrl-C", interrupted=True)
     except KeyboardInterrupt:
-        return paused("stopped by a second Ctrl-C", interrupted=True)
+        return paused(STOPPED, interrupted=True)
     except SddError as exc:  # e.g. the API refused our key: resumable once fixed
         store.set_run_status(run.run_id, RunStatus.PAUSED, str(exc))
         raise

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.git.history import moved_past
 from orchestrator.git.repo import GitRepo
 
 _BEAT = 1.0  # seconds between heartbeats of an in-flight call
@@ -106,8 +107,8 @@ def leftovers(path: Path, repo: GitRepo, head: str, dirty: list[str]) -> Leftove
         beat = path.stat().st_mtime
     except (OSError, ValueError, KeyError, TypeError):
         return Leftovers(None, [], list(dirty))
-    if base != head:
-        return Leftovers(None, [], list(dirty))
+    if base != head and not moved_past(repo, base, dirty, head):  # else: your commits since
+        return Leftovers(None, [], list(dirty))  # (a raised budget) left the attempt's alone
     own, foreign = [], []
     for rel in dirty:
         target = repo.root / rel

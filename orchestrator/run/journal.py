@@ -210,6 +210,9 @@ class StoreJournal:
         """The change against the base, new files included, as `git diff` shows it."""
         return cap(self._ws.repo.diff_text(self._base), DIFF_CAP)
 
+    def untouched(self) -> bool:
+        return tree_state(self._ws) == self._tree
+
     def end(self, why: str) -> None:
         """The conversation is over: the next run of the task starts a new one."""
         self.add("end", {"why": why})

@@ -147,7 +147,7 @@ def open_run(
         run_lock = store.lock_run(plan.feature)
         if run_lock is not None:
             held.append(run_lock)
-        _leftovers(repo, store, plan.feature, found, reporter)
+        _leftovers(repo, store, plan.feature, found, reporter, checked.skip)
         keep_worktrees(repo, store, plan.feature, paths.worktrees_dir(root, plan.feature))
         record.unlink(missing_ok=True)
         if found.foreign:
@@ -195,18 +195,26 @@ def open_run(
 
 
 def _leftovers(
-    repo: GitRepo, store: Store, feature: str, found: Leftovers, reporter: Reporter
+    repo: GitRepo,
+    store: Store,
+    feature: str,
+    found: Leftovers,
+    reporter: Reporter,
+    skip: list[str],
 ) -> None:
-    """What a crash mid-task left: kept when that task's conversation was cut short (the
-    task decides whether it goes on in this tree), else discarded. Under the lock."""
+    """What a crash or a pause mid-task left: kept when that task's conversation was cut
+    short (the task decides whether it goes on in this tree), else discarded, and said so
+    (`--skip` of that task too). Under the lock."""
     if not found.own:
         return
-    if found.task_id and not found.foreign and open_conversation(store, feature, found.task_id):
+    task = found.task_id
+    if task and task not in skip and not found.foreign and open_conversation(store, feature, task):
         return
+    then = "it is skipped" if task in skip else "it will be redone"
     repo.restore_paths(repo.head(), found.own)
     reporter.note(
-        f"discarded what the interrupted attempt of {found.task_id} left "
-        f"({', '.join(found.own[:5])}); it will be redone"
+        f"discarded what the interrupted attempt of {task} left "
+        f"({', '.join(found.own[:5])}); {then}"
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from orchestrator import paths
 from orchestrator.errors import GitStateError
-from orchestrator.git.history import pending_ref
+from orchestrator.git.history import moved_past, pending_ref
 from orchestrator.run.attempt import Worked, work
 from orchestrator.run.context import RunContext
 from orchestrator.run.footprint import Footprint
@@ -21,6 +21,7 @@ from orchestrator.run.journal import (
     open_conversation,
     rejoin,
     set_aside,
+    tree_state,
 )
 from orchestrator.run.landing import (
     TaskOutcome,
@@ -56,8 +57,9 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
     footprint.record()
     try:
         return _attempt_and_land(ctx, ws, task_id, base, footprint, found)
-    finally:
-        footprint.clear()
+    finally:  # a paused attempt's change stays in the tree, on record as its own (as a kill's)
+        if open_conversation(ctx.store, ctx.feature, task_id) is None:
+            footprint.clear()
 
 
 def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conversation | None:
@@ -66,6 +68,13 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
     found = open_conversation(ctx.store, ctx.feature, task_id)
     if found is None:
         return None
+    now = tree_state(ws)
+    if found.base != base and moved_past(ctx.repo, found.base, list(now)):
+        ctx.reporter.note(  # e.g. a raised budget, committed while the task was paused
+            f"{task_id}: the commits since its attempt paused touch none of its files; "
+            f"it goes on on {base[:10]}"
+        )
+        base = found.base
     why = rejoin(ctx.store, ctx.feature, task_id, found, ws, base, ctx.reporter.note)
     return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
 

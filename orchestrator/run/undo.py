@@ -18,6 +18,7 @@ from orchestrator.git import history
 from orchestrator.git.repo import GitRepo
 from orchestrator.git.trailers import revert_commit_message
 from orchestrator.plan.build import Plan, make_plan
+from orchestrator.run.footprint import leftovers
 from orchestrator.run.lock import check_free, take_lock
 from orchestrator.speckit.documents import read_exact, write_exact
 from orchestrator.speckit.tasks import Task
@@ -48,7 +49,7 @@ def undo_task(
     repo.check_writable()
     url = store_url(root, store, plan.config.store)
     check_free(root)
-    _refuse_dirty(repo)
+    _refuse_dirty(repo, paths.footprint_file(root, feature), feature)
     info, tasks_rel = _landed(root, url, plan, repo, task.id)
     files = [f for f in info.files if f != tasks_rel]
     if not force:
@@ -89,12 +90,19 @@ def undo_task(
     return UndoResult(feature, task.id, info.sha, sha, files)
 
 
-def _refuse_dirty(repo: GitRepo) -> None:
+def _refuse_dirty(repo: GitRepo, record: Path, feature: str) -> None:
+    """A dirty tree is refused; when it holds a paused or interrupted attempt, say whose."""
     dirty = repo.dirty_files()
     if dirty:
         shown = ", ".join(dirty[:10]) + (
             f" (and {len(dirty) - 10} more)" if len(dirty) > 10 else ""
         )
+        found = leftovers(record, repo, repo.head(), dirty)
+        if found.task_id and found.own:
+            raise GitStateError(
+                f"the working tree holds the paused attempt of {found.task_id} ({shown}); "
+                f"finish it first with `sdd resume {feature}`"
+            )
         raise GitStateError(
             f"uncommitted changes in the working tree: {shown}; commit or stash them"
         )

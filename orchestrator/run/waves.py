@@ -12,12 +12,15 @@ fails there, is not landed: the engine redoes it alone on the new head.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator import paths
+from orchestrator.git.history import commit_info
 from orchestrator.git.repo import GitRepo
 from orchestrator.run.attempt import work
 from orchestrator.run.context import RunContext
@@ -76,13 +79,14 @@ def run_wave(ctx: RunContext, batch: list[str]) -> WaveOutcome:
                         ready.append(batch[settled])
                         settled += 1
                     _settle_all(ctx, [futures[t] for t in ready], out, errors)
-                    for task_id in ready:
-                        ctx.repo.remove_worktree(home / task_id)
+                    for task_id in ready:  # a paused task goes on in its worktree
+                        if open_conversation(ctx.store, ctx.feature, task_id) is None:
+                            ctx.repo.remove_worktree(home / task_id)
             except BaseException:  # a second Ctrl-C: workers stop before their next call
                 ctx.cancel.set()
                 raise
-    finally:
-        ctx.repo.clear_worktrees(home)
+    finally:  # but those of tasks stopped mid-conversation, as after a kill
+        keep_worktrees(ctx.repo, ctx.store, ctx.feature, home, ctx.done_ids())
     if errors:
         raise errors[0]
     return out
@@ -129,21 +133,43 @@ def _continuing_in(ctx: RunContext, path: Path, task_id: str) -> Conversation | 
         known = True
     if known:
         ws = _worktree(ctx, path, found.base, reuse=True)
+        _unwind_verified(ws, found.base, task_id)
         why = rejoin(ctx.store, ctx.feature, task_id, found, ws, ws.repo.head(), ctx.reporter.note)
     return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
 
 
-def keep_worktrees(repo: GitRepo, store: Store, feature: str, home: Path) -> None:
-    """After a kill mid-wave: remove the wave's worktrees but those of tasks whose
-    conversation was cut short there (the next wave goes on in them)."""
+def _unwind_verified(ws: Workspace, base: str, task_id: str) -> None:
+    """A kill after the worker committed its verified change (not landed yet): the commit
+    back as the uncommitted change its conversation recorded, which then is judged again
+    and lands, asking the model nothing."""
+    head = ws.repo.head()
+    info = commit_info(ws.repo, head) if head != base else None
+    if info is not None and info.subject == _verified(task_id):
+        parent = ws.repo.resolve(f"{head}^")
+        if parent == base:
+            ws.repo.uncommit(base)
+
+
+def _verified(task_id: str) -> str:
+    return f"sdd: verified change of {task_id}, not landed yet"
+
+
+def keep_worktrees(
+    repo: GitRepo, store: Store, feature: str, home: Path, done: Collection[str] = ()
+) -> None:
+    """After a wave (or a kill mid-wave): remove its worktrees but those of tasks whose
+    conversation was cut short or paused there (the next wave goes on in them), unless they
+    are `done` (landed, a kill before their conversation was closed)."""
     if not home.exists():
         return
     for path in sorted(home.iterdir()):
-        if open_conversation(store, feature, path.name) is None:
+        if path.name in done or open_conversation(store, feature, path.name) is None:
             if path.resolve() in {p.resolve() for p in repo.worktrees()}:
                 repo.remove_worktree(path)
             else:
                 shutil.rmtree(path, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        home.rmdir()  # when none is kept
     repo.prune_worktrees()
 
 
@@ -174,7 +200,7 @@ def _work_in_tree(
     worked = work(ctx, task_id, ws, start, found=found)
     sha = start.base
     if worked.landed and worked.record.kind != TaskKind.CHECK:
-        sha = ws.commit(f"sdd: verified change of {task_id}, not landed yet")
+        sha = ws.commit(_verified(task_id))
     return Ready(task_id, ws, start, worked, sha)
 
 

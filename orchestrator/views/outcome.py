@@ -23,10 +23,15 @@ def finished_line(order: list[str], landed: Collection[str], skipped: Collection
 
 
 def next_steps(
-    feature: str, awaiting: str = "", failed: Collection[str] = (), broken: str | None = None
+    feature: str,
+    awaiting: str = "",
+    failed: Collection[str] = (),
+    broken: str | None = None,
+    reason: str = "",
 ) -> list[str]:
     """The commands that move a paused run on (the run keeps its options, so none repeat);
-    `broken` is the task a failed phase check blamed ("" when none), None without one."""
+    `broken` is the task a failed phase check blamed ("" when none), None without one;
+    `reason` is the pause's, for a budget reached."""
     resume = f"sdd resume {feature}"
     if broken is not None:
         undo = [f"Take back the task that broke it: sdd undo {feature} {broken}, then {resume}"]
@@ -48,6 +53,11 @@ def next_steps(
             f"See why: sdd show {feature} {first}",
             f"Move past it (left unticked): {resume} --skip {first}",
             f"Or fix the cause (a test, the task's text, the config), then try it again: {resume}",
+        ]
+    if "budget reached" in reason:  # the task's attempt waits, kept, where it stopped
+        return [
+            "Raise the budget (budget: in .specify/sdd.yaml, committed), then go on where it "
+            f"stopped: {resume}"
         ]
     return [f"Continue: {resume}"]
 
