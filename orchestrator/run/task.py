@@ -68,8 +68,8 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
     found = open_conversation(ctx.store, ctx.feature, task_id)
     if found is None:
         return None
-    now = tree_state(ws)
-    if found.base != base and moved_past(ctx.repo, found.base, list(now)):
+    now = tree_state(ws)  # with the files its steps recorded: a clean clone has none dirty
+    if found.base != base and moved_past(ctx.repo, found.base, sorted({*now, *found.tree()})):
         ctx.reporter.note(  # e.g. a raised budget, committed while the task was paused
             f"{task_id}: the commits since its attempt paused touch none of its files; "
             f"it goes on on {base[:10]}"
