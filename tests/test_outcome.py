@@ -25,6 +25,11 @@ def test_next_steps_answer_a_held_task_and_move_past_a_failed_one() -> None:
     failed = next_steps("001-calc", failed=["T005"])
     assert failed[0] == "See why: sdd show 001-calc T005"
     assert "sdd resume 001-calc --skip T005" in failed[1]
+    wave = next_steps("001-calc", failed=["T002", "T003", "T004"])
+    assert wave[0] == "See why: sdd show 001-calc T002 (also failed: T003, T004)"
+    assert wave[1] == (
+        "Move past them (left unticked): sdd resume 001-calc --skip T002 --skip T003 --skip T004"
+    )
     assert next_steps("001-calc") == ["Continue: sdd resume 001-calc"]
 
 

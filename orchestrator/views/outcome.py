@@ -48,11 +48,14 @@ def next_steps(
             f'Send it back: {resume} --reject --note "what to change"',
         ]
     if failed:
-        first = next(iter(failed))
+        ids = list(failed)  # a wave can fail several: each is named
+        also = f" (also failed: {_ids(ids[1:])})" if len(ids) > 1 else ""
+        skips = " ".join(f"--skip {t}" for t in ids)
+        them = "them" if len(ids) > 1 else "it"
         return [
-            f"See why: sdd show {feature} {first}",
-            f"Move past it (left unticked): {resume} --skip {first}",
-            f"Or fix the cause (a test, the task's text, the config), then try it again: {resume}",
+            f"See why: sdd show {feature} {ids[0]}{also}",
+            f"Move past {them} (left unticked): {resume} {skips}",
+            f"Or fix the cause (a test, the task's text, the config), then try again: {resume}",
         ]
     if "budget reached" in reason:  # the task's attempt waits, kept, where it stopped
         return [
