@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
 
-from gen import parts_project
+from gen import landed_count, parts_project
 
 from orchestrator.run.context import RunOptions
 from orchestrator.run.driver import run_session
@@ -82,14 +81,10 @@ def one(
             session.close()
         wall = time.perf_counter() - t0
         assert result.status == "finished", result.reason
-        out = subprocess.run(
-            ["git", "log", "--format=%(trailers:key=Sdd-Task,valueonly)"],
-            cwd=root, capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
         runs = len(log.read_text().splitlines()) if log.exists() else 0
         task_verify = sum(r.verify_seconds for r in records.values())
         phase_verify = sum(c.seconds for c in checks.values())
-        return wall, runs, len(out.split()), task_verify, phase_verify
+        return wall, runs, landed_count(root), task_verify, phase_verify
 
 
 def main() -> None:

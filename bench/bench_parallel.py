@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not the editable one
 
-from gen import parts_project
+from gen import landed_count, parts_project
 
 from orchestrator.run.context import RunOptions
 from orchestrator.run.driver import run_session
@@ -76,14 +75,7 @@ def one(
             session.close()
         wall = time.perf_counter() - t0
         assert result.status == "finished", result.reason
-        out = subprocess.run(
-            ["git", "log", "--format=%(trailers:key=Sdd-Task,valueonly)"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        landed = len([t for t in out.split() if t])
+        landed = landed_count(root)
         return wall, children_cpu() - cpu0, landed
 
 

@@ -282,3 +282,12 @@ def parts_project(
     script = root.parent / "script.yaml"
     script.write_text(yaml.safe_dump({"latency": latency, "tasks": tasks}))
     return script
+
+
+def landed_count(root: Path) -> int:
+    """How many commits carry a task (an Sdd-Task trailer)."""
+    out = subprocess.run(
+        ["git", "log", "--format=%(trailers:key=Sdd-Task,valueonly)"],
+        cwd=root, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return len(out.split())
