@@ -96,7 +96,7 @@ def test_quiet_keeps_failures_and_verbose_adds_turns_and_steps() -> None:
     r.note("verify: pytest")
     r.attempt("T001", 1, "failed", "boom", usage=Usage(1, 1), seconds=1)
     r.failed("T001", "T001 failed after 3 attempts")
-    assert quiet.export_text().strip() == "✗ T001: T001 failed after 3 attempts"
+    assert quiet.export_text().strip() == "✗ T001: failed after 3 attempts"  # the id once
     assert r.totals.attempts == 1  # counted though not shown
     loud = recorded()
     v = Reporter(loud, verbose=True)

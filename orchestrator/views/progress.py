@@ -285,4 +285,5 @@ class Reporter:
     def failed(self, task_id: str, reason: str) -> None:
         with self._lock:
             self._working.pop(task_id, None)
-        self._line(f"[red]{escape(reason)}[/red]", head=f"[red]✗ {task_id}:[/red]", indent=2)
+        said = reason.removeprefix(f"{task_id}: ").removeprefix(f"{task_id} ")  # named once
+        self._line(f"[red]{escape(said)}[/red]", head=f"[red]✗ {task_id}:[/red]", indent=2)
