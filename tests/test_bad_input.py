@@ -667,11 +667,28 @@ def play(case: Case, case_dir: Path) -> Outcome:
             undo()
 
 
+class _OnDemand(dict[str, Outcome]):
+    """Each case played when its test asks for it."""
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        super().__init__()
+        self._factory = factory
+
+    def __missing__(self, case_id: str) -> Outcome:
+        case = next(c for c in CASES if c.id == case_id)
+        self[case_id] = outcome = play(case, self._factory.mktemp(case_id))
+        return outcome
+
+
 @pytest.fixture(scope="module")
 def outcomes(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Outcome]:
-    """Play every selected case at once, in threads: each one is a subprocess and some git."""
+    """Play every selected case at once, in threads: each one is a subprocess and some git.
+    On an xdist worker, which does not know which of them it will be given, each case is
+    played when its test runs: the workers share them out instead of each playing all."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return _OnDemand(tmp_path_factory)
     wanted = [
         item.callspec.params["case"]
         for item in request.session.items
