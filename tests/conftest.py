@@ -6,8 +6,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from support.runproc import Procs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/support is importable as `support`
@@ -16,6 +20,16 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/support is importable as `suppo
 os.environ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9"
 os.environ.pop("ANTHROPIC_API_KEY", None)
 os.environ.pop("ANTHROPIC_AUTH_TOKEN", None)
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Procs]:
+    """Real `sdd` processes a test starts; any still running are stopped at its end."""
+    from support.runproc import Procs
+
+    started = Procs(tmp_path / "logs")
+    yield started
+    started.close()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -566,10 +565,3 @@ def _cwd_in(link: Path, root: Path) -> bool:
         return Path(os.readlink(link)).is_relative_to(root)
     except OSError:
         return False
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    started = Procs(tmp_path / "logs")
-    yield started
-    started.close()

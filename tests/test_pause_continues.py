@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +49,6 @@ class Switch:
             self.refused += 1
             return http_error(503, "api_error", "loopback outage")
         return self.agent(body, index)
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(tmp_path / "logs")
-    yield p
-    p.close()
 
 
 def project(tmp_path: Path, config: dict[str, Any]) -> tuple[Path, Agent]:

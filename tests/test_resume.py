@@ -151,13 +151,6 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(tmp_path / "logs")
-    yield p
-    p.close()
-
-
 class Gate:
     """A point in sdd's work (a verify command, a git hook) where it waits for the test.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,6 @@ from test_resume import IDS, QUIET_VERIFY, calls, flat, git, landed_ids, make_pr
 from orchestrator.run.remote import missing_message
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(tmp_path / "logs")
-    yield p
-    p.close()
 
 
 def clone(origin: Path, where: Path) -> Path:

@@ -11,7 +11,6 @@ own to T003's file starts T003 over and says why (a store that lost a file does 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,13 +25,6 @@ from test_waves import make_project as make_wave_project
 pytestmark = pytest.mark.slow
 
 T003_BASH = 12  # T003's second request (its Bash turn): its Write is then recorded
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(tmp_path / "logs")
-    yield p
-    p.close()
 
 
 def clone(origin: Path, where: Path) -> Path:

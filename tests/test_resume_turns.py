@@ -15,7 +15,6 @@ import json
 import shlex
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,13 +91,6 @@ def make_project(tmp_path: Path) -> Path:
     (root / "src" / ".keep").write_text("")
     commit_tree(root)
     return root
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(tmp_path / "logs")
-    yield p
-    p.close()
 
 
 def test_each_kill_costs_at_most_one_request_and_the_same_commits_land(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +14,6 @@ from support.runproc import Procs, sdd_argv, sdd_env, wait_until
 from test_run_e2e import GOOD, make_project, write_script
 
 pytestmark = pytest.mark.slow  # real sdd runs
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(tmp_path / "logs")
-    yield p
-    p.close()
 
 
 def sdd(root: Path, *args: str) -> subprocess.CompletedProcess[str]:

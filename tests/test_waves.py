@@ -11,7 +11,6 @@ import json
 import shlex
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -270,13 +269,6 @@ def test_a_failed_task_does_not_stop_its_siblings_and_the_run_pauses_after_the_w
     assert_no_worktrees(root)
     assert run(root, script, jobs=3, skip=("T003",)) == ("finished", "")
     assert landed(root) == Counter({"T002": 1, "T004": 1, "T005": 1})
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[Procs]:
-    p = Procs(tmp_path / "logs")
-    yield p
-    p.close()
 
 
 def test_kill_9_mid_wave_then_resume_lands_each_task_once(tmp_path: Path, procs: Procs) -> None:
