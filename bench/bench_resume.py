@@ -30,12 +30,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import random
-import shutil
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -48,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this tree, not t
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # tests/support
 
 import resume_claude
+import resume_store
 from support.messages_server import MessagesServer, Reply, message, text_block, tool_use_block
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,50 +166,6 @@ def landed(root: Path) -> list[tuple[str, str]]:
     return [(p[1], p[0]) for p in (line.split() for line in out.splitlines()) if len(p) == 2]
 
 
-def journal_size(root: Path) -> tuple[list[float], int]:
-    """Each turn's stored bytes (its steps' rows, and the rows of the files its steps' trees
-    name first) over its message bytes, and the turns."""
-    db = sqlite3.connect(root / ".sdd" / "state.sqlite")
-    rows = db.execute(
-        "SELECT task_id, convo, seq, kind, data FROM sdd_turns ORDER BY task_id, convo, seq"
-    ).fetchall()
-    has_blobs = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sdd_blobs'").fetchone()
-    blobs = {
-        (task, digest): len(task) + len(digest) + len(parent) + len(data)
-        for task, digest, parent, data in (
-            db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs") if has_blobs else []
-        )
-    }
-    ratios: list[float] = []
-    stored = message = 0
-    for task, convo, seq, kind, data in rows:
-        row = len(task) + len(kind) + len(data) + 8 + len(str(convo)) + len(str(seq))
-        for digest in json.loads(data).get("tree", {}).values():
-            row += blobs.pop((task, digest), 0)  # counted once, where first named
-        if kind == "assistant":
-            if message:
-                ratios.append(stored / message)
-            step = json.loads(data)
-            stored, message = (
-                row,
-                len(json.dumps({"role": "assistant", "content": step["content"]})),
-            )
-        elif kind in ("call", "result") and message:
-            stored += row
-            if kind == "result":
-                step = json.loads(data)
-                block = {
-                    "type": "tool_result",
-                    "tool_use_id": step["id"],
-                    "content": step["content"],
-                    "is_error": step["is_error"],
-                }
-                message += len(json.dumps(block))
-    if message:
-        ratios.append(stored / message)
-    return ratios, len(ratios)
-
-
 def run_once(
     url: str,
     agent: Agent,
@@ -258,171 +212,6 @@ def run_once(
     }
 
 
-def status_seconds(root: Path, other: Path) -> tuple[float, float]:
-    """`sdd status --json` as a whole process in `root` and in `other`, taking turns so load
-    from elsewhere falls on both alike: the median of 7 each."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    times: dict[Path, list[float]] = {root: [], other: []}
-    for _ in range(7):
-        for where in (root, other):
-            t = time.perf_counter()
-            argv = [sys.executable, "-m", "orchestrator.cli", "status", "001", "--json"]
-            subprocess.run(argv, cwd=where, env=env, check=True, capture_output=True)
-            times[where].append(time.perf_counter() - t)
-    return statistics.median(times[root]), statistics.median(times[other])
-
-
-def stuff(root: Path, n_turns: int) -> None:
-    """`n_turns` more stored turns (finished conversations of a task) in the run's store."""
-    db = sqlite3.connect(root / ".sdd" / "state.sqlite")
-    step = json.dumps(
-        {
-            "content": [{"type": "text", "text": "x" * 400}],
-            "stop_reason": "end_turn",
-            "usage": [1, 1, 0, 0],
-        }
-    )
-    db.executemany(
-        "INSERT INTO sdd_turns (feature, task_id, convo, seq, kind, data) VALUES (?,?,?,?,?,?)",
-        [(FEATURE, "T001", 100 + k // 10, k % 10, "assistant", step) for k in range(n_turns)],
-    )
-    db.commit()
-    db.close()
-
-
-def startup(n_turns: int) -> float:
-    """Reading one conversation back (store query + JSON) with `n_turns` other turns stored."""
-    from orchestrator.agent.journal import replay
-    from orchestrator.run.journal import open_conversation
-    from orchestrator.store.sqlite import SqliteBackend
-    from orchestrator.store.store import Store
-
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
-        content = [
-            {"type": "text", "text": "x" * 200},
-            {"type": "tool_use", "id": "t", "name": "Read", "input": {"file_path": "a"}},
-        ]
-        usage = [1, 1, 0, 0]
-        for k in range(n_turns):  # other tasks' finished conversations
-            task = f"T{k // 10:04d}"
-            store.add_step(
-                FEATURE,
-                task,
-                1,
-                2 * (k % 10),
-                "assistant",
-                json.dumps({"content": content, "stop_reason": "tool_use", "usage": usage}),
-            )
-            store.add_step(
-                FEATURE,
-                task,
-                1,
-                2 * (k % 10) + 1,
-                "result",
-                json.dumps({"id": "t", "content": "y" * 300, "is_error": False}),
-            )
-        store.add_step(FEATURE, "T9999", 1, 0, "begin", json.dumps({"base": "abc"}))
-        store.add_step(FEATURE, "T9999", 1, 1, "attempt", json.dumps({"n": 1, "first": "go"}))
-        times = []
-        for _ in range(20):
-            t = time.perf_counter()
-            found = open_conversation(store, FEATURE, "T9999")
-            assert found is not None
-            replay(found.steps, "go")
-            times.append(time.perf_counter() - t)
-        store.close()
-        return statistics.median(times)
-
-
-def replay_seconds(n_turns: int) -> float:
-    """Reading back and replaying one conversation of `n_turns` turns."""
-    from orchestrator.agent.journal import replay
-    from orchestrator.run.journal import open_conversation
-    from orchestrator.store.sqlite import SqliteBackend
-    from orchestrator.store.store import Store
-
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
-        store.add_step(FEATURE, "T1", 1, 0, "begin", json.dumps({"base": "abc"}))
-        store.add_step(FEATURE, "T1", 1, 1, "attempt", json.dumps({"n": 1, "first": "go"}))
-        for k in range(n_turns):
-            call = {"type": "tool_use", "id": f"t{k}", "name": "Read", "input": {"file_path": "a"}}
-            store.add_step(
-                FEATURE,
-                "T1",
-                1,
-                2 + 2 * k,
-                "assistant",
-                json.dumps({"content": [call], "stop_reason": "tool_use", "usage": [1, 1, 0, 0]}),
-            )
-            store.add_step(
-                FEATURE,
-                "T1",
-                1,
-                3 + 2 * k,
-                "result",
-                json.dumps({"id": f"t{k}", "content": "y" * 300, "is_error": False}),
-            )
-        t = time.perf_counter()
-        found = open_conversation(store, FEATURE, "T1")
-        assert found is not None
-        assert replay(found.steps, "go").turns == n_turns
-        took = time.perf_counter() - t
-        store.close()
-        return took
-
-
-def big_edits(edits: int = 10, lines: int = 2_500) -> tuple[float, float, float, float]:
-    """Edits of one line each in a ~100 KB file, through the journal into a SQLite store;
-    bytes per turn: the messages, the steps alone, the steps and the kept files, and the steps
-    with each step's file kept compressed whole instead of as its change."""
-    import zlib
-
-    from orchestrator.git.repo import GitRepo
-    from orchestrator.run.journal import StoreJournal
-    from orchestrator.run.workspace import Workspace
-    from orchestrator.store.sqlite import SqliteBackend
-    from orchestrator.store.store import Store
-
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "repo"
-        root.mkdir()
-        big = root / "module.py"
-        body = (f"def f{k}(x):\n    return x * {k} + {k % 7}\n" for k in range(lines))
-        big.write_text("".join(body))
-        git(root, "init", "-q", "-b", "main")
-        git(root, "add", "-A")
-        git(root, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "init")
-        store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
-        ws = Workspace(root, GitRepo(root), "tasks.md")
-        journal = StoreJournal(store, FEATURE, "T1", ws, GitRepo(root).head(), ())
-        message = whole = 0
-        for k in range(edits):
-            old, new = f"return x * {k * 200} +", f"return x * {k * 200} - 1 +"
-            edit = {"file_path": "module.py", "old_string": old, "new_string": new}
-            call = {"type": "tool_use", "id": f"t{k}", "name": "Edit", "input": edit}
-            turn = {"content": [call], "stop_reason": "tool_use", "usage": [1, 1, 0, 0]}
-            journal.add("assistant", turn)
-            journal.add("call", {"id": f"t{k}"})
-            big.write_text(big.read_text().replace(old, new, 1))
-            result = {"id": f"t{k}", "content": "Edited module.py.", "is_error": False}
-            journal.add("result", {**result, "wrote": True})
-            block = {"type": "tool_result", "tool_use_id": f"t{k}", **result}
-            block.pop("id")
-            message += len(json.dumps({"role": "assistant", "content": [call]}))
-            message += len(json.dumps(block))
-            whole += len(zlib.compress(big.read_bytes(), 6))
-        store.close()
-        db = sqlite3.connect(Path(tmp) / "state.sqlite")
-        rows = db.execute("SELECT task_id, kind, data FROM sdd_turns WHERE kind != 'begin'")
-        steps = sum(len(d) + len(t) + len(k) + 8 for t, k, d in rows)
-        kept = db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs")
-        blobs = sum(len(t) + len(g) + len(p) + len(d) for t, g, p, d in kept)
-        db.close()
-        return message / edits, steps / edits, (steps + blobs) / edits, (steps + whole) / edits
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=20)
@@ -447,7 +236,7 @@ def main() -> None:
         if cc:
             claude_storage(ref["root"])
         elif not args.kills_only:
-            storage_and_status(ref["root"])
+            resume_store.storage_and_status(ref["root"], FEATURE)
         extra: list[int] = []
         same = kills = 0
         for k in range(args.trials):
@@ -475,7 +264,7 @@ def main() -> None:
         )
     if args.kills_only or cc:
         return
-    message, steps, stored, whole = big_edits()
+    message, steps, stored, whole = resume_store.big_edits()
     print(
         f"an Edit of one line in a 100 KB file: message {message:.0f} B per turn; stored "
         f"{stored:.0f} B ({stored / message:.2f}x), of which steps {steps:.0f} B "
@@ -484,9 +273,10 @@ def main() -> None:
     for n_turns in (0, 1000):
         print(
             f"reading a conversation back with {n_turns} other turns stored: "
-            f"{startup(n_turns) * 1000:.2f} ms"
+            f"{resume_store.startup(n_turns) * 1000:.2f} ms"
         )
-    print(f"reading back a conversation of 1,000 turns: {replay_seconds(1000) * 1000:.1f} ms")
+    replayed = resume_store.replay_seconds(1000)
+    print(f"reading back a conversation of 1,000 turns: {replayed * 1000:.1f} ms")
 
 
 def claude_storage(root: Path) -> None:
@@ -507,19 +297,6 @@ def claude_storage(root: Path) -> None:
         f"{statistics.median(ratios):.2f}; a session's start {start / 1000:.1f} KB (median); "
         f"stream copies {kinds['said']} B, mirrored entries {kinds['session']} B in all"
     )
-
-
-def storage_and_status(root: Path) -> None:
-    ratios, n = journal_size(root)
-    print(
-        f"journal: {n} turns, stored/message bytes per turn: "
-        f"max {max(ratios):.2f}, median {statistics.median(ratios):.2f}"
-    )
-    stuffed = root.parent / "stuffed" / "repo"
-    shutil.copytree(root, stuffed, symlinks=True)
-    stuff(stuffed, 1000)
-    before, after = status_seconds(root, stuffed)
-    print(f"sdd status --json: {before:.3f} s, with 1,000 more turns stored {after:.3f} s")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,225 @@
+"""`bench_resume.py`'s measures of the store: bytes per turn against the turn's message bytes
+(the journal's steps and the files their trees name), the same for Edits of one line in a
+large file, and how `sdd status` and reading a conversation back fare with 1,000 more turns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.store.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+FEATURE = "001-store"  # of the stores built here
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def journal_size(root: Path) -> tuple[list[float], int]:
+    """Each turn's stored bytes (its steps' rows, and the rows of the files its steps' trees
+    name first) over its message bytes, and the turns."""
+    db = sqlite3.connect(root / ".sdd" / "state.sqlite")
+    rows = db.execute(
+        "SELECT task_id, convo, seq, kind, data FROM sdd_turns ORDER BY task_id, convo, seq"
+    ).fetchall()
+    has_blobs = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sdd_blobs'").fetchone()
+    blobs = {
+        (task, digest): len(task) + len(digest) + len(parent) + len(data)
+        for task, digest, parent, data in (
+            db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs") if has_blobs else []
+        )
+    }
+    ratios: list[float] = []
+    stored = message = 0
+    for task, convo, seq, kind, data in rows:
+        row = len(task) + len(kind) + len(data) + 8 + len(str(convo)) + len(str(seq))
+        for digest in json.loads(data).get("tree", {}).values():
+            row += blobs.pop((task, digest), 0)  # counted once, where first named
+        if kind == "assistant":
+            if message:
+                ratios.append(stored / message)
+            step = json.loads(data)
+            stored, message = (
+                row,
+                len(json.dumps({"role": "assistant", "content": step["content"]})),
+            )
+        elif kind in ("call", "result") and message:
+            stored += row
+            if kind == "result":
+                step = json.loads(data)
+                block = {
+                    "type": "tool_result",
+                    "tool_use_id": step["id"],
+                    "content": step["content"],
+                    "is_error": step["is_error"],
+                }
+                message += len(json.dumps(block))
+    if message:
+        ratios.append(stored / message)
+    return ratios, len(ratios)
+
+
+def status_seconds(root: Path, other: Path) -> tuple[float, float]:
+    """`sdd status --json` as a whole process in `root` and in `other`, taking turns so load
+    from elsewhere falls on both alike: the median of 7 each."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    times: dict[Path, list[float]] = {root: [], other: []}
+    for _ in range(7):
+        for where in (root, other):
+            t = time.perf_counter()
+            argv = [sys.executable, "-m", "orchestrator.cli", "status", "001", "--json"]
+            subprocess.run(argv, cwd=where, env=env, check=True, capture_output=True)
+            times[where].append(time.perf_counter() - t)
+    return statistics.median(times[root]), statistics.median(times[other])
+
+
+def stuff(root: Path, feature: str, n_turns: int) -> None:
+    """`n_turns` more stored turns (finished conversations of a task) in the run's store."""
+    db = sqlite3.connect(root / ".sdd" / "state.sqlite")
+    step = json.dumps(
+        {
+            "content": [{"type": "text", "text": "x" * 400}],
+            "stop_reason": "end_turn",
+            "usage": [1, 1, 0, 0],
+        }
+    )
+    db.executemany(
+        "INSERT INTO sdd_turns (feature, task_id, convo, seq, kind, data) VALUES (?,?,?,?,?,?)",
+        [(feature, "T001", 100 + k // 10, k % 10, "assistant", step) for k in range(n_turns)],
+    )
+    db.commit()
+    db.close()
+
+
+def read_turn(store: Store, task: str, seq: int, call_id: str, text: str = "") -> None:
+    """One model turn that Reads a file, and its result, as steps `seq` and `seq + 1`."""
+    call = {"type": "tool_use", "id": call_id, "name": "Read", "input": {"file_path": "a"}}
+    content = [{"type": "text", "text": text}, call] if text else [call]
+    turn = {"content": content, "stop_reason": "tool_use", "usage": [1, 1, 0, 0]}
+    store.add_step(FEATURE, task, 1, seq, "assistant", json.dumps(turn))
+    result = {"id": call_id, "content": "y" * 300, "is_error": False}
+    store.add_step(FEATURE, task, 1, seq + 1, "result", json.dumps(result))
+
+
+def startup(n_turns: int) -> float:
+    """Reading one conversation back (store query + JSON) with `n_turns` other turns stored."""
+    from orchestrator.agent.journal import replay
+    from orchestrator.run.journal import open_conversation
+    from orchestrator.store.sqlite import SqliteBackend
+    from orchestrator.store.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
+        for k in range(n_turns):  # other tasks' finished conversations
+            read_turn(store, f"T{k // 10:04d}", 2 * (k % 10), "t", text="x" * 200)
+        store.add_step(FEATURE, "T9999", 1, 0, "begin", json.dumps({"base": "abc"}))
+        store.add_step(FEATURE, "T9999", 1, 1, "attempt", json.dumps({"n": 1, "first": "go"}))
+        times = []
+        for _ in range(20):
+            t = time.perf_counter()
+            found = open_conversation(store, FEATURE, "T9999")
+            assert found is not None
+            replay(found.steps, "go")
+            times.append(time.perf_counter() - t)
+        store.close()
+        return statistics.median(times)
+
+
+def replay_seconds(n_turns: int) -> float:
+    """Reading back and replaying one conversation of `n_turns` turns."""
+    from orchestrator.agent.journal import replay
+    from orchestrator.run.journal import open_conversation
+    from orchestrator.store.sqlite import SqliteBackend
+    from orchestrator.store.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
+        store.add_step(FEATURE, "T1", 1, 0, "begin", json.dumps({"base": "abc"}))
+        store.add_step(FEATURE, "T1", 1, 1, "attempt", json.dumps({"n": 1, "first": "go"}))
+        for k in range(n_turns):
+            read_turn(store, "T1", 2 + 2 * k, f"t{k}")
+        t = time.perf_counter()
+        found = open_conversation(store, FEATURE, "T1")
+        assert found is not None
+        assert replay(found.steps, "go").turns == n_turns
+        took = time.perf_counter() - t
+        store.close()
+        return took
+
+
+def big_edits(edits: int = 10, lines: int = 2_500) -> tuple[float, float, float, float]:
+    """Edits of one line each in a ~100 KB file, through the journal into a SQLite store;
+    bytes per turn: the messages, the steps alone, the steps and the kept files, and the steps
+    with each step's file kept compressed whole instead of as its change."""
+    import zlib
+
+    from orchestrator.git.repo import GitRepo
+    from orchestrator.run.journal import StoreJournal
+    from orchestrator.run.workspace import Workspace
+    from orchestrator.store.sqlite import SqliteBackend
+    from orchestrator.store.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        root.mkdir()
+        big = root / "module.py"
+        body = (f"def f{k}(x):\n    return x * {k} + {k % 7}\n" for k in range(lines))
+        big.write_text("".join(body))
+        git(root, "init", "-q", "-b", "main")
+        git(root, "add", "-A")
+        git(root, "-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m", "init")
+        store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
+        ws = Workspace(root, GitRepo(root), "tasks.md")
+        journal = StoreJournal(store, FEATURE, "T1", ws, GitRepo(root).head(), ())
+        message = whole = 0
+        for k in range(edits):
+            old, new = f"return x * {k * 200} +", f"return x * {k * 200} - 1 +"
+            edit = {"file_path": "module.py", "old_string": old, "new_string": new}
+            call = {"type": "tool_use", "id": f"t{k}", "name": "Edit", "input": edit}
+            turn = {"content": [call], "stop_reason": "tool_use", "usage": [1, 1, 0, 0]}
+            journal.add("assistant", turn)
+            journal.add("call", {"id": f"t{k}"})
+            big.write_text(big.read_text().replace(old, new, 1))
+            result = {"id": f"t{k}", "content": "Edited module.py.", "is_error": False}
+            journal.add("result", {**result, "wrote": True})
+            block = {"type": "tool_result", "tool_use_id": f"t{k}", **result}
+            block.pop("id")
+            message += len(json.dumps({"role": "assistant", "content": [call]}))
+            message += len(json.dumps(block))
+            whole += len(zlib.compress(big.read_bytes(), 6))
+        store.close()
+        db = sqlite3.connect(Path(tmp) / "state.sqlite")
+        rows = db.execute("SELECT task_id, kind, data FROM sdd_turns WHERE kind != 'begin'")
+        steps = sum(len(d) + len(t) + len(k) + 8 for t, k, d in rows)
+        kept = db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs")
+        blobs = sum(len(t) + len(g) + len(p) + len(d) for t, g, p, d in kept)
+        db.close()
+        return message / edits, steps / edits, (steps + blobs) / edits, (steps + whole) / edits
+
+
+def storage_and_status(root: Path, feature: str) -> None:
+    """The reference run's bytes per turn, and `sdd status` with 1,000 more turns stored."""
+    ratios, n = journal_size(root)
+    print(
+        f"journal: {n} turns, stored/message bytes per turn: "
+        f"max {max(ratios):.2f}, median {statistics.median(ratios):.2f}"
+    )
+    stuffed = root.parent / "stuffed" / "repo"
+    shutil.copytree(root, stuffed, symlinks=True)
+    stuff(stuffed, feature, 1000)
+    before, after = status_seconds(root, stuffed)
+    print(f"sdd status --json: {before:.3f} s, with 1,000 more turns stored {after:.3f} s")
