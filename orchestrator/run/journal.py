@@ -147,11 +147,13 @@ def rejoin(
     ws: Workspace,
     base: str,
     note: Callable[[str], None],
+    now: dict[str, str] | None = None,
 ) -> str:
     """'' when the cut-short conversation goes on in this tree, its files written back first
     when the tree is clean at the conversation's base but lacks them; else why it starts
-    over. A tree with changes of its own is never written to."""
-    now, kept = tree_state(ws), found.tree()
+    over. A tree with changes of its own is never written to. `now` is the tree's
+    `tree_state`, when the caller has it already."""
+    now, kept = (tree_state(ws) if now is None else now), found.tree()
     clean = not [p for p in ws.repo.dirty_files() if p not in ws.shared]
     if not (found.base == base and kept and now != kept and clean):
         return why_not_continue(found, base, now, where(ws))

@@ -75,7 +75,7 @@ def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conv
             f"it goes on on {base[:10]}"
         )
         base = found.base
-    why = rejoin(ctx.store, ctx.feature, task_id, found, ws, base, ctx.reporter.note)
+    why = rejoin(ctx.store, ctx.feature, task_id, found, ws, base, ctx.reporter.note, now)
     return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
 
 
