@@ -13,7 +13,14 @@ from test_journal import FEATURE, Counting, Died, Dying, project, run
 
 from orchestrator.agent.models.scripted import ScriptedModel
 from orchestrator.git.repo import GitRepo
-from orchestrator.run.journal import open_conversation, tree_state, where, why_not_continue
+from orchestrator.run.journal import (
+    go_on_or_start_over,
+    open_conversation,
+    rejoin,
+    tree_state,
+    where,
+    why_not_continue,
+)
 from orchestrator.store.packing import BIG, DAMAGED, History, unpack
 from orchestrator.store.sqlite import SqliteBackend
 from orchestrator.store.store import Store
@@ -65,9 +72,10 @@ def test_a_damaged_row_and_those_after_it_read_as_damaged() -> None:
     rows = packed_rows(texts)
     kind, data, packed = rows[3]
     rows[3] = (kind, data, packed[:1] + bytes([packed[1] ^ 0xFF]) + packed[2:])
+    rows.append(("end", '{"why":"plain"}', b""))  # needs no history: still reads
     got = unpack(rows)
     assert [t for _, t in got[:3]] == texts[:3]
-    assert [k for k, _ in got[3:]] == [DAMAGED] * 3
+    assert [k for k, _ in got[3:]] == [DAMAGED] * 3 + ["end"]
     assert "step 3 (step) does not decode" in json.loads(got[5][1])["why"]
     rows[3] = (kind, data, b"\x09" + packed[1:])  # a format this version does not know
     assert "unknown format" in json.loads(unpack(rows)[3][1])["why"]
@@ -77,18 +85,25 @@ def test_a_damaged_row_and_those_after_it_read_as_damaged() -> None:
 
 def test_a_conversation_that_cannot_be_read_starts_over_saying_why(tmp_path: Path) -> None:
     p = project(tmp_path)
-    Dying.at, Dying.added, Dying.after = 6, 0, False
+    Dying.at, Dying.added, Dying.after = 10, 0, False
     with pytest.raises(Died):
         run(p, Counting(ScriptedModel(p.script)), Dying)
     with sqlite3.connect(p.db) as db:
-        db.execute("UPDATE sdd_turns SET packed = X'01FFFF' WHERE seq = 4")
+        db.execute("UPDATE sdd_turns SET packed = X'01FFFF' WHERE seq = 8")
     store = Store(SqliteBackend(p.db))
     found = open_conversation(store, FEATURE, "T001")
-    assert found is not None and "step 4" in found.damaged
-    ws = p.ws()
-    why = why_not_continue(found, GitRepo(p.root).head(), tree_state(ws), where(ws))
-    assert why.startswith("its stored conversation cannot be read (step 4")
+    assert found is not None and "step 8" in found.damaged
+    assert found.tree()  # what the steps before it recorded: the Write's file
+    ws, base = p.ws(), GitRepo(p.root).head()
+    why = why_not_continue(found, base, tree_state(ws), where(ws))
+    assert why.startswith("its stored conversation cannot be read (step 8")
+    ws.repo.reset_to(base)  # clean at its base: its files are not written back either
+    notes: list[str] = []
+    assert rejoin(store, FEATURE, "T001", found, ws, base, notes.append) == why
+    assert notes == [] and ws.repo.dirty_files() == []
+    assert go_on_or_start_over(store, FEATURE, "T001", found, why, notes.append) is None
+    assert notes == [f"T001 starts over: {why}"]
+    assert open_conversation(store, FEATURE, "T001") is None
     store.close()
-    model = Counting(ScriptedModel(p.script))
-    result, _ = run(p, model)  # `run` continues only what `open_conversation` gives it
+    result, _ = run(p, Counting(ScriptedModel(p.script)))  # a new conversation
     assert result.landed

@@ -166,7 +166,7 @@ def rejoin(
     `tree_state`, when the caller has it already."""
     now, kept = (tree_state(ws) if now is None else now), found.tree()
     clean = not [p for p in ws.repo.dirty_files() if p not in ws.shared]
-    if not (found.base == base and kept and now != kept and clean):
+    if found.damaged or not (found.base == base and kept and now != kept and clean):
         return why_not_continue(found, base, now, where(ws))
     why = restore(store, feature, task_id, ws, base, kept)
     if not why and tree_state(ws) != kept:

@@ -68,10 +68,11 @@ def unpack(rows: Iterable[tuple[str, str, bytes]]) -> list[tuple[str, str]]:
     """(kind, text) of each (kind, data, packed) row in order; a row with no packed bytes
     is stored as plain JSON (an `end` written without the journal, an older store). A row
     that does not decode, and each after it (their dictionary is lost), reads as a
-    `damaged` step saying why, so the steps keep their places."""
+    `damaged` step saying why, so the steps keep their places; plain rows still read (the
+    `end` that closes such a conversation)."""
     history, out, why = History(), [], ""
     for n, (kind, data, packed) in enumerate(rows):
-        if not why:
+        if not why or not packed:
             try:
                 text = history.unpack(bytes(packed)) if packed else data
                 history.add(text)
