@@ -275,8 +275,11 @@ def main() -> None:
             f"reading a conversation back with {n_turns} other turns stored: "
             f"{resume_store.startup(n_turns) * 1000:.2f} ms"
         )
-    replayed = resume_store.replay_seconds(1000)
-    print(f"reading back a conversation of 1,000 turns: {replayed * 1000:.1f} ms")
+    plain, packed = (resume_store.replay_seconds(1000, packed) for packed in (False, True))
+    print(
+        f"reading back a conversation of 1,000 turns: {packed * 1000:.1f} ms "
+        f"(stored as plain JSON: {plain * 1000:.1f} ms, {packed / plain:.2f}x)"
+    )
 
 
 def claude_storage(root: Path) -> None:

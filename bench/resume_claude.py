@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
+from support import stored
 from support.claude_code import claude_env
 
 ONCE = {"prompt_snapshot"}  # written twice per session, whatever its turns (the 2nd with tools)
@@ -33,30 +33,26 @@ def storage(root: Path) -> dict[str, Any]:
     and its system prompt and tools as snapshots), and `turns`, everything else, against the
     bytes of the turns' messages as the API carries them (each model turn's content, its
     tool results); per task, with the turns and the bytes by step kind."""
-    db = sqlite3.connect(root / ".sdd" / "state.sqlite")
-    rows = db.execute(
-        "SELECT task_id, convo, seq, kind, data FROM sdd_turns "
-        "WHERE kind IN ('said', 'session') ORDER BY task_id, convo, seq"
-    ).fetchall()
-    db.close()
     out: dict[str, Any] = {"by_kind": {"said": 0, "session": 0}, "tasks": {}}
     messages: dict[str, dict[str, dict[str, Any]]] = {}  # task -> uuid -> message
-    for task, convo, seq, kind, data in rows:
-        t = out["tasks"].setdefault(task, {"start": 0, "turns": 0, "ids": set()})
-        step = json.loads(data)
-        out["by_kind"][kind] += len(task) + len(kind) + len(data) + len(f"{convo}{seq}") + 8
-        mine = messages.setdefault(task, {})
-        if kind == "said":
-            t["turns"] += len(data)
+    for r in stored.rows(root / ".sdd" / "state.sqlite", ("said", "session")):
+        t = out["tasks"].setdefault(r.task, {"start": 0, "turns": 0, "ids": set()})
+        step = json.loads(r.text)
+        out["by_kind"][r.kind] += r.size
+        mine = messages.setdefault(r.task, {})
+        if r.kind == "said":
+            t["turns"] += r.size
             if "uuid" in step:  # not what a tool gave its PostToolUse hook
                 mine[step["uuid"]] = step["message"]
             continue
-        for e in step["entries"]:
-            size = len(json.dumps(e)) + 2
-            if e.get("type") == "assistant":
-                t["ids"].add(step["id"])
-            once = e.get("type") == "attachment" and e["attachment"].get("type") in ONCE
-            t["turns" if step["id"] in t["ids"] and not once else "start"] += size
+        entries = step["entries"]
+        if any(e.get("type") == "assistant" for e in entries):
+            t["ids"].add(step["id"])
+        once = entries and all(
+            e.get("type") == "attachment" and e["attachment"].get("type") in ONCE for e in entries
+        )
+        t["turns" if step["id"] in t["ids"] and not once else "start"] += r.size
+        for e in entries:
             if isinstance(e.get("message"), dict):
                 mine.setdefault(str(e.get("uuid")), e["message"])
     for task, t in out["tasks"].items():
@@ -78,16 +74,11 @@ def only_streamed(root: Path) -> tuple[int, int]:
     Claude Code had not written them when the kill came."""
     if not (root / ".sdd" / "state.sqlite").is_file():
         return 0, 0  # killed before the run opened its store
-    db = sqlite3.connect(root / ".sdd" / "state.sqlite")
-    rows = db.execute(
-        "SELECT kind, data FROM sdd_turns WHERE kind IN ('said', 'session')"
-    ).fetchall()
-    db.close()
     mirrored: set[str] = set()
     said: list[dict[str, Any]] = []
-    for kind, data in rows:
-        step = json.loads(data)
-        if kind == "session":
+    for r in stored.rows(root / ".sdd" / "state.sqlite", ("said", "session")):
+        step = json.loads(r.text)
+        if r.kind == "session":
             mirrored.update(str(e.get("uuid")) for e in step["entries"] if isinstance(e, dict))
         elif "uuid" in step:
             said.append(step)

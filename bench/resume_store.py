@@ -17,6 +17,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from support.stored import rows as stored_rows
+
+from orchestrator.store.packing import History
+
 if TYPE_CHECKING:
     from orchestrator.store.store import Store
 
@@ -33,9 +37,6 @@ def journal_size(root: Path) -> tuple[list[float], int]:
     """Each turn's stored bytes (its steps' rows, and the rows of the files its steps' trees
     name first) over its message bytes, and the turns."""
     db = sqlite3.connect(root / ".sdd" / "state.sqlite")
-    rows = db.execute(
-        "SELECT task_id, convo, seq, kind, data FROM sdd_turns ORDER BY task_id, convo, seq"
-    ).fetchall()
     has_blobs = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sdd_blobs'").fetchone()
     blobs = {
         (task, digest): len(task) + len(digest) + len(parent) + len(data)
@@ -43,10 +44,11 @@ def journal_size(root: Path) -> tuple[list[float], int]:
             db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs") if has_blobs else []
         )
     }
+    db.close()
     ratios: list[float] = []
     stored = message = 0
-    for task, convo, seq, kind, data in rows:
-        row = len(task) + len(kind) + len(data) + 8 + len(str(convo)) + len(str(seq))
+    for r in stored_rows(root / ".sdd" / "state.sqlite"):
+        task, kind, data, row = r.task, r.kind, r.text, r.size
         for digest in json.loads(data).get("tree", {}).values():
             row += blobs.pop((task, digest), 0)  # counted once, where first named
         if kind == "assistant":
@@ -105,14 +107,26 @@ def stuff(root: Path, feature: str, n_turns: int) -> None:
     db.close()
 
 
-def read_turn(store: Store, task: str, seq: int, call_id: str, text: str = "") -> None:
+def put(store: Store, history: History | None, task: str, seq: int, kind: str, data: str) -> None:
+    """One step stored as the journal stores it, compressed against the steps before it;
+    plain JSON without a `history` (as stores kept it before)."""
+    if history is None:
+        store.add_step(FEATURE, task, 1, seq, kind, data)
+        return
+    store.add_step(FEATURE, task, 1, seq, kind, "", history.pack(data))
+    history.add(data)
+
+
+def read_turn(
+    store: Store, history: History | None, task: str, seq: int, call_id: str, text: str = ""
+) -> None:
     """One model turn that Reads a file, and its result, as steps `seq` and `seq + 1`."""
     call = {"type": "tool_use", "id": call_id, "name": "Read", "input": {"file_path": "a"}}
     content = [{"type": "text", "text": text}, call] if text else [call]
     turn = {"content": content, "stop_reason": "tool_use", "usage": [1, 1, 0, 0]}
-    store.add_step(FEATURE, task, 1, seq, "assistant", json.dumps(turn))
+    put(store, history, task, seq, "assistant", json.dumps(turn))
     result = {"id": call_id, "content": "y" * 300, "is_error": False}
-    store.add_step(FEATURE, task, 1, seq + 1, "result", json.dumps(result))
+    put(store, history, task, seq + 1, "result", json.dumps(result))
 
 
 def startup(n_turns: int) -> float:
@@ -124,8 +138,11 @@ def startup(n_turns: int) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
+        histories: dict[str, History] = {}
         for k in range(n_turns):  # other tasks' finished conversations
-            read_turn(store, f"T{k // 10:04d}", 2 * (k % 10), "t", text="x" * 200)
+            task = f"T{k // 10:04d}"
+            history = histories.setdefault(task, History())
+            read_turn(store, history, task, 2 * (k % 10), "t", text="x" * 200)
         store.add_step(FEATURE, "T9999", 1, 0, "begin", json.dumps({"base": "abc"}))
         store.add_step(FEATURE, "T9999", 1, 1, "attempt", json.dumps({"n": 1, "first": "go"}))
         times = []
@@ -139,8 +156,9 @@ def startup(n_turns: int) -> float:
         return statistics.median(times)
 
 
-def replay_seconds(n_turns: int) -> float:
-    """Reading back and replaying one conversation of `n_turns` turns."""
+def replay_seconds(n_turns: int, packed: bool = True) -> float:
+    """Reading back and replaying one conversation of `n_turns` turns (the median of 5),
+    its steps stored compressed or, with `packed` false, as plain JSON."""
     from orchestrator.agent.journal import replay
     from orchestrator.run.journal import open_conversation
     from orchestrator.store.sqlite import SqliteBackend
@@ -148,17 +166,20 @@ def replay_seconds(n_turns: int) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(SqliteBackend(Path(tmp) / "state.sqlite"))
-        store.add_step(FEATURE, "T1", 1, 0, "begin", json.dumps({"base": "abc"}))
-        store.add_step(FEATURE, "T1", 1, 1, "attempt", json.dumps({"n": 1, "first": "go"}))
+        history = History() if packed else None
+        put(store, history, "T1", 0, "begin", json.dumps({"base": "abc"}))
+        put(store, history, "T1", 1, "attempt", json.dumps({"n": 1, "first": "go"}))
         for k in range(n_turns):
-            read_turn(store, "T1", 2 + 2 * k, f"t{k}")
-        t = time.perf_counter()
-        found = open_conversation(store, FEATURE, "T1")
-        assert found is not None
-        assert replay(found.steps, "go").turns == n_turns
-        took = time.perf_counter() - t
+            read_turn(store, history, "T1", 2 + 2 * k, f"t{k}")
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            found = open_conversation(store, FEATURE, "T1")
+            assert found is not None
+            assert replay(found.steps, "go").turns == n_turns
+            times.append(time.perf_counter() - t)
         store.close()
-        return took
+        return statistics.median(times)
 
 
 def big_edits(edits: int = 10, lines: int = 2_500) -> tuple[float, float, float, float]:
@@ -202,9 +223,8 @@ def big_edits(edits: int = 10, lines: int = 2_500) -> tuple[float, float, float,
             message += len(json.dumps(block))
             whole += len(zlib.compress(big.read_bytes(), 6))
         store.close()
+        steps = sum(r.size for r in stored_rows(Path(tmp) / "state.sqlite") if r.kind != "begin")
         db = sqlite3.connect(Path(tmp) / "state.sqlite")
-        rows = db.execute("SELECT task_id, kind, data FROM sdd_turns WHERE kind != 'begin'")
-        steps = sum(len(d) + len(t) + len(k) + 8 for t, k, d in rows)
         kept = db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs")
         blobs = sum(len(t) + len(g) + len(p) + len(d) for t, g, p, d in kept)
         db.close()

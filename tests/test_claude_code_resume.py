@@ -7,12 +7,12 @@ in another worktree (or kept, as in the same tree). The resume must continue tha
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import stored
 from support.claude_code import ScriptedAgent, apply_env, claude_env, tool, write
 from support.messages_server import MessagesServer, text_block
 from support.repo import git
@@ -47,11 +47,12 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     return use
 
 
+KEPT = ("session", "said")
+
+
 def mirrored(root: Path) -> str:
     """What sdd's store holds of the task's Claude Code sessions so far."""
-    with sqlite3.connect(root / ".sdd" / "state.sqlite") as db:
-        rows = db.execute("SELECT data FROM sdd_turns WHERE kind IN ('session', 'said')").fetchall()
-    return "".join(r[0] for r in rows)
+    return "".join(r.text for r in stored.rows(root / ".sdd" / "state.sqlite", KEPT))
 
 
 def filler(message: dict[str, Any]) -> bool:
@@ -124,9 +125,8 @@ def test_a_killed_session_resumes_its_conversation(
 
 
 def said_uuids(root: Path) -> list[str]:
-    with sqlite3.connect(root / ".sdd" / "state.sqlite") as db:
-        rows = db.execute("SELECT data FROM sdd_turns WHERE kind = 'said'").fetchall()
-    return [u for r in rows if (u := json.loads(r[0]).get("uuid"))]
+    got = stored.rows(root / ".sdd" / "state.sqlite", ("said",))
+    return [u for r in got if (u := json.loads(r.text).get("uuid"))]
 
 
 @pytest.mark.parametrize("elsewhere", [True, False], ids=["files-gone", "same-tree"])

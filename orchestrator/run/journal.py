@@ -7,7 +7,8 @@ failed, paused: whatever the run did with it). One without an `end` was cut shor
 or a lost machine: the next run of the task continues it when the task's base is the same
 and the tree holds what the steps recorded, or is clean there and gets the recorded files
 written back from the store (`treefiles`: another clone, or this one cleaned since);
-otherwise the task starts over and says why.
+otherwise the task starts over and says why. Steps are stored compressed against the steps
+before them (`store/packing.py`); a conversation whose steps cannot be read starts over too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from orchestrator.agent.journal import IDEMPOTENT
@@ -25,6 +26,7 @@ from orchestrator.agent.transcript import redact
 from orchestrator.run.footprint import digest
 from orchestrator.run.treefiles import Keeper, restore
 from orchestrator.run.workspace import Workspace
+from orchestrator.store.packing import DAMAGED, History
 from orchestrator.store.store import Store
 from orchestrator.text import cap
 
@@ -51,6 +53,12 @@ class Conversation:
 
     convo: int  # the absolute number of its first attempt
     steps: list[Step]
+    texts: tuple[str, ...] = field(default=(), repr=False, compare=False)  # as stored
+
+    @property
+    def damaged(self) -> str:
+        """Why the stored steps cannot all be read ('' when they can)."""
+        return next((str(d.get("why", "")) for k, d in self.steps if k == DAMAGED), "")
 
     @property
     def base(self) -> str:
@@ -106,7 +114,8 @@ def open_conversation(store: Store, feature: str, task_id: str) -> Conversation 
     convo, rows = store.conversation(feature, task_id)
     if not rows or rows[-1][0] == "end":
         return None
-    return Conversation(convo, [(kind, json.loads(data)) for kind, data in rows])
+    steps = [(kind, json.loads(data)) for kind, data in rows]
+    return Conversation(convo, steps, tuple(text for _, text in rows))
 
 
 def end_conversation(
@@ -127,6 +136,8 @@ def why_not_continue(found: Conversation, base: str, now: dict[str, str], here: 
     why it starts over. In the tree it ran in, a call cut short may have changed any file
     (the footprint has already refused the user's edits); anywhere else, the tree must hold
     exactly what the steps recorded, which a fresh clone does only before the first change."""
+    if found.damaged:
+        return f"its stored conversation cannot be read ({found.damaged})"
     if found.base != base:
         return f"its base was {found.base[:10]}, HEAD is now {base[:10]}"
     kept = found.tree()
@@ -155,7 +166,7 @@ def rejoin(
     `tree_state`, when the caller has it already."""
     now, kept = (tree_state(ws) if now is None else now), found.tree()
     clean = not [p for p in ws.repo.dirty_files() if p not in ws.shared]
-    if not (found.base == base and kept and now != kept and clean):
+    if found.damaged or not (found.base == base and kept and now != kept and clean):
         return why_not_continue(found, base, now, where(ws))
     why = restore(store, feature, task_id, ws, base, kept)
     if not why and tree_state(ws) != kept:
@@ -188,6 +199,7 @@ class StoreJournal:
         self.convo = found.convo if found else max(first_attempt, newest + 1)
         self._steps: list[Step] = list(found.steps) if found else []
         self._seq = len(self._steps)
+        self._history = History(found.texts if found else ())
         self._tree = found.tree() if found else {}
         self._keeper = Keeper(store, feature, task_id, ws, base, secrets)
         self._keeper.seed(self._tree)
@@ -205,7 +217,9 @@ class StoreJournal:
                 self._keeper.keep(tree)
                 data["tree"] = self._tree = tree
         text = redact(json.dumps(data, ensure_ascii=False, separators=(",", ":")), self._secrets)
-        self._store.add_step(self._feature, self._task, self.convo, self._seq, kind, text)
+        packed = self._history.pack(text)
+        self._store.add_step(self._feature, self._task, self.convo, self._seq, kind, "", packed)
+        self._history.add(text)
         self._seq += 1
 
     def diff(self) -> str:

@@ -104,7 +104,8 @@ TURNS = Table(  # a task's conversation, one row per durable step (see `agent/jo
         Column("convo", "int"),  # the absolute number of the conversation's first attempt
         Column("seq", "int"),
         _text("kind", None),
-        _text("data"),  # JSON
+        _text("data"),  # JSON, when `packed` is empty
+        Column("packed", "bytes", "''"),  # the JSON compressed (`store/packing.py`)
     ),
     key=("feature", "task_id", "convo", "seq"),
 )

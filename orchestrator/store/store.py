@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict
 from typing import Any, Protocol
 
+from orchestrator.store.packing import unpack
 from orchestrator.store.records import (
     AttemptRecord,
     PhaseCheck,
@@ -161,16 +162,18 @@ class Store:
     def conversation(self, feature: str, task_id: str) -> tuple[int, list[tuple[str, str]]]:
         """The task's newest conversation: its number and its (kind, JSON) steps in order;
         (0, []) when it has none. Reads one conversation's rows by key, however many
-        the store holds."""
+        the store holds. A step that does not decode reads as `damaged`
+        (`packing.unpack`)."""
         convo = self.newest_conversation(feature, task_id)
         if not convo:
             return 0, []
+        packed = "packed" if "packed" in self._db.columns(TURNS.name) else "''"
         rows = self._rows(
-            f"SELECT kind, data FROM sdd_turns WHERE {self._where('feature', 'task_id', 'convo')}"
-            " ORDER BY seq",
+            f"SELECT kind, data, {packed} FROM sdd_turns"
+            f" WHERE {self._where('feature', 'task_id', 'convo')} ORDER BY seq",
             (*self._scope, feature, task_id, convo),
         )
-        return convo, [(str(k), str(d)) for k, d in rows]
+        return convo, unpack((str(k), str(d), p or b"") for k, d, p in rows)
 
     def newest_conversation(self, feature: str, task_id: str) -> int:
         """The number of the task's newest conversation; 0 when it has none."""
@@ -181,10 +184,18 @@ class Store:
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def add_step(
-        self, feature: str, task_id: str, convo: int, seq: int, kind: str, data: str
+        self,
+        feature: str,
+        task_id: str,
+        convo: int,
+        seq: int,
+        kind: str,
+        data: str,
+        packed: bytes = b"",
     ) -> None:
+        """One step: its JSON as `data`, or compressed as `packed` (then `data` is '')."""
         values = {"feature": feature, "task_id": task_id, "convo": convo, "seq": seq}
-        self._upsert(TURNS, values | {"kind": kind, "data": data})
+        self._upsert(TURNS, values | {"kind": kind, "data": data, "packed": packed})
 
     def add_blob(self, feature: str, task_id: str, digest: str, parent: str, data: bytes) -> None:
         """Keep a file's content (`data`: its change from `parent`) once: a digest already

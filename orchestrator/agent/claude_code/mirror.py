@@ -27,6 +27,7 @@ from typing import Any
 
 from orchestrator.agent.claude_code.rebuild import base_of, rebuild, strip
 from orchestrator.agent.journal import Journal
+from orchestrator.store.packing import BIG
 from orchestrator.store.records import Outcome
 
 
@@ -74,10 +75,14 @@ class JournalSessions:
             if base is None and (found := base_of(kept[-1:])) is not None:
                 self._bases[(sid, sub)] = found
         known.extend(kept)
-        step: dict[str, Any] = {"id": sid, "entries": kept, "wrote": True}
-        if sub:
-            step["sub"] = sub
-        self._journal.add("session", step)
+        parts = _apart(kept)
+        for n, part in enumerate(parts):
+            step: dict[str, Any] = {"id": sid, "entries": part}
+            if sub:
+                step["sub"] = sub
+            if n == len(parts) - 1:
+                step["wrote"] = True
+            self._journal.add("session", step)
 
     def turns(self, session: str | None) -> int:
         """The model turns (messages of them) a session holds so far."""
@@ -96,6 +101,21 @@ class JournalSessions:
         local = _read_jsonl(self._home / "projects" / str(key["project_key"]) / f"{sid}.jsonl")
         got = local if len(local) > len(kept) else kept
         return rebuild(got, self._said.get(sid, []), self._cwd, sid) or None
+
+
+def _apart(entries: list[Any]) -> list[list[Any]]:
+    """A batch of entries as steps: each large entry (a snapshot of the system prompt and
+    tools, a large tool output) in a step of its own, so the small ones are stored
+    against the steps before them (`store/packing.py`)."""
+    parts: list[list[Any]] = []
+    for e in entries:
+        if len(json.dumps(e)) > BIG:
+            parts += [[e], []]
+        elif parts:
+            parts[-1].append(e)
+        else:
+            parts.append([e])
+    return [p for p in parts if p] or [[]]
 
 
 def _now() -> str:
