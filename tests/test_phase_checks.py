@@ -114,6 +114,9 @@ def test_a_regression_the_task_set_misses_is_caught_at_the_phase_end_naming_its_
     logged = sdd(root, "log", FEATURE)
     assert "T002 broke tests/full/test_mul.py::test_mul" in logged.stdout
     assert "assert 5 == 6" in logged.stdout  # the phase verification's output is kept
+    entries = json.loads(sdd(root, "log", FEATURE, "--json").stdout)
+    assert [e["task"] or e["kind"] for e in entries] == ["T001", "T002", "T003", "phase-check"]
+    assert (entries[-1]["result"], entries[-1]["culprit"]) == ("failed", "T002")
 
     # the hint works: take T002 back, run again with a correct change
     undone = sdd(root, "undo", FEATURE, "T002")

@@ -39,6 +39,33 @@ def phase_checks_data(checks: dict[int, PhaseCheck], phases: list[Phase]) -> lis
     return rows
 
 
+def log_entries(
+    tasks: list[dict[str, Any]],
+    checks: dict[int, PhaseCheck],
+    phases: list[Phase],
+    phase_of: dict[str, int],
+) -> list[dict[str, Any]]:
+    """`sdd log --json`: the landed tasks in task order, each phase check placed where it ran,
+    after its phase's tasks and before any task of a later phase. A check's entry has kind
+    `phase-check`, no task (`""`), and the commit it verified, so every entry keeps the keys
+    `kind`, `task`, `commit` and `seconds` that scripts read."""
+    rows = phase_checks_data(checks, phases)
+    pending = [
+        {"kind": "phase-check", "task": "", "commit": row["head"], **row, "index": index}
+        for index, row in zip(sorted(checks), rows, strict=True)
+    ]
+    merged: list[dict[str, Any]] = []
+    for task in tasks:
+        phase = phase_of.get(task["task"], -1)
+        while pending and pending[0]["index"] < phase:
+            merged.append(pending.pop(0))
+        merged.append(task)
+    merged.extend(pending)
+    for entry in merged:
+        entry.pop("index", None)
+    return merged
+
+
 def phase_checks_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title="phase checks (verify: phase)")
     for col in ("phase", "result", "time (runs)"):
