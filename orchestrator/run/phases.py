@@ -22,8 +22,7 @@ from orchestrator import paths
 from orchestrator.errors import GitStateError
 from orchestrator.git.history import commits_since, oldest
 from orchestrator.run.context import RunContext
-from orchestrator.run.task import main_workspace
-from orchestrator.run.workspace import Workspace
+from orchestrator.run.workspace import Workspace, linked_worktree, main_workspace
 from orchestrator.speckit.tasks import Task
 from orchestrator.store.records import PhaseCheck
 from orchestrator.verify import bisect, policy, runner
@@ -87,12 +86,10 @@ class _Trees:
         return snap
 
     def _tree(self, sha: str) -> Path:
-        from orchestrator.run.waves import _worktree
-
         if self.ws is None:
             self.ctx.repo.clear_worktrees(self.path)  # left by a check a kill cut short
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.ws = _worktree(self.ctx, self.path, sha)
+            self.ws = linked_worktree(self.ctx, self.path, sha)
         self.ws.reset(sha)
         return self.ws.root
 
