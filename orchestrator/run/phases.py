@@ -47,7 +47,7 @@ def due(ctx: RunContext) -> int | None:
     if ctx.plan.config.phase_verify is None:
         return None
     done = ctx.done_ids()
-    checks = ctx.store.phase_checks(ctx.feature)
+    checks = ctx.phase_checks.all()
     for phase in ctx.plan.tasklist.phases:
         tasks = [t for t in ctx.plan.tasklist.tasks if t.phase == phase.index]
         if not tasks or any(t.id not in done for t in tasks):
@@ -137,7 +137,7 @@ def check(ctx: RunContext, index: int) -> PhaseCheck:
         trees.close()
     record.runs = trees.runs
     record.seconds = round(time.monotonic() - started, 3)
-    ctx.store.save_phase_check(record)
+    ctx.phase_checks.save(record)
     if record.passed:
         ctx.reporter.note(f"{name}: the phase verification {record.headline.lower()}")
     return record
