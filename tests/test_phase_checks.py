@@ -9,14 +9,17 @@ counts how often the full suite ran without timing anything.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 from support.records import project_store
 from support.repo import git
-from support.runproc import sdd_argv, sdd_env
+from support.runproc import Procs, sdd_argv, sdd_env, wait_until
 from support.venvs import make_venv
 from test_waves import FEATURE, landed, make_project, run, write
 
@@ -51,12 +54,16 @@ TASKS = """# Tasks: calc
 PYTEST = ".venv/bin/python -m pytest -q -p no:cacheprovider"
 
 
-def project(tmp_path: Path, wheels: Path, tasks: str = TASKS, **files: str) -> tuple[Path, Path]:
-    """The project, its own venv with pytest, and the log the phase set appends to."""
+def project(
+    tmp_path: Path, wheels: Path, tasks: str = TASKS, *, hang: str = "", **files: str
+) -> tuple[Path, Path]:
+    """The project, its own venv with pytest, and the log the phase set appends to; `hang`,
+    a shell command the phase set runs first."""
     log = tmp_path / "phase.log"
+    first = [f"sh -c {shlex.quote(hang)}"] if hang else []
     verify = {
         "task": [f"{PYTEST} tests/unit"],
-        "phase": [f"sh -c 'echo ran >> {shlex.quote(str(log))}'", f"{PYTEST} tests"],
+        "phase": [*first, f"sh -c 'echo ran >> {shlex.quote(str(log))}'", f"{PYTEST} tests"],
     }
     root = make_project(tmp_path, tasks, FILES | files, verify=verify)
     make_venv(root / ".venv", sorted(wheels.glob("*.whl")))
@@ -185,3 +192,65 @@ def test_in_a_wave_too_and_a_run_again_checks_again_rather_than_trusting_the_pau
     assert runs(log) > before  # it ran again: a pause is not a pass
     assert not (root / "out" / "T004.txt").exists()
     assert git(root, "worktree", "list").count("\n") == 1
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
+def test_a_second_ctrl_c_stops_a_bisection_and_resume_checks_the_phase_again(
+    tmp_path: Path, wheels: Path, procs: Procs
+) -> None:
+    flag, pidfile = tmp_path / "hang", tmp_path / "bisecting.pid"
+    # in the scratch worktree, at a commit after T001 (a bisection step, not the start), the
+    # phase set hangs while `flag` exists, as a slow suite would
+    hang = (
+        f'case "$PWD" in */worktrees/*) [ -e out/T001.txt ] && [ -e {flag} ] &&'
+        f" echo $$ > {pidfile} && exec sleep 300;; esac; true"
+    )
+    root, log = project(tmp_path, wheels, hang=hang)
+    flag.touch()
+    path = tmp_path / "script.yaml"
+    path.write_text(yaml.safe_dump(script(BROKEN)))
+    first = procs.sdd(root, "run", FEATURE, "--model", f"scripted:{path}")
+    wait_until(
+        lambda: pidfile.exists() and pidfile.read_text().strip() != "",
+        "a bisection step",
+        proc=first,
+        timeout=240,
+    )
+    sleeper = int(pidfile.read_text())
+    assert alive(sleeper)
+    first.interrupt()
+    time.sleep(0.2)
+    first.interrupt()
+    assert first.wait(timeout=60) == 130, first.output()
+    said = " ".join(first.stdout().split())
+    assert "Traceback" not in first.stderr(), first.output()
+    assert (
+        "Run paused (3 tasks landed this time): phase 1 (Core): stopped by a second Ctrl-C"
+        f" before its phase verification finished; `sdd resume {FEATURE}` runs it again" in said
+    ), said
+    wait_until(lambda: not alive(sleeper), "the running check's processes to end", timeout=10)
+    assert git(root, "worktree", "list").count("\n") == 1  # the scratch worktree is gone
+    assert not (root / ".sdd" / "worktrees" / FEATURE / "phase-check").exists()
+    assert git(root, "status", "--porcelain") == ""
+    stopped = checks_of(root)[0]  # on record as not run: neither passed nor failed
+    assert (stopped.passed, stopped.culprit, stopped.output) == (False, "", "")
+    shown = sdd(root, "status", FEATURE, "--json")
+    [row] = json.loads(shown.stdout)["phase_checks"]
+    assert row["result"] == "stopped" and "runs it again" in row["headline"], row
+    # resume runs the check again, this time to its end
+    flag.unlink()
+    before = runs(log)
+    resumed = procs.sdd(root, "resume", FEATURE)
+    assert resumed.wait(timeout=240) == 1, resumed.output()
+    assert "T002 broke tests/full/test_mul.py::test_mul" in " ".join(resumed.stdout().split())
+    assert runs(log) > before
+    check = checks_of(root)[0]
+    assert (check.passed, check.culprit) == (False, "T002")

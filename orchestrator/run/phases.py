@@ -29,6 +29,8 @@ from orchestrator.verify import bisect, policy, runner
 from orchestrator.verify.environment import Verification
 from orchestrator.verify.results import Snapshot
 
+STOPPED = "stopped by a second Ctrl-C before its phase verification finished"
+
 
 def phase_name(ctx: RunContext, index: int) -> str:
     phase = ctx.plan.tasklist.phases[index]
@@ -103,44 +105,57 @@ class _Trees:
 
 
 def check(ctx: RunContext, index: int) -> PhaseCheck:
-    """Run the phase set on the head against the phase's start; on a failure, bisect."""
+    """Run the phase set on the head against the phase's start; on a failure, bisect. A second
+    Ctrl-C stops it: the running command's processes are ended, the scratch worktree removed,
+    and the check saved as not passed (nor failed: `stopped`), so a resume runs it again."""
     started = time.monotonic()
     name = phase_name(ctx, index)
     ctx.reporter.note(f"{name}: all its tasks landed; running the phase verification")
     head, landed = ctx.repo.head(), landings(ctx, index)
     base = _start(ctx, [sha.split("=", 1)[1] for sha in landed.split(",")])
     record = PhaseCheck(ctx.feature, index, ctx.run.run_id, head=head, base=base, tasks=landed)
-    trees = _Trees(ctx, head)
+    trees, stopped = _Trees(ctx, head), False
     try:
-        start = trees.at(base)
-        changed = main_workspace(ctx).changed(base)
-        end = trees.at(head, changed)
-        verdict = policy.judge(
-            end,
-            start,
-            task_id=name,
-            changed=changed,
-            expected_red=_red_elsewhere(ctx, index),
-            test_task=False,
-            phase_end=False,
-        )
-        record.output = verdict.output
-        record.passed = verdict.passed
-        if verdict.passed:
-            record.headline = f"PASSED ({end.summary()})" if end.summary() else "PASSED"
-        elif verdict.unverifiable:
-            record.headline = f"{name} could not be verified: {verdict.headline}"
-        else:
-            record.culprit, broke = _bisect(ctx, trees, index, base, head, start, end)
-            record.headline = f"{name} failed its phase verification: {broke}"
+        _judge(ctx, trees, record, name)
+    except KeyboardInterrupt:  # the verify command's process group is ended by the runner
+        stopped, record.passed, record.output, record.culprit = True, False, "", ""
+        record.headline = f"{name}: {STOPPED}; `sdd resume {ctx.feature}` runs it again"
     finally:
         trees.close()
     record.runs = trees.runs
     record.seconds = round(time.monotonic() - started, 3)
     ctx.phase_checks.save(record)
+    if stopped:
+        raise KeyboardInterrupt(record.headline)
     if record.passed:
         ctx.reporter.note(f"{name}: the phase verification {record.headline.lower()}")
     return record
+
+
+def _judge(ctx: RunContext, trees: _Trees, record: PhaseCheck, name: str) -> None:
+    """The phase set at the head against the phase's start; on a failure, who broke it."""
+    base, head = record.base, record.head
+    start = trees.at(base)
+    changed = main_workspace(ctx).changed(base)
+    end = trees.at(head, changed)
+    verdict = policy.judge(
+        end,
+        start,
+        task_id=name,
+        changed=changed,
+        expected_red=_red_elsewhere(ctx, record.phase),
+        test_task=False,
+        phase_end=False,
+    )
+    record.output = verdict.output
+    record.passed = verdict.passed
+    if verdict.passed:
+        record.headline = f"PASSED ({end.summary()})" if end.summary() else "PASSED"
+    elif verdict.unverifiable:
+        record.headline = f"{name} could not be verified: {verdict.headline}"
+    else:
+        record.culprit, broke = _bisect(ctx, trees, record.phase, base, head, start, end)
+        record.headline = f"{name} failed its phase verification: {broke}"
 
 
 def pause_reason(ctx: RunContext, record: PhaseCheck) -> str:

@@ -26,7 +26,7 @@ def phase_checks_data(checks: dict[int, PhaseCheck], phases: list[Phase]) -> lis
             {
                 "phase": (phase.number if phase and phase.number else str(index + 1)),
                 "title": phase.title if phase else "",
-                "result": "passed" if c.passed else "failed",
+                "result": _result(c),
                 "headline": c.headline,
                 "culprit": c.culprit,
                 "seconds": c.seconds,
@@ -37,6 +37,13 @@ def phase_checks_data(checks: dict[int, PhaseCheck], phases: list[Phase]) -> lis
             }
         )
     return rows
+
+
+def _result(check: PhaseCheck) -> str:
+    """passed, failed, or stopped: a second Ctrl-C ended it with no verdict (no output)."""
+    if check.passed:
+        return "passed"
+    return "failed" if check.output or check.culprit else "stopped"
 
 
 def log_entries(
@@ -72,7 +79,7 @@ def phase_checks_table(rows: list[dict[str, Any]]) -> Table:
         table.add_column(col, no_wrap=True)
     table.add_column("what it found", ratio=1, min_width=20)
     for r in rows:
-        colour = "green" if r["result"] == "passed" else "red"
+        colour = {"passed": "green", "failed": "red"}.get(r["result"], "yellow")
         table.add_row(
             escape(r["phase"]),
             f"[{colour}]{r['result']}[/{colour}]",
