@@ -254,3 +254,27 @@ def test_a_second_ctrl_c_stops_a_bisection_and_resume_checks_the_phase_again(
     assert runs(log) > before
     check = checks_of(root)[0]
     assert (check.passed, check.culprit) == (False, "T002")
+
+
+def test_a_commit_whose_suite_cannot_run_is_not_blamed_and_the_span_is_named(
+    tmp_path: Path, wheels: Path
+) -> None:
+    root, _ = project(tmp_path, wheels)
+    turns = script(BROKEN)["tasks"]
+    # T001 adds a test of a module that is nowhere yet: at its commit the phase set cannot run
+    # (a module missing from the environment); T002 adds the module, and breaks mul
+    test = "from helper import HELP\n\n\ndef test_help():\n    assert HELP\n"
+    turns["T001"][0]["tools"].append(write("tests/full/test_help.py", test))
+    turns["T002"][0]["tools"].append(write("helper.py", "HELP = True\n"))
+    status, reason = run(root, {"tasks": turns})
+    assert status == "paused"
+    assert (
+        "T001–T002: one of them broke tests/full/test_mul.py::test_mul (the phase verification"
+        " could not run at T001: " in reason
+    ), reason
+    assert "\n" not in reason and "sdd undo" not in reason  # no one task to take back
+    check = checks_of(root)[0]
+    assert (check.passed, check.culprit) == (False, "")
+    # the start, the end, T002 (bad), then T001 (unknown): no commit verified twice
+    assert check.runs == 4
+    assert git(root, "worktree", "list").count("\n") == 1

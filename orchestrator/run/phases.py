@@ -196,7 +196,9 @@ def _bisect(
     start: Snapshot,
     end: Snapshot,
 ) -> tuple[str, str]:
-    """The task whose commit first shows the failure, and one line saying so."""
+    """The task whose commit first shows the failure, and one line saying so; when commits
+    the phase set could not run at leave several candidates, no task, and the line names the
+    span and why."""
     found = bisect.suspects(end, start)
     commits = commits_since(ctx.repo, base)
     if head not in commits:
@@ -206,14 +208,39 @@ def _bisect(
     last = len(commits) - 1
     if last > 0:
         ctx.reporter.note(f"finding the commit that broke it among {len(commits)}")
-    culprit_at = bisect.first_bad(
-        len(commits), lambda i: bisect.is_bad(trees.at(commits[i]), found, written, i == last)
+    unknown: dict[int, str] = {}  # commit index -> why the phase set could not say there
+
+    def bad(i: int) -> bool | None:
+        snap = trees.at(commits[i])
+        verdict = bisect.is_bad(snap, found, written, i == last)
+        if verdict is None:
+            why = snap.problems[0].cause if snap.problems else "a test file could not be collected"
+            unknown[i] = why
+            name = _named(ctx, commits[i])
+            ctx.reporter.note(f"{name}: the phase verification could not run there ({why})")
+        return verdict
+
+    span = bisect.first_bad(len(commits), bad)
+    first, culprit = _named(ctx, commits[span.first]), _named(ctx, commits[span.last])
+    if span.exact:
+        task = {s: t for t, s in ctx.head.landed.items()}.get(commits[span.last], "")
+        return task, f"{culprit} broke {found.shown()}"
+    skipped = [_named(ctx, commits[i]) for i in range(span.first, span.last)]
+    why = unknown.get(span.first, "")
+    return "", (
+        f"{first}–{culprit}: one of them broke {found.shown()} (the phase verification could"
+        f" not run at {_listed(skipped)}: {why})"
     )
-    sha = commits[culprit_at]
+
+
+def _named(ctx: RunContext, sha: str) -> str:
+    """A commit as the task it landed, else by its sha."""
     by_sha = {s: t for t, s in ctx.head.landed.items()}
-    task = by_sha.get(sha, "")
-    who = task or f"commit {sha[:10]}"
-    return task, f"{who} broke {found.shown()}"
+    return by_sha.get(sha) or f"commit {sha[:10]}"
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
 def _written_first(ctx: RunContext, index: int) -> set[str]:
