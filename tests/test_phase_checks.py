@@ -155,6 +155,14 @@ def test_a_clean_run_runs_the_phase_set_once_per_phase_after_its_start(
     assert '<section id="phase-checks">' in page.read_text()
     status = sdd(root, "status", FEATURE).stdout
     assert "phase checks" in status and "PASSED (3 passed)" in status
+    # each task's first message names the phase suite, so the agent can run it itself
+    shown = sdd(root, "show", FEATURE, "T002", "--json").stdout.splitlines()
+    first = json.loads(shown[0])
+    assert first["type"] == "user", first
+    assert (
+        f"At the end of the phase the full suite also runs (sh -c 'echo ran >> {log}' && "
+        f"{PYTEST} tests); a regression it finds is blamed on the task that caused it"
+    ) in first["text"]
     # a run over a finished feature checks nothing again
     assert run(root, script()) == ("finished", "")
     assert runs(log) == 3
