@@ -9,14 +9,17 @@ counts how often the full suite ran without timing anything.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 from support.records import project_store
 from support.repo import git
-from support.runproc import sdd_argv, sdd_env
+from support.runproc import Procs, sdd_argv, sdd_env, wait_until
 from support.venvs import make_venv
 from test_waves import FEATURE, landed, make_project, run, write
 
@@ -51,12 +54,16 @@ TASKS = """# Tasks: calc
 PYTEST = ".venv/bin/python -m pytest -q -p no:cacheprovider"
 
 
-def project(tmp_path: Path, wheels: Path, tasks: str = TASKS, **files: str) -> tuple[Path, Path]:
-    """The project, its own venv with pytest, and the log the phase set appends to."""
+def project(
+    tmp_path: Path, wheels: Path, tasks: str = TASKS, *, hang: str = "", **files: str
+) -> tuple[Path, Path]:
+    """The project, its own venv with pytest, and the log the phase set appends to; `hang`,
+    a shell command the phase set runs first."""
     log = tmp_path / "phase.log"
+    first = [f"sh -c {shlex.quote(hang)}"] if hang else []
     verify = {
         "task": [f"{PYTEST} tests/unit"],
-        "phase": [f"sh -c 'echo ran >> {shlex.quote(str(log))}'", f"{PYTEST} tests"],
+        "phase": [*first, f"sh -c 'echo ran >> {shlex.quote(str(log))}'", f"{PYTEST} tests"],
     }
     root = make_project(tmp_path, tasks, FILES | files, verify=verify)
     make_venv(root / ".venv", sorted(wheels.glob("*.whl")))
@@ -114,6 +121,9 @@ def test_a_regression_the_task_set_misses_is_caught_at_the_phase_end_naming_its_
     logged = sdd(root, "log", FEATURE)
     assert "T002 broke tests/full/test_mul.py::test_mul" in logged.stdout
     assert "assert 5 == 6" in logged.stdout  # the phase verification's output is kept
+    entries = json.loads(sdd(root, "log", FEATURE, "--json").stdout)
+    assert [e["task"] or e["kind"] for e in entries] == ["T001", "T002", "T003", "phase-check"]
+    assert (entries[-1]["result"], entries[-1]["culprit"]) == ("failed", "T002")
 
     # the hint works: take T002 back, run again with a correct change
     undone = sdd(root, "undo", FEATURE, "T002")
@@ -145,6 +155,14 @@ def test_a_clean_run_runs_the_phase_set_once_per_phase_after_its_start(
     assert '<section id="phase-checks">' in page.read_text()
     status = sdd(root, "status", FEATURE).stdout
     assert "phase checks" in status and "PASSED (3 passed)" in status
+    # each task's first message names the phase suite, so the agent can run it itself
+    shown = sdd(root, "show", FEATURE, "T002", "--json").stdout.splitlines()
+    first = json.loads(shown[0])
+    assert first["type"] == "user", first
+    assert (
+        f"At the end of the phase the full suite also runs (sh -c 'echo ran >> {log}' && "
+        f"{PYTEST} tests); a regression it finds is blamed on the task that caused it"
+    ) in first["text"]
     # a run over a finished feature checks nothing again
     assert run(root, script()) == ("finished", "")
     assert runs(log) == 3
@@ -181,4 +199,90 @@ def test_in_a_wave_too_and_a_run_again_checks_again_rather_than_trusting_the_pau
     )
     assert runs(log) > before  # it ran again: a pause is not a pass
     assert not (root / "out" / "T004.txt").exists()
+    assert git(root, "worktree", "list").count("\n") == 1
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
+def test_a_second_ctrl_c_stops_a_bisection_and_resume_checks_the_phase_again(
+    tmp_path: Path, wheels: Path, procs: Procs
+) -> None:
+    flag, pidfile = tmp_path / "hang", tmp_path / "bisecting.pid"
+    # in the scratch worktree, at a commit after T001 (a bisection step, not the start), the
+    # phase set hangs while `flag` exists, as a slow suite would
+    hang = (
+        f'case "$PWD" in */worktrees/*) [ -e out/T001.txt ] && [ -e {flag} ] &&'
+        f" echo $$ > {pidfile} && exec sleep 300;; esac; true"
+    )
+    root, log = project(tmp_path, wheels, hang=hang)
+    flag.touch()
+    path = tmp_path / "script.yaml"
+    path.write_text(yaml.safe_dump(script(BROKEN)))
+    first = procs.sdd(root, "run", FEATURE, "--model", f"scripted:{path}")
+    wait_until(
+        lambda: pidfile.exists() and pidfile.read_text().strip() != "",
+        "a bisection step",
+        proc=first,
+        timeout=240,
+    )
+    sleeper = int(pidfile.read_text())
+    assert alive(sleeper)
+    first.interrupt()
+    time.sleep(0.2)
+    first.interrupt()
+    assert first.wait(timeout=60) == 130, first.output()
+    said = " ".join(first.stdout().split())
+    assert "Traceback" not in first.stderr(), first.output()
+    assert (
+        "Run paused (3 tasks landed this time): phase 1 (Core): stopped by a second Ctrl-C"
+        f" before its phase verification finished; `sdd resume {FEATURE}` runs it again" in said
+    ), said
+    wait_until(lambda: not alive(sleeper), "the running check's processes to end", timeout=10)
+    assert git(root, "worktree", "list").count("\n") == 1  # the scratch worktree is gone
+    assert not (root / ".sdd" / "worktrees" / FEATURE / "phase-check").exists()
+    assert git(root, "status", "--porcelain") == ""
+    stopped = checks_of(root)[0]  # on record as not run: neither passed nor failed
+    assert (stopped.passed, stopped.culprit, stopped.output) == (False, "", "")
+    shown = sdd(root, "status", FEATURE, "--json")
+    [row] = json.loads(shown.stdout)["phase_checks"]
+    assert row["result"] == "stopped" and "runs it again" in row["headline"], row
+    # resume runs the check again, this time to its end
+    flag.unlink()
+    before = runs(log)
+    resumed = procs.sdd(root, "resume", FEATURE)
+    assert resumed.wait(timeout=240) == 1, resumed.output()
+    assert "T002 broke tests/full/test_mul.py::test_mul" in " ".join(resumed.stdout().split())
+    assert runs(log) > before
+    check = checks_of(root)[0]
+    assert (check.passed, check.culprit) == (False, "T002")
+
+
+def test_a_commit_whose_suite_cannot_run_is_not_blamed_and_the_span_is_named(
+    tmp_path: Path, wheels: Path
+) -> None:
+    root, _ = project(tmp_path, wheels)
+    turns = script(BROKEN)["tasks"]
+    # T001 adds a test of a module that is nowhere yet: at its commit the phase set cannot run
+    # (a module missing from the environment); T002 adds the module, and breaks mul
+    test = "from helper import HELP\n\n\ndef test_help():\n    assert HELP\n"
+    turns["T001"][0]["tools"].append(write("tests/full/test_help.py", test))
+    turns["T002"][0]["tools"].append(write("helper.py", "HELP = True\n"))
+    status, reason = run(root, {"tasks": turns})
+    assert status == "paused"
+    assert (
+        "T001–T002: one of them broke tests/full/test_mul.py::test_mul (the phase verification"
+        " could not run at T001: " in reason
+    ), reason
+    assert "\n" not in reason and "sdd undo" not in reason  # no one task to take back
+    check = checks_of(root)[0]
+    assert (check.passed, check.culprit) == (False, "")
+    # the start, the end, T002 (bad), then T001 (unknown): no commit verified twice
+    assert check.runs == 4
     assert git(root, "worktree", "list").count("\n") == 1

@@ -98,8 +98,10 @@ def task_message(
     phase: Phase,
     landed: Sequence[tuple[str, str, str]],
     verification: str,
+    phase_suite: Sequence[str] = (),
 ) -> str:
-    """The first user message of a task. `landed` holds (task id, short sha, description)."""
+    """The first user message of a task. `landed` holds (task id, short sha, description);
+    `phase_suite`, the commands run at the phase's end (`verify: phase`), when there are."""
     label = " ".join(x for x in (task.id, "[P]" if task.parallel else "", task.story or "") if x)
     where = f"Phase {phase.number}: {phase.title}" if phase.number else phase.title
     lines = [f"# Task {label}", "", task.description, "", f"Phase: {where or '(none)'}"]
@@ -116,6 +118,12 @@ def task_message(
             lines.append(f"- ... {len(landed) - len(shown)} earlier tasks")
         lines += [f"- {tid} ({sha}): {desc[:100]}" for tid, sha, desc in shown]
     lines += ["", f"How it will be verified: {verification}"]
+    if phase_suite:
+        lines.append(
+            f"At the end of the phase the full suite also runs ({' && '.join(phase_suite)}); a "
+            "regression it finds is blamed on the task that caused it, so run it yourself when "
+            "you change code other tasks share."
+        )
     return "\n".join(lines)
 
 

@@ -251,7 +251,7 @@ def run_feature(
         code = 0 if finished else (130 if result.interrupted else 1)
         failed = [t for t in order if t in records and records[t].status == TaskStatus.FAILED]
         head = ctx.repo.head()  # a phase check that failed on this very tree paused the run
-        checks = ctx.store.phase_checks(ctx.feature).values()
+        checks = ctx.phase_checks.all().values()
         broken = next((c.culprit for c in checks if not c.passed and c.head == head), None)
         steps = (
             []

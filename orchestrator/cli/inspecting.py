@@ -41,18 +41,24 @@ def log(
     """One line per landed task: commit, agent, attempts, tokens, seconds."""
     from rich.markup import escape
 
-    from orchestrator.views.phase_checks import failed_output, phase_checks_data, phase_checks_table
+    from orchestrator.views.phase_checks import (
+        failed_output,
+        log_entries,
+        phase_checks_data,
+        phase_checks_table,
+    )
     from orchestrator.views.tables import log_data, log_table
 
     plan, kept = load_records(repo, feature, store)
     run_rec = kept.latest_run(plan.docs.name) if kept else None
     price = plan.config.price(run_rec.model) if run_rec else None
     rows = log_data(kept.tasks(plan.docs.name), plan.graph.order, price) if kept else []
+    checks = kept.phase_checks(plan.docs.name) if kept else {}
     if as_json:
-        print_json(rows)
+        phase_of = {t.id: t.phase for t in plan.tasklist.tasks}
+        print_json(log_entries(rows, checks, plan.tasklist.phases, phase_of))
         return
     out.print(log_table(plan.docs.name, rows, out.width))
-    checks = kept.phase_checks(plan.docs.name) if kept else {}
     if checks:
         phases = phase_checks_data(checks, plan.tasklist.phases)
         out.print(phase_checks_table(phases))

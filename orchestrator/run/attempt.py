@@ -218,7 +218,7 @@ def work(
     hooks.first_attempt = journal.convo - 1
     phase = ctx.plan.tasklist.phases[task.phase]
     how = describe(verification.commands, cfg.protect_tests)
-    message = prompt.task_message(task, phase, list(start.landed), how)
+    message = prompt.task_message(task, phase, list(start.landed), how, cfg.phase_verify or ())
     if rejected:
         message += f"\n\nA reviewer rejected your previous change for this task: {rejected}"
     started = time.monotonic()

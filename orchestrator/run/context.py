@@ -21,7 +21,7 @@ from orchestrator.git.repo import GitRepo
 from orchestrator.plan.agents import AgentDef
 from orchestrator.plan.build import Plan
 from orchestrator.run.reporter import Reporter
-from orchestrator.store.records import RunRecord
+from orchestrator.store.records import PhaseCheck, RunRecord
 from orchestrator.store.store import Closeable, Store
 from orchestrator.verify.commands import detect
 from orchestrator.verify.environment import Verification
@@ -87,6 +87,25 @@ class UsageMeter:
         return self._usage
 
 
+class PhaseChecks:
+    """The feature's phase checks on record: read from the store on first use, once per run
+    (every task selection asks which phase is due), and kept as each new check is saved."""
+
+    def __init__(self, store: Store, feature: str) -> None:
+        self._store, self._feature = store, feature
+        self._checks: dict[int, PhaseCheck] | None = None
+
+    def all(self) -> dict[int, PhaseCheck]:
+        """The last check of each phase, by phase index."""
+        if self._checks is None:
+            self._checks = self._store.phase_checks(self._feature)
+        return self._checks
+
+    def save(self, check: PhaseCheck) -> None:
+        self._store.save_phase_check(check)
+        self.all()[check.phase] = check
+
+
 @dataclass(frozen=True)
 class RunContext:
     """A plan bound to a repository, an engine, the records and the locks: ready to run."""
@@ -109,6 +128,10 @@ class RunContext:
     machinery: Machinery | None = None  # git's config and hooks as the run found them
     _systems: dict[str, list[Block]] = field(default_factory=dict)
     phase_snapshots: dict[str, Snapshot] = field(default_factory=dict)  # commit -> phase set
+    phase_checks: PhaseChecks = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "phase_checks", PhaseChecks(self.store, self.feature))
 
     @property
     def feature(self) -> str:

@@ -94,8 +94,8 @@ def _drive(ctx: RunContext, graph: Any, decision: Decision | None) -> RunResult:
             final = graph.invoke(inp, cfg, context=ctx, durability="sync", control=control)
     except GraphDrained:
         return paused("interrupted by Ctrl-C", interrupted=True)
-    except KeyboardInterrupt:
-        return paused(STOPPED, interrupted=True)
+    except KeyboardInterrupt as exc:  # a phase check says what it stopped; a task, STOPPED
+        return paused(str(exc) if exc.args else STOPPED, interrupted=True)
     except SddError as exc:  # e.g. the API refused our key: resumable once fixed
         store.set_run_status(run.run_id, RunStatus.PAUSED, str(exc))
         raise

@@ -22,13 +22,14 @@ from orchestrator import paths
 from orchestrator.errors import GitStateError
 from orchestrator.git.history import commits_since, oldest
 from orchestrator.run.context import RunContext
-from orchestrator.run.task import main_workspace
-from orchestrator.run.workspace import Workspace
+from orchestrator.run.workspace import Workspace, linked_worktree, main_workspace
 from orchestrator.speckit.tasks import Task
 from orchestrator.store.records import PhaseCheck
 from orchestrator.verify import bisect, policy, runner
 from orchestrator.verify.environment import Verification
 from orchestrator.verify.results import Snapshot
+
+STOPPED = "stopped by a second Ctrl-C before its phase verification finished"
 
 
 def phase_name(ctx: RunContext, index: int) -> str:
@@ -48,7 +49,7 @@ def due(ctx: RunContext) -> int | None:
     if ctx.plan.config.phase_verify is None:
         return None
     done = ctx.done_ids()
-    checks = ctx.store.phase_checks(ctx.feature)
+    checks = ctx.phase_checks.all()
     for phase in ctx.plan.tasklist.phases:
         tasks = [t for t in ctx.plan.tasklist.tasks if t.phase == phase.index]
         if not tasks or any(t.id not in done for t in tasks):
@@ -87,12 +88,10 @@ class _Trees:
         return snap
 
     def _tree(self, sha: str) -> Path:
-        from orchestrator.run.waves import _worktree
-
         if self.ws is None:
             self.ctx.repo.clear_worktrees(self.path)  # left by a check a kill cut short
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.ws = _worktree(self.ctx, self.path, sha)
+            self.ws = linked_worktree(self.ctx, self.path, sha)
         self.ws.reset(sha)
         return self.ws.root
 
@@ -106,44 +105,57 @@ class _Trees:
 
 
 def check(ctx: RunContext, index: int) -> PhaseCheck:
-    """Run the phase set on the head against the phase's start; on a failure, bisect."""
+    """Run the phase set on the head against the phase's start; on a failure, bisect. A second
+    Ctrl-C stops it: the running command's processes are ended, the scratch worktree removed,
+    and the check saved as not passed (nor failed: `stopped`), so a resume runs it again."""
     started = time.monotonic()
     name = phase_name(ctx, index)
     ctx.reporter.note(f"{name}: all its tasks landed; running the phase verification")
     head, landed = ctx.repo.head(), landings(ctx, index)
     base = _start(ctx, [sha.split("=", 1)[1] for sha in landed.split(",")])
     record = PhaseCheck(ctx.feature, index, ctx.run.run_id, head=head, base=base, tasks=landed)
-    trees = _Trees(ctx, head)
+    trees, stopped = _Trees(ctx, head), False
     try:
-        start = trees.at(base)
-        changed = main_workspace(ctx).changed(base)
-        end = trees.at(head, changed)
-        verdict = policy.judge(
-            end,
-            start,
-            task_id=name,
-            changed=changed,
-            expected_red=_red_elsewhere(ctx, index),
-            test_task=False,
-            phase_end=False,
-        )
-        record.output = verdict.output
-        record.passed = verdict.passed
-        if verdict.passed:
-            record.headline = f"PASSED ({end.summary()})" if end.summary() else "PASSED"
-        elif verdict.unverifiable:
-            record.headline = f"{name} could not be verified: {verdict.headline}"
-        else:
-            record.culprit, broke = _bisect(ctx, trees, index, base, head, start, end)
-            record.headline = f"{name} failed its phase verification: {broke}"
+        _judge(ctx, trees, record, name)
+    except KeyboardInterrupt:  # the verify command's process group is ended by the runner
+        stopped, record.passed, record.output, record.culprit = True, False, "", ""
+        record.headline = f"{name}: {STOPPED}; `sdd resume {ctx.feature}` runs it again"
     finally:
         trees.close()
     record.runs = trees.runs
     record.seconds = round(time.monotonic() - started, 3)
-    ctx.store.save_phase_check(record)
+    ctx.phase_checks.save(record)
+    if stopped:
+        raise KeyboardInterrupt(record.headline)
     if record.passed:
         ctx.reporter.note(f"{name}: the phase verification {record.headline.lower()}")
     return record
+
+
+def _judge(ctx: RunContext, trees: _Trees, record: PhaseCheck, name: str) -> None:
+    """The phase set at the head against the phase's start; on a failure, who broke it."""
+    base, head = record.base, record.head
+    start = trees.at(base)
+    changed = main_workspace(ctx).changed(base)
+    end = trees.at(head, changed)
+    verdict = policy.judge(
+        end,
+        start,
+        task_id=name,
+        changed=changed,
+        expected_red=_red_elsewhere(ctx, record.phase),
+        test_task=False,
+        phase_end=False,
+    )
+    record.output = verdict.output
+    record.passed = verdict.passed
+    if verdict.passed:
+        record.headline = f"PASSED ({end.summary()})" if end.summary() else "PASSED"
+    elif verdict.unverifiable:
+        record.headline = f"{name} could not be verified: {verdict.headline}"
+    else:
+        record.culprit, broke = _bisect(ctx, trees, record.phase, base, head, start, end)
+        record.headline = f"{name} failed its phase verification: {broke}"
 
 
 def pause_reason(ctx: RunContext, record: PhaseCheck) -> str:
@@ -184,7 +196,9 @@ def _bisect(
     start: Snapshot,
     end: Snapshot,
 ) -> tuple[str, str]:
-    """The task whose commit first shows the failure, and one line saying so."""
+    """The task whose commit first shows the failure, and one line saying so; when commits
+    the phase set could not run at leave several candidates, no task, and the line names the
+    span and why."""
     found = bisect.suspects(end, start)
     commits = commits_since(ctx.repo, base)
     if head not in commits:
@@ -194,14 +208,39 @@ def _bisect(
     last = len(commits) - 1
     if last > 0:
         ctx.reporter.note(f"finding the commit that broke it among {len(commits)}")
-    culprit_at = bisect.first_bad(
-        len(commits), lambda i: bisect.is_bad(trees.at(commits[i]), found, written, i == last)
+    unknown: dict[int, str] = {}  # commit index -> why the phase set could not say there
+
+    def bad(i: int) -> bool | None:
+        snap = trees.at(commits[i])
+        verdict = bisect.is_bad(snap, found, written, i == last)
+        if verdict is None:
+            why = snap.problems[0].cause if snap.problems else "a test file could not be collected"
+            unknown[i] = why
+            name = _named(ctx, commits[i])
+            ctx.reporter.note(f"{name}: the phase verification could not run there ({why})")
+        return verdict
+
+    span = bisect.first_bad(len(commits), bad)
+    first, culprit = _named(ctx, commits[span.first]), _named(ctx, commits[span.last])
+    if span.exact:
+        task = {s: t for t, s in ctx.head.landed.items()}.get(commits[span.last], "")
+        return task, f"{culprit} broke {found.shown()}"
+    skipped = [_named(ctx, commits[i]) for i in range(span.first, span.last)]
+    why = unknown.get(span.first, "")
+    return "", (
+        f"{first}–{culprit}: one of them broke {found.shown()} (the phase verification could"
+        f" not run at {_listed(skipped)}: {why})"
     )
-    sha = commits[culprit_at]
+
+
+def _named(ctx: RunContext, sha: str) -> str:
+    """A commit as the task it landed, else by its sha."""
     by_sha = {s: t for t, s in ctx.head.landed.items()}
-    task = by_sha.get(sha, "")
-    who = task or f"commit {sha[:10]}"
-    return task, f"{who} broke {found.shown()}"
+    return by_sha.get(sha) or f"commit {sha[:10]}"
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
 def _written_first(ctx: RunContext, index: int) -> set[str]:

@@ -32,13 +32,8 @@ from orchestrator.run.landing import (
 )
 from orchestrator.run.start import start_at
 from orchestrator.run.verifying import base_blocker
-from orchestrator.run.workspace import Workspace
+from orchestrator.run.workspace import Workspace, main_workspace
 from orchestrator.store.records import TaskRecord, TaskStatus
-
-
-def main_workspace(ctx: RunContext) -> Workspace:
-    tasks_md = ctx.plan.docs.tasks_path.relative_to(ctx.root).as_posix()
-    return Workspace(ctx.root, ctx.repo, tasks_md)
 
 
 def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:

@@ -34,7 +34,7 @@ from orchestrator.run.landing import record_landed, refuse_secrets, stage_landin
 from orchestrator.run.speculate import Ready, Trial, speculate
 from orchestrator.run.start import Start, phase_end, start_at
 from orchestrator.run.verifying import base_blocker, baseline, judge_in, verify_head
-from orchestrator.run.workspace import Workspace
+from orchestrator.run.workspace import Workspace, linked_worktree
 from orchestrator.store.records import TaskKind, TaskStatus
 from orchestrator.store.store import Store
 
@@ -110,12 +110,12 @@ def _start(
     path = home / task_id
     found = _continuing_in(ctx, path, task_id)
     if found is not None:
-        base, ws = found.base, _worktree(ctx, path, found.base, reuse=True)
+        base, ws = found.base, linked_worktree(ctx, path, found.base, reuse=True)
     else:
         if path.exists():
             ctx.repo.remove_worktree(path)
         base = ctx.repo.head()
-        ws = _worktree(ctx, path, base)
+        ws = linked_worktree(ctx, path, base)
     start = start_at(ctx, ctx.plan.tasks[task_id], base, frozenset(unlanded))
     futures[task_id] = pool.submit(_work_in_tree, ctx, task_id, ws, start, found)
     return futures[task_id]
@@ -132,7 +132,7 @@ def _continuing_in(ctx: RunContext, path: Path, task_id: str) -> Conversation | 
         ctx.repo.add_worktree(path, found.base)  # clean at its base: its files are written back
         known = True
     if known:
-        ws = _worktree(ctx, path, found.base, reuse=True)
+        ws = linked_worktree(ctx, path, found.base, reuse=True)
         _unwind_verified(ws, found.base, task_id)
         why = rejoin(ctx.store, ctx.feature, task_id, found, ws, ws.repo.head(), ctx.reporter.note)
     return go_on_or_start_over(ctx.store, ctx.feature, task_id, found, why, ctx.reporter.note)
@@ -171,27 +171,6 @@ def keep_worktrees(
     with contextlib.suppress(OSError):
         home.rmdir()  # when none is kept
     repo.prune_worktrees()
-
-
-def _worktree(ctx: RunContext, path: Path, base: str, *, reuse: bool = False) -> Workspace:
-    """A detached worktree at `base`, linked to the ignored folders verification needs;
-    `reuse` takes the one already at `path`."""
-    if not reuse:
-        ctx.repo.add_worktree(path, base)
-    prefix = ctx.root.resolve().relative_to(ctx.repo.root.resolve())
-    root = path / prefix
-    shared: list[str] = []
-    for name in ctx.plan.config.worktree_links:
-        top = (prefix / name).as_posix()
-        source = ctx.root / name
-        if reuse and (root / name).is_symlink():
-            shared.append(top)
-        elif source.exists() and not (root / name).exists() and ctx.repo.is_ignored(top):
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).symlink_to(source.resolve(), target_is_directory=source.is_dir())
-            shared.append(top)
-    tasks_md = ctx.plan.docs.tasks_path.relative_to(ctx.root).as_posix()
-    return Workspace(root, GitRepo(path), tasks_md, tuple(shared))
 
 
 def _work_in_tree(

@@ -1,12 +1,18 @@
-"""Where an agent works: the spec-kit root inside one git work tree (the repository's own,
-or a wave's worktree), and what the agent changed there."""
+"""Where an agent works: the spec-kit root inside one git work tree, and what the agent changed
+there. The work tree is the repository's own (`main_workspace`) or a detached worktree linked
+to its ignored folders (`linked_worktree`), where a wave's task works or a phase check verifies
+an older commit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator.git.repo import GitRepo
+
+if TYPE_CHECKING:
+    from orchestrator.run.context import RunContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +63,29 @@ class Workspace:
     @property
     def tasks_path(self) -> Path:
         return self.root / self.tasks_md
+
+
+def main_workspace(ctx: RunContext) -> Workspace:
+    tasks_md = ctx.plan.docs.tasks_path.relative_to(ctx.root).as_posix()
+    return Workspace(ctx.root, ctx.repo, tasks_md)
+
+
+def linked_worktree(ctx: RunContext, path: Path, base: str, *, reuse: bool = False) -> Workspace:
+    """A detached worktree at `base`, linked to the ignored folders verification needs;
+    `reuse` takes the one already at `path`."""
+    if not reuse:
+        ctx.repo.add_worktree(path, base)
+    prefix = ctx.root.resolve().relative_to(ctx.repo.root.resolve())
+    root = path / prefix
+    shared: list[str] = []
+    for name in ctx.plan.config.worktree_links:
+        top = (prefix / name).as_posix()
+        source = ctx.root / name
+        if reuse and (root / name).is_symlink():
+            shared.append(top)
+        elif source.exists() and not (root / name).exists() and ctx.repo.is_ignored(top):
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).symlink_to(source.resolve(), target_is_directory=source.is_dir())
+            shared.append(top)
+    tasks_md = ctx.plan.docs.tasks_path.relative_to(ctx.root).as_posix()
+    return Workspace(root, GitRepo(path), tasks_md, tuple(shared))

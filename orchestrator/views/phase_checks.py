@@ -26,7 +26,7 @@ def phase_checks_data(checks: dict[int, PhaseCheck], phases: list[Phase]) -> lis
             {
                 "phase": (phase.number if phase and phase.number else str(index + 1)),
                 "title": phase.title if phase else "",
-                "result": "passed" if c.passed else "failed",
+                "result": _result(c),
                 "headline": c.headline,
                 "culprit": c.culprit,
                 "seconds": c.seconds,
@@ -39,13 +39,47 @@ def phase_checks_data(checks: dict[int, PhaseCheck], phases: list[Phase]) -> lis
     return rows
 
 
+def _result(check: PhaseCheck) -> str:
+    """passed, failed, or stopped: a second Ctrl-C ended it with no verdict (no output)."""
+    if check.passed:
+        return "passed"
+    return "failed" if check.output or check.culprit else "stopped"
+
+
+def log_entries(
+    tasks: list[dict[str, Any]],
+    checks: dict[int, PhaseCheck],
+    phases: list[Phase],
+    phase_of: dict[str, int],
+) -> list[dict[str, Any]]:
+    """`sdd log --json`: the landed tasks in task order, each phase check placed where it ran,
+    after its phase's tasks and before any task of a later phase. A check's entry has kind
+    `phase-check`, no task (`""`), and the commit it verified, so every entry keeps the keys
+    `kind`, `task`, `commit` and `seconds` that scripts read."""
+    rows = phase_checks_data(checks, phases)
+    pending = [
+        {"kind": "phase-check", "task": "", "commit": row["head"], **row, "index": index}
+        for index, row in zip(sorted(checks), rows, strict=True)
+    ]
+    merged: list[dict[str, Any]] = []
+    for task in tasks:
+        phase = phase_of.get(task["task"], -1)
+        while pending and pending[0]["index"] < phase:
+            merged.append(pending.pop(0))
+        merged.append(task)
+    merged.extend(pending)
+    for entry in merged:
+        entry.pop("index", None)
+    return merged
+
+
 def phase_checks_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title="phase checks (verify: phase)")
     for col in ("phase", "result", "time (runs)"):
         table.add_column(col, no_wrap=True)
     table.add_column("what it found", ratio=1, min_width=20)
     for r in rows:
-        colour = "green" if r["result"] == "passed" else "red"
+        colour = {"passed": "green", "failed": "red"}.get(r["result"], "yellow")
         table.add_row(
             escape(r["phase"]),
             f"[{colour}]{r['result']}[/{colour}]",
