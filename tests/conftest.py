@@ -61,6 +61,22 @@ def pg_url(pg_server: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def node() -> None:
+    """Node with its junit test reporter (node 20 and later), or the test is skipped."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    probe = ["node", "--test", "--test-reporter=junit", "--test-reporter-destination=/dev/null"]
+    with tempfile.TemporaryDirectory() as empty:  # no test files to find
+        done = subprocess.run(probe, cwd=empty, capture_output=True, timeout=60, check=False)
+    if done.returncode != 0:
+        pytest.skip("this node has no junit test reporter")
+
+
+@pytest.fixture(scope="session")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A wheelhouse for projects' own environments: pytest's wheels (rebuilt from the ones
     installed here, so nothing is downloaded) and `calcdep`, a module (`double(x)`) that no

@@ -1,6 +1,6 @@
 """What running the verify commands on a tree produced, as plain data (pure).
 
-`runner` fills these from real processes and pytest's JUnit XML report; `diagnosis` says why
+`runner` fills these from real processes and their JUnit XML reports; `diagnosis` says why
 a command could not run; `policy` judges a task by comparing two snapshots.
 """
 
@@ -20,10 +20,11 @@ class CommandResult:
     exit_code: int
     output: str
     failing: set[str] = field(default_factory=set)  # test ids ("file::name"), errors included
-    structured: bool = False  # True when pytest wrote its per-test report
+    structured: bool = False  # True when a per-test report was written (`verify.junit`)
     passed: set[str] = field(default_factory=set)
     skipped: set[str] = field(default_factory=set)  # skipped or xfailed
     errors: dict[str, str] = field(default_factory=dict)  # file pytest could not collect -> why
+    pytest_report: bool = False  # pytest wrote one of them: its exit codes mean what they say
 
     @property
     def collected(self) -> int:

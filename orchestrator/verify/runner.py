@@ -1,8 +1,9 @@
-"""Running the verify commands on a tree: each one in its own process group, pytest reporting
-per-test results through a JUnit XML file (never read from its text output), changed Python
-files compiled. The I/O half of verification; `diagnosis` and `policy` judge what it returns.
-The commands run the agent's code, so they get the same scrubbed environment as its Bash (no
-API key), and nothing they start outlives them."""
+"""Running the verify commands on a tree: each one in its own process group, pytest (and any
+runner that writes one to `$SDD_JUNIT_XML`) reporting per-test results through a JUnit XML
+file (never read from its text output), changed Python files compiled. The I/O half of
+verification; `diagnosis` and `policy` judge what it returns. The commands run the agent's
+code, so they get the same scrubbed environment as its Bash (no API key), and nothing they
+start outlives them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestrator.procs import scrubbed_env, spawn, stop
@@ -21,7 +20,8 @@ from orchestrator.text import cap
 from orchestrator.verify.commands import has_tests, project_names
 from orchestrator.verify.diagnosis import diagnose
 from orchestrator.verify.environment import Verification
-from orchestrator.verify.results import COLLECTION, OUTPUT_CAP, CommandResult, Snapshot
+from orchestrator.verify.junit import ENV, Report, read_any, read_pytest
+from orchestrator.verify.results import OUTPUT_CAP, CommandResult, Snapshot
 
 _TMP_PREFIX = "sdd-verify-"
 
@@ -45,56 +45,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@dataclass(slots=True)
-class _Report:
-    failing: set[str] = field(default_factory=set)
-    passed: set[str] = field(default_factory=set)
-    skipped: set[str] = field(default_factory=set)
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-def _test_id(case: ET.Element) -> tuple[str, str]:
-    """(file, `file::Class::name`) of a testcase, as pytest names it (xunit1 attributes)."""
-    cls, name = case.get("classname") or "", case.get("name") or ""
-    file = case.get("file") or (cls or name).replace(".", "/") + ".py"
-    if not cls:  # a collection error names the module, not a test
-        return file, f"{file}::{COLLECTION}"
-    module = file.removesuffix(".py").replace("/", ".")
-    inner = cls[len(module) + 1 :] if cls.startswith(module + ".") else ""
-    return file, "::".join(p for p in (file, *inner.split("."), name) if p)
-
-
-def parse_junit(path: Path) -> _Report | None:
-    """Per-test outcomes from pytest's JUnit XML; None when there is no readable report."""
-    try:
-        tree = ET.parse(path)
-    except (OSError, ET.ParseError):
-        return None
-    report = _Report()
-    for case in tree.iter("testcase"):
-        file, test = _test_id(case)
-        bad = case.find("failure") if case.find("failure") is not None else case.find("error")
-        if bad is not None:
-            report.failing.add(test)
-            if test.endswith(COLLECTION):
-                report.errors[file] = (bad.text or bad.get("message") or "").strip()
-        elif case.find("skipped") is not None:
-            report.skipped.add(test)
-        else:
-            report.passed.add(test)
-    return report
-
-
 def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]) -> CommandResult:
-    """Run one verify command; pytest anywhere inside it reports per-test results via junit."""
+    """Run one verify command; pytest anywhere inside it reports per-test results via junit,
+    and any other runner may write a JUnit report to `$SDD_JUNIT_XML`."""
     with tempfile.TemporaryDirectory(prefix=f"{_TMP_PREFIX}{os.getpid()}-") as tmp:
-        junit = Path(tmp) / "junit.xml"
+        junit, other = Path(tmp) / "junit.xml", Path(tmp) / "report.xml"
         run_env = dict(env)
         run_env["PYTEST_ADDOPTS"] = (
             f"{env.get('PYTEST_ADDOPTS', '')} --junitxml={junit} -o junit_family=xunit1"
             " --continue-on-collection-errors -p no:cacheprovider"
         ).strip()
         run_env["PYTHONDONTWRITEBYTECODE"] = "1"
+        run_env[ENV] = str(other)
         proc = spawn(["bash", "-c", command], root, run_env)
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -106,20 +68,43 @@ def run_command(command: str, root: Path, timeout: float, env: Mapping[str, str]
             out += f"\n[timed out after {timeout:g} s]\n".encode()
         finally:
             stop(proc)
-        report = parse_junit(junit) if junit.exists() else None
+        pytest = read_pytest(junit) if junit.exists() else None
+        report = _usable(read_any(other) if other.exists() else None, code)
     output = cap(out.decode("utf-8", errors="replace"), OUTPUT_CAP)
-    if report is None:
+    if pytest is None and report is None:
         return CommandResult(command, code, output)
+    both = _merged(pytest, report)
     return CommandResult(
         command,
         code,
         output,
-        report.failing,
+        both.failing,
         True,
-        report.passed,
-        report.skipped,
-        {f: cap(e, 4_000) for f, e in report.errors.items()},
+        both.passed,
+        both.skipped,
+        {f: cap(e, 4_000) for f, e in both.errors.items()},
+        pytest_report=pytest is not None,
     )
+
+
+def _usable(report: Report | None, code: int) -> Report | None:
+    """Another runner's report, when it can stand for the command: a command that failed
+    (or timed out) with no failing test in its report failed for a reason the report does
+    not show, so its exit code judges it instead."""
+    if report is None or (code != 0 and not report.failing):
+        return None
+    return report
+
+
+def _merged(*reports: Report | None) -> Report:
+    out = Report()
+    for r in reports:
+        if r is not None:
+            out.failing |= r.failing
+            out.passed |= r.passed
+            out.skipped |= r.skipped
+            out.errors |= r.errors
+    return out
 
 
 def compile_errors(root: Path, changed: Iterable[str]) -> list[str]:
