@@ -15,6 +15,7 @@ from orchestrator.git.repo import GitRepo
 from orchestrator.run.delta import decode, encode
 from orchestrator.run.journal import (
     StoreJournal,
+    end_conversation,
     open_conversation,
     rejoin,
     tree_state,
@@ -276,3 +277,29 @@ def test_a_file_kept_again_after_a_step_that_could_not_keep_it(
     assert found is not None
     assert rejoin(store, FEATURE, "T001", found, workspace(b), GitRepo(b).head(), print) == ""
     assert (b / "conf.py").read_text() == "KEY = os.environ['KEY']\n"
+
+
+def test_a_tasks_files_are_dropped_when_its_conversation_ends(tmp_path: Path) -> None:
+    origin = make_origin(tmp_path)
+    store, tree = record(tmp_path, origin)
+    ws, base = workspace(origin), GitRepo(origin).head()
+    whole = {tree[p][:16] for p in ("src/big.txt", "src/new/mod.py", "run.sh")}  # from base
+    other = StoreJournal(store, FEATURE, "T002", ws, base, ())
+    step(other)
+    found = open_conversation(store, FEATURE, "T001")
+    assert found is not None and store.blobs(FEATURE, "T001")
+    journal = StoreJournal(store, FEATURE, "T001", ws, base, (), found)
+    journal.end("landed")
+    assert store.blobs(FEATURE, "T001") == {}, "landed: nothing of it is needed any more"
+    assert set(store.blobs(FEATURE, "T002")) == whole, "another task's open conversation keeps its"
+    assert store.conversation(FEATURE, "T001")[1][-1][0] == "end", "its transcript stays"
+    second = StoreJournal(store, FEATURE, "T001", ws, base, ())
+    step(second)
+    kept = store.blobs(FEATURE, "T001")
+    assert set(kept) == whole, "the same contents again, kept anew for the new conversation"
+    store.drop_blobs(FEATURE, "T001", found.convo)  # a late drop for the older one
+    assert store.blobs(FEATURE, "T001") == kept, "a newer conversation keeps its files"
+    started_over = open_conversation(store, FEATURE, "T001")
+    assert started_over is not None
+    end_conversation(store, FEATURE, "T001", started_over, "its base moved")
+    assert store.blobs(FEATURE, "T001") == {}

@@ -129,6 +129,7 @@ def end_conversation(
     """Close a cut-short conversation that cannot go on: the task starts a new one."""
     data = json.dumps({"why": why}, ensure_ascii=False, separators=(",", ":"))
     store.add_step(feature, task_id, found.convo, len(found.steps), "end", data)
+    store.drop_blobs(feature, task_id, found.convo)
 
 
 def where(ws: Workspace) -> str:
@@ -209,7 +210,8 @@ class StoreJournal:
         self._keeper = Keeper(store, feature, task_id, ws, base, secrets)
         self._keeper.seed(self._tree)
         self._found = found
-        if found is None:
+        if found is None:  # the files of any conversation before it are no longer needed
+            store.drop_blobs(feature, task_id, newest)
             self.add("begin", {"base": base, "where": where(ws), "modes": True})
 
     def steps(self) -> list[Step]:
@@ -236,8 +238,10 @@ class StoreJournal:
         return self._now() == self._tree
 
     def end(self, why: str) -> None:
-        """The conversation is over: the next run of the task starts a new one."""
+        """The conversation is over: the next run of the task starts a new one, and the files
+        kept for a resume elsewhere are no longer needed."""
         self.add("end", {"why": why})
+        self._store.drop_blobs(self._feature, self._task, self.convo)
 
     def _now(self) -> dict[str, str]:
         now = tree_state(self._ws)

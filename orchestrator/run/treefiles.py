@@ -11,6 +11,7 @@ would need that step's tree starts over, and the file's next keepable content is
 change from one the store holds, never from the one it lacks. A restore checks everything
 before it writes anything (each file rebuilt in memory and matched with its digest), checks
 each file again on disk, and leaves the tree clean at its base when it cannot complete.
+The files are needed only while the conversation is open: they are dropped when it ends.
 """
 
 from __future__ import annotations

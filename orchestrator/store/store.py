@@ -200,20 +200,26 @@ class Store:
     def add_blob(self, feature: str, task_id: str, digest: str, parent: str, data: bytes) -> None:
         """Keep a file's content (`data`: its change from `parent`) once: a digest already
         kept stays as it is, so no chain of parents can ever loop."""
-        values = {"feature": feature, "task_id": task_id, "digest": digest}
-        scoped = ({"repo": self._scope[0]} if self._scope else {}) | values
-        cols = [*scoped, "parent", "data"]
+        cols = ["repo"] * len(self._scope) + ["feature", "task_id", "digest", "parent", "data"]
         self._write(
-            f"INSERT INTO {BLOBS.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+            f"INSERT INTO {BLOBS.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
             f" ON CONFLICT ({', '.join(self._db.dialect.key(BLOBS))}) DO NOTHING",
-            (*scoped.values(), parent, data),
+            (*self._scope, feature, task_id, digest, parent, data),
+        )
+
+    def drop_blobs(self, feature: str, task_id: str, ended: int) -> None:
+        """Forget the task's files once conversation `ended` is over (not if a newer began)."""
+        key = self._where("feature", "task_id")
+        self._write(
+            f"DELETE FROM {BLOBS.name} WHERE {key} AND NOT EXISTS"
+            f" (SELECT 1 FROM {TURNS.name} WHERE {key} AND convo > ?)",
+            (*self._scope, feature, task_id) * 2 + (ended,),
         )
 
     def blobs(self, feature: str, task_id: str) -> dict[str, tuple[str, bytes]]:
         """The files kept for the task's conversations: digest -> (parent, data)."""
         rows = self._rows(
-            f"SELECT digest, parent, data FROM {BLOBS.name}"
-            f" WHERE {self._where('feature', 'task_id')}",
+            f"SELECT digest, parent, data FROM sdd_blobs WHERE {self._where('feature', 'task_id')}",
             (*self._scope, feature, task_id),
         )
         return {str(d): (str(p), bytes(b)) for d, p, b in rows}
