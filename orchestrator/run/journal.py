@@ -251,21 +251,22 @@ class StoreJournal:
 @contextmanager
 def set_aside(ws: Workspace, base: str) -> Iterator[None]:
     """The tree at `base` for a while (verifying the base), the task's change back after.
-    Kept in memory: a kill meanwhile loses it, and the next run starts the task over."""
-    saved: dict[str, tuple[str, bytes]] = {}
+    Kept in memory (modes too): a kill meanwhile loses it, and the next run starts the task
+    over."""
+    saved: dict[str, tuple[str, bytes, int]] = {}
     for rel in ws.repo.dirty_files():
         path = ws.repo.root / rel
         if path.is_symlink():
-            saved[rel] = ("link", os.readlink(path).encode())
+            saved[rel] = ("link", os.readlink(path).encode(), 0)
         elif path.is_file():
-            saved[rel] = ("file", path.read_bytes())
+            saved[rel] = ("file", path.read_bytes(), path.stat().st_mode & 0o7777)
         else:
-            saved[rel] = ("gone", b"")
+            saved[rel] = ("gone", b"", 0)
     ws.reset(base)
     try:
         yield
     finally:
-        for rel, (kind, content) in saved.items():
+        for rel, (kind, content, mode) in saved.items():
             path = ws.repo.root / rel
             if path.is_symlink() or path.exists():
                 path.unlink()
@@ -276,6 +277,7 @@ def set_aside(ws: Workspace, base: str) -> Iterator[None]:
                 path.symlink_to(content.decode())
             else:
                 path.write_bytes(content)
+                path.chmod(mode)
 
 
 def go_on_or_start_over(
