@@ -131,7 +131,7 @@ def test_killed_in_clone_a_resumed_in_clone_b(
         resume = ["resume", "001", "--model", MODEL, "--store", store]
         if case == "own change":  # of T003's own file: a commit touching none would not stop it
             (b / "src" / "t003.txt").write_text("mine\n")
-            resume = ["run", *resume[1:], "--commit-dirty"]  # continues the run, as resume does
+            resume.append("--commit-dirty")
         said = run(procs, b, *resume)
     if case == "continues":
         assert "T003: wrote back its 1 file from the store (recorded in " in said, said
