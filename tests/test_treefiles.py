@@ -20,6 +20,7 @@ from orchestrator.run.journal import (
     rejoin,
     tree_state,
 )
+from orchestrator.run.treefiles import without_modes
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.sqlite import SqliteBackend
 from orchestrator.store.store import Store
@@ -237,6 +238,10 @@ def test_a_conversation_recorded_without_modes_still_goes_on(tmp_path: Path) -> 
     db.close()
     found = open_conversation(store, FEATURE, "T001")
     assert found is not None and not found.modes and found.tree()["run.sh"] == tree["run.sh"][:16]
+    assert without_modes({"l": "link:a+x", "f": "0123456789abcdef+x"}) == {
+        "l": "link:a+x",  # a symlink's target is kept as it is
+        "f": "0123456789abcdef",
+    }
     ws = workspace(b)
     assert rejoin(store, FEATURE, "T001", found, ws, GitRepo(b).head(), print) == ""
     assert (b / "run.sh").stat().st_mode & 0o111

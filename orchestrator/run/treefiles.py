@@ -55,7 +55,7 @@ def file_state(path: Path) -> str:
 
 def content_digest(d: str) -> str:
     """The digest of a file's content alone (what its kept content is keyed by)."""
-    return d.removesuffix(EXEC)
+    return d.removesuffix(EXEC) if is_content(d) else d
 
 
 def without_modes(tree: dict[str, str]) -> dict[str, str]:
