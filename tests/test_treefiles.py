@@ -302,9 +302,32 @@ def test_a_tasks_files_are_dropped_when_its_conversation_ends(tmp_path: Path) ->
     step(second)
     kept = store.blobs(FEATURE, "T001")
     assert set(kept) == whole, "the same contents again, kept anew for the new conversation"
-    store.drop_blobs(FEATURE, "T001", found.convo)  # a late drop for the older one
-    assert store.blobs(FEATURE, "T001") == kept, "a newer conversation keeps its files"
+    store.drop_blobs(FEATURE, "T001")
+    store.drop_blobs(FEATURE)
+    assert store.blobs(FEATURE, "T001") == kept, "an open conversation keeps its files"
     started_over = open_conversation(store, FEATURE, "T001")
     assert started_over is not None
     end_conversation(store, FEATURE, "T001", started_over, "its base moved")
     assert store.blobs(FEATURE, "T001") == {}
+
+
+def test_files_an_ended_conversation_left_are_dropped(tmp_path: Path) -> None:
+    """A store whose rows outlived their conversation (written before files were dropped, or
+    a kill between the end and the drop): the next conversation of the task, or the next run
+    of the feature, drops them; an open conversation's stay."""
+    origin = make_origin(tmp_path)
+    store, _ = record(tmp_path, origin)
+    ws, base = workspace(origin), GitRepo(origin).head()
+    step(StoreJournal(store, FEATURE, "T002", ws, base, ()))
+    for task in ("T001", "T002"):
+        found = open_conversation(store, FEATURE, task)
+        assert found is not None
+        store.add_step(FEATURE, task, found.convo, len(found.steps), "end", "{}")  # no drop
+    third = StoreJournal(store, FEATURE, "T003", ws, base, ())
+    step(third)
+    assert all(store.blobs(FEATURE, t) for t in ("T001", "T002", "T003"))
+    StoreJournal(store, FEATURE, "T002", ws, base, ())  # T002 begins again
+    assert store.blobs(FEATURE, "T002") == {} and store.blobs(FEATURE, "T001")
+    store.drop_blobs(FEATURE)  # as a run opens
+    assert store.blobs(FEATURE, "T001") == {}
+    assert store.blobs(FEATURE, "T003"), "T003's conversation is open"

@@ -129,7 +129,7 @@ def end_conversation(
     """Close a cut-short conversation that cannot go on: the task starts a new one."""
     data = json.dumps({"why": why}, ensure_ascii=False, separators=(",", ":"))
     store.add_step(feature, task_id, found.convo, len(found.steps), "end", data)
-    store.drop_blobs(feature, task_id, found.convo)
+    store.drop_blobs(feature, task_id)
 
 
 def where(ws: Workspace) -> str:
@@ -210,8 +210,8 @@ class StoreJournal:
         self._keeper = Keeper(store, feature, task_id, ws, base, secrets)
         self._keeper.seed(self._tree)
         self._found = found
-        if found is None:  # the files of any conversation before it are no longer needed
-            store.drop_blobs(feature, task_id, newest)
+        if found is None:  # files an ended conversation left (a kill before its drop)
+            store.drop_blobs(feature, task_id)
             self.add("begin", {"base": base, "where": where(ws), "modes": True})
 
     def steps(self) -> list[Step]:
@@ -241,7 +241,7 @@ class StoreJournal:
         """The conversation is over: the next run of the task starts a new one, and the files
         kept for a resume elsewhere are no longer needed."""
         self.add("end", {"why": why})
-        self._store.drop_blobs(self._feature, self._task, self.convo)
+        self._store.drop_blobs(self._feature, self._task)
 
     def _now(self) -> dict[str, str]:
         now = tree_state(self._ws)

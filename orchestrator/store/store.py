@@ -198,8 +198,7 @@ class Store:
         self._upsert(TURNS, values | {"kind": kind, "data": data, "packed": packed})
 
     def add_blob(self, feature: str, task_id: str, digest: str, parent: str, data: bytes) -> None:
-        """Keep a file's content (`data`: its change from `parent`) once: a digest already
-        kept stays as it is, so no chain of parents can ever loop."""
+        """Keep a file's content (its change from `parent`) once per digest: no chain loops."""
         cols = ["repo"] * len(self._scope) + ["feature", "task_id", "digest", "parent", "data"]
         self._write(
             f"INSERT INTO {BLOBS.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
@@ -207,13 +206,14 @@ class Store:
             (*self._scope, feature, task_id, digest, parent, data),
         )
 
-    def drop_blobs(self, feature: str, task_id: str, ended: int) -> None:
-        """Forget the task's files once conversation `ended` is over (not if a newer began)."""
-        key = self._where("feature", "task_id")
+    def drop_blobs(self, feature: str, task_id: str = "") -> None:
+        """Forget the files of the task (or every task) whose newest conversation ended."""
+        same = " AND ".join(f"{c} = {BLOBS.name}.{c}" for c in self._db.dialect.key(BLOBS)[:-1])
+        last = f"convo = (SELECT max(convo) FROM {TURNS.name} WHERE {same})"
         self._write(
-            f"DELETE FROM {BLOBS.name} WHERE {key} AND NOT EXISTS"
-            f" (SELECT 1 FROM {TURNS.name} WHERE {key} AND convo > ?)",
-            (*self._scope, feature, task_id) * 2 + (ended,),
+            f"DELETE FROM {BLOBS.name} WHERE {self._where('feature')} AND ? IN ('', task_id) AND"
+            f" EXISTS (SELECT 1 FROM {TURNS.name} WHERE {same} AND kind = 'end' AND {last})",
+            (*self._scope, feature, task_id),
         )
 
     def blobs(self, feature: str, task_id: str) -> dict[str, tuple[str, bytes]]:
