@@ -235,7 +235,8 @@ def kept_after_landing(n_tasks: int = 20, edits: int = 4) -> dict[str, int]:
     """A feature of `n_tasks` tasks through the journal into a SQLite store: each task writes
     a new ~4 KB module, edits it `edits` times and edits a shared ~100 KB file once, then
     lands (a commit; its conversation ends). The bytes the store's rows hold afterwards
-    (steps, kept files, the most kept while a task ran) and the database's pages in use."""
+    (steps, kept files, the most kept while a task ran) and the database's pages in use
+    (the file's size once its write-ahead log is checkpointed; freed pages are reused)."""
     from orchestrator.git.repo import GitRepo
     from orchestrator.run.journal import StoreJournal
     from orchestrator.run.workspace import Workspace
@@ -276,8 +277,7 @@ def kept_after_landing(n_tasks: int = 20, edits: int = 4) -> dict[str, int]:
             git(root, *commit, f"T{t:03d}")
             journal.end("landed")
         store.close()
-        rows = db.execute("SELECT task_id, kind, data FROM sdd_turns")
-        turns = sum(len(d) + len(t) + len(k) + 8 for t, k, d in rows)
+        turns = sum(r.size for r in stored_rows(path))
         (n_blobs,) = db.execute("SELECT count(*) FROM sdd_blobs").fetchone()
         kept = blob_bytes(db)
         (pages,), (free,), (size,) = (
@@ -291,7 +291,6 @@ def kept_after_landing(n_tasks: int = 20, edits: int = 4) -> dict[str, int]:
             "blob_rows": int(n_blobs),
             "peak": peak,
             "in_use": (int(pages) - int(free)) * int(size),
-            "file": path.stat().st_size,
         }
 
 
@@ -300,7 +299,7 @@ def print_kept_after_landing(n_tasks: int = 20) -> None:
     print(
         f"a feature of {n_tasks} landed tasks: steps {got['turns']:,} B, kept files "
         f"{got['blobs']:,} B in {got['blob_rows']} rows (at most {got['peak']:,} B while a "
-        f"task ran); pages in use {got['in_use']:,} B of a {got['file']:,} B file"
+        f"task ran); database pages in use {got['in_use']:,} B"
     )
 
 
@@ -318,5 +317,5 @@ def storage_and_status(root: Path, feature: str) -> None:
     print(f"sdd status --json: {before:.3f} s, with 1,000 more turns stored {after:.3f} s")
 
 
-if __name__ == "__main__":  # the kept files' figure alone, for any commit on PYTHONPATH
+if __name__ == "__main__":  # the kept files' figure alone; PYTHONPATH: a commit's tree, tests/
     print_kept_after_landing(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
