@@ -270,6 +270,7 @@ def main() -> None:
         f"{stored:.0f} B ({stored / message:.2f}x), of which steps {steps:.0f} B "
         f"({steps / message:.2f}x); whole files would store {whole:.0f} B ({whole / message:.1f}x)"
     )
+    resume_store.print_kept_after_landing()
     for n_turns in (0, 1000):
         print(
             f"reading a conversation back with {n_turns} other turns stored: "

@@ -231,6 +231,78 @@ def big_edits(edits: int = 10, lines: int = 2_500) -> tuple[float, float, float,
         return message / edits, steps / edits, (steps + blobs) / edits, (steps + whole) / edits
 
 
+def kept_after_landing(n_tasks: int = 20, edits: int = 4) -> dict[str, int]:
+    """A feature of `n_tasks` tasks through the journal into a SQLite store: each task writes
+    a new ~4 KB module, edits it `edits` times and edits a shared ~100 KB file once, then
+    lands (a commit; its conversation ends). The bytes the store's rows hold afterwards
+    (steps, kept files, the most kept while a task ran) and the database's pages in use
+    (the file's size once its write-ahead log is checkpointed; freed pages are reused)."""
+    from orchestrator.git.repo import GitRepo
+    from orchestrator.run.journal import StoreJournal
+    from orchestrator.run.workspace import Workspace
+    from orchestrator.store.sqlite import SqliteBackend
+    from orchestrator.store.store import Store
+
+    def blob_bytes(db: sqlite3.Connection) -> int:
+        rows = db.execute("SELECT task_id, digest, parent, data FROM sdd_blobs")
+        return sum(len(t) + len(g) + len(p) + len(d) for t, g, p, d in rows)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root, path = Path(tmp) / "repo", Path(tmp) / "state.sqlite"
+        root.mkdir()
+        shared = root / "shared.py"
+        shared.write_text("".join(f"def f{k}(x):\n    return x + {k}\n" for k in range(3_000)))
+        git(root, "init", "-q", "-b", "main")
+        commit = ["-c", "user.name=b", "-c", "user.email=b@x", "commit", "-q", "-m"]
+        git(root, "add", "-A")
+        git(root, *commit, "init")
+        store, peak = Store(SqliteBackend(path)), 0
+        ws = Workspace(root, GitRepo(root), "tasks.md")
+        db = sqlite3.connect(path)
+        for t in range(n_tasks):
+            journal = StoreJournal(store, FEATURE, f"T{t:03d}", ws, GitRepo(root).head(), ())
+            module = root / f"mod{t}.py"
+            body = [f"def g{k}(y):\n    return y * {k} - {t}\n" for k in range(100)]
+            for k in range(edits + 2):
+                if k == edits + 1:
+                    text = shared.read_text()
+                    shared.write_text(text.replace(f"x + {t}\n", f"x + {t} + 1\n", 1))
+                elif k:
+                    body[k * 7] = body[k * 7].replace("return", "return -")
+                module.write_text("".join(body))
+                journal.add("assistant", {"content": [{"type": "text", "text": "ok"}]})
+                journal.add("result", {"id": f"c{k}", "content": "done", "wrote": True})
+            peak = max(peak, blob_bytes(db))
+            git(root, "add", "-A")
+            git(root, *commit, f"T{t:03d}")
+            journal.end("landed")
+        store.close()
+        turns = sum(r.size for r in stored_rows(path))
+        (n_blobs,) = db.execute("SELECT count(*) FROM sdd_blobs").fetchone()
+        kept = blob_bytes(db)
+        (pages,), (free,), (size,) = (
+            db.execute(f"PRAGMA {p}").fetchone()
+            for p in ("page_count", "freelist_count", "page_size")
+        )
+        db.close()
+        return {
+            "turns": turns,
+            "blobs": kept,
+            "blob_rows": int(n_blobs),
+            "peak": peak,
+            "in_use": (int(pages) - int(free)) * int(size),
+        }
+
+
+def print_kept_after_landing(n_tasks: int = 20) -> None:
+    got = kept_after_landing(n_tasks)
+    print(
+        f"a feature of {n_tasks} landed tasks: steps {got['turns']:,} B, kept files "
+        f"{got['blobs']:,} B in {got['blob_rows']} rows (at most {got['peak']:,} B while a "
+        f"task ran); database pages in use {got['in_use']:,} B"
+    )
+
+
 def storage_and_status(root: Path, feature: str) -> None:
     """The reference run's bytes per turn, and `sdd status` with 1,000 more turns stored."""
     ratios, n = journal_size(root)
@@ -243,3 +315,7 @@ def storage_and_status(root: Path, feature: str) -> None:
     stuff(stuffed, feature, 1000)
     before, after = status_seconds(root, stuffed)
     print(f"sdd status --json: {before:.3f} s, with 1,000 more turns stored {after:.3f} s")
+
+
+if __name__ == "__main__":  # the kept files' figure alone; PYTHONPATH: a commit's tree, tests/
+    print_kept_after_landing(int(sys.argv[1]) if len(sys.argv) > 1 else 20)

@@ -313,8 +313,10 @@ def test_set_aside_gives_the_base_then_the_change_back(tmp_path: Path) -> None:
     p = project(tmp_path)
     (p.root / "README.md").write_text("changed\n")
     (p.root / "new.txt").write_text("new\n")
+    (p.root / "new.txt").chmod(0o755)
     ws, base = p.ws(), GitRepo(p.root).head()
     before = tree_state(ws)
+    assert before["new.txt"].endswith("+x")
     with set_aside(ws, base):
         assert GitRepo(p.root).dirty_files() == []
     assert tree_state(ws) == before

@@ -2,17 +2,22 @@
 repository stand for the machines (their folders differ, so does `where`), one store (a
 SQLite file outside both, or a Postgres database) is shared. Clone A runs with `--push` over
 the real anthropic SDK against the loopback Messages API server and is killed with SIGKILL
-after T003 wrote its file; clone B pulls what A pushed and resumes. B writes T003's file
-back from the store and continues the conversation: at most one request more than an
-uninterrupted run, and the same commits (tree and trailers). A clone with a change of its
-own to T003's file starts T003 over and says why (a store that lost a file does too:
+after T003 wrote its file and made it executable; clone B pulls what A pushed and resumes. B
+writes T003's file back from the store, mode included, and continues the conversation: at
+most one request more than an uninterrupted run, and the same commits (tree and trailers).
+Once every conversation has ended, the store keeps no file for one. A clone with a change of
+its own to T003's file starts T003 over and says why (a store that lost a file does too:
 `test_treefiles.py`)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 import yaml
 from support.messages_server import MessagesServer
@@ -25,6 +30,22 @@ from test_waves import make_project as make_wave_project
 pytestmark = pytest.mark.slow
 
 T003_BASH = 12  # T003's second request (its Bash turn): its Write is then recorded
+
+
+def script_of(log: Path) -> dict[str, list[list[dict[str, Any]]]]:
+    """Each task's turns; T003's Bash call also makes its file executable."""
+    script = {t: turns(t, log) for t in IDS}
+    script["T003"][1][0]["input"]["command"] += " && chmod +x src/t003.txt"
+    return script
+
+
+def kept_files(store: str, db: Path) -> int:
+    """How many files the shared store keeps for conversations."""
+    if store.startswith("sqlite"):
+        with closing(sqlite3.connect(db)) as lite:
+            return int(lite.execute("SELECT count(*) FROM sdd_blobs").fetchone()[0])
+    with psycopg.connect(store) as pg:
+        return int(pg.execute("SELECT count(*) FROM sdd_blobs").fetchone()[0])
 
 
 def clone(origin: Path, where: Path) -> Path:
@@ -58,7 +79,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str]]
     tmp = tmp_path_factory.mktemp("reference")
     root, procs = make_project(tmp / "ref"), Procs(tmp / "logs")
     monkeypatch = pytest.MonkeyPatch()
-    script = {t: turns(t, tmp / "bash.log") for t in IDS}
+    script = script_of(tmp / "bash.log")
     try:
         with MessagesServer(handler=(agent := Agent(script))) as server:
             monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
@@ -95,7 +116,7 @@ def test_killed_in_clone_a_resumed_in_clone_b(
     db = tmp_path / "shared.sqlite"
     store = f"sqlite:///{db}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     log = tmp_path / "bash.log"
-    script = {t: turns(t, log) for t in IDS}
+    script = script_of(log)
     expected = sum(len(s) for s in script.values())
     with MessagesServer(handler=(agent := Agent(script))) as server:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
@@ -104,11 +125,13 @@ def test_killed_in_clone_a_resumed_in_clone_b(
         wait_until(lambda: agent.served >= T003_BASH + 1, "T003's third request", proc=proc_a)
         proc_a.kill_group()
         assert (a / "src" / "t003.txt").read_text() == "T003 one\n", "A wrote T003's file"
+        assert (a / "src" / "t003.txt").stat().st_mode & 0o100, "and made it executable"
+        assert kept_files(store, db) > 0
         git(b, "pull", "-q", "--ff-only", "origin", "main")
         resume = ["resume", "001", "--model", MODEL, "--store", store]
         if case == "own change":  # of T003's own file: a commit touching none would not stop it
             (b / "src" / "t003.txt").write_text("mine\n")
-            resume = ["run", *resume[1:], "--commit-dirty"]  # continues the run, as resume does
+            resume.append("--commit-dirty")
         said = run(procs, b, *resume)
     if case == "continues":
         assert "T003: wrote back its 1 file from the store (recorded in " in said, said
@@ -116,6 +139,8 @@ def test_killed_in_clone_a_resumed_in_clone_b(
         assert "T003 continues its interrupted attempt after turn 2" in said, said
         assert agent.served <= expected + 1, (agent.served, expected)
         assert commits(b) == reference, "the same commits land, tree and trailers"
+        t003 = git(b, "log", "--format=%H", "--grep=^Sdd-Task: T003$").split()[0]
+        assert git(b, "ls-tree", t003, "src/t003.txt").startswith("100755 "), "mode kept"
         assert log.read_text().split().count("T003") == 1, "A's Bash call is not run again"
     else:
         assert "T003 starts over: its base was" in said, said
@@ -124,6 +149,7 @@ def test_killed_in_clone_a_resumed_in_clone_b(
     assert sorted(landed) == IDS and len(landed) == len(IDS)
     assert git(b, "status", "--porcelain", "--untracked-files=all") == ""
     assert git(origin, "rev-parse", "main") == git(b, "rev-parse", "HEAD"), "B pushed its landings"
+    assert kept_files(store, db) == 0, "every conversation ended: no file is kept for one"
 
 
 def test_a_wave_killed_in_clone_a_goes_on_in_clone_b(tmp_path: Path, procs: Procs) -> None:
@@ -165,3 +191,4 @@ def test_a_wave_killed_in_clone_a_goes_on_in_clone_b(tmp_path: Path, procs: Proc
     assert Counter(calls.read_text().split()) == Counter(ids), "no call of A's runs again"
     assert git(b, "status", "--porcelain", "--untracked-files=all") == ""
     assert git(b, "worktree", "list", "--porcelain").count("worktree ") == 1
+    assert kept_files(store, tmp_path / "shared.sqlite") == 0

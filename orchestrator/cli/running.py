@@ -40,6 +40,10 @@ PlanFormat = Annotated[
     ),
 ]
 
+CommitDirty = Annotated[
+    bool, typer.Option(help="Commit your uncommitted changes first, as your own commit.")
+]
+
 
 def _graph_states(
     root: Path, feature: str, flag: str | None, configured: str | None
@@ -156,9 +160,7 @@ def run(
     restart: Annotated[
         bool, typer.Option(help="Start a new run; landed tasks stay landed.")
     ] = False,
-    commit_dirty: Annotated[
-        bool, typer.Option(help="Commit your uncommitted changes first, as your own commit.")
-    ] = False,
+    commit_dirty: CommitDirty = False,
     approve: Annotated[
         str | None,
         typer.Option(help="'each': hold every verified task for approval before it lands."),
@@ -202,6 +204,7 @@ def resume(
         bool, typer.Option("--reject", help="Send the held task back to its agent (see --note).")
     ] = False,
     note: Annotated[str | None, typer.Option(help="Feedback for the agent with --reject.")] = None,
+    commit_dirty: CommitDirty = False,
     jobs: Jobs = None,
     store: StoreOpt = None,
     push: Push = None,
@@ -218,7 +221,13 @@ def resume(
         raise typer.BadParameter("--note goes with --reject: the feedback for the agent")
     decision = Decision(approve=approve, note=note or "") if approve or reject else None
     options = RunOptions(
-        model, skip=tuple(skip or ()), jobs=jobs, store=store, push=push, engine=_engine(engine)
+        model,
+        commit_dirty=commit_dirty,
+        skip=tuple(skip or ()),
+        jobs=jobs,
+        store=store,
+        push=push,
+        engine=_engine(engine),
     )
     raise typer.Exit(run_feature(repo, feature, options, decision=decision, as_json=as_json))
 

@@ -23,8 +23,7 @@ from typing import Any
 
 from orchestrator.agent.journal import IDEMPOTENT
 from orchestrator.agent.transcript import redact
-from orchestrator.run.footprint import digest
-from orchestrator.run.treefiles import Keeper, restore
+from orchestrator.run.treefiles import Keeper, file_state, restore, without_modes
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.packing import DAMAGED, History
 from orchestrator.store.store import Store
@@ -36,15 +35,12 @@ DIFF_CAP = 20_000
 
 def tree_state(ws: Workspace) -> dict[str, str]:
     """What the task has changed: each dirty file (from the work tree's top) and a digest
-    (64 bits of it: enough to notice a change, and small beside the turn). tasks.md is
-    sdd's own, ticked as the task lands: a kill mid-landing leaves its tick behind."""
+    (64 bits of it: enough to notice a change, and small beside the turn) with its mode
+    (`treefiles.file_state`). tasks.md is sdd's own, ticked as the task lands: a kill
+    mid-landing leaves its tick behind."""
     ticked = ws.top(ws.tasks_md)
     dirty = [p for p in ws.repo.dirty_files() if p not in ws.shared and p != ticked]
-    return {p: _short(digest(ws.repo.root / p)) for p in dirty}
-
-
-def _short(d: str) -> str:
-    return d if d == "-" or d.startswith("link:") else d[:16]
+    return {p: file_state(ws.repo.root / p) for p in dirty}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +63,15 @@ class Conversation:
     @property
     def where(self) -> str:
         return str(self.steps[0][1].get("where", "")) if self.steps else ""
+
+    @property
+    def modes(self) -> bool:
+        """Its steps' trees name each file's mode (those begun before did not)."""
+        return bool(self.steps and self.steps[0][1].get("modes"))
+
+    def as_recorded(self, now: dict[str, str]) -> dict[str, str]:
+        """A `tree_state` as this conversation's steps name one."""
+        return now if self.modes else without_modes(now)
 
     def tree(self) -> dict[str, str]:
         """The work tree as its last step that could write left it."""
@@ -124,6 +129,7 @@ def end_conversation(
     """Close a cut-short conversation that cannot go on: the task starts a new one."""
     data = json.dumps({"why": why}, ensure_ascii=False, separators=(",", ":"))
     store.add_step(feature, task_id, found.convo, len(found.steps), "end", data)
+    store.drop_blobs(feature, task_id)
 
 
 def where(ws: Workspace) -> str:
@@ -140,7 +146,7 @@ def why_not_continue(found: Conversation, base: str, now: dict[str, str], here: 
         return f"its stored conversation cannot be read ({found.damaged})"
     if found.base != base:
         return f"its base was {found.base[:10]}, HEAD is now {base[:10]}"
-    kept = found.tree()
+    kept, now = found.tree(), found.as_recorded(now)
     if now == kept or (found.cut_short() and found.where == here):
         return ""
     if found.where != here:
@@ -164,12 +170,12 @@ def rejoin(
     when the tree is clean at the conversation's base but lacks them; else why it starts
     over. A tree with changes of its own is never written to. `now` is the tree's
     `tree_state`, when the caller has it already."""
-    now, kept = (tree_state(ws) if now is None else now), found.tree()
+    now, kept = found.as_recorded(tree_state(ws) if now is None else now), found.tree()
     clean = not [p for p in ws.repo.dirty_files() if p not in ws.shared]
     if found.damaged or not (found.base == base and kept and now != kept and clean):
         return why_not_continue(found, base, now, where(ws))
-    why = restore(store, feature, task_id, ws, base, kept)
-    if not why and tree_state(ws) != kept:
+    why = restore(store, feature, task_id, ws, base, kept, found.modes)
+    if not why and found.as_recorded(tree_state(ws)) != kept:
         ws.repo.restore_paths(base, sorted(kept))
         why = "the files written back do not make the recorded tree"
     if why:
@@ -203,8 +209,10 @@ class StoreJournal:
         self._tree = found.tree() if found else {}
         self._keeper = Keeper(store, feature, task_id, ws, base, secrets)
         self._keeper.seed(self._tree)
-        if found is None:
-            self.add("begin", {"base": base, "where": where(ws)})
+        self._found = found
+        if found is None:  # files an ended conversation left (a kill before its drop)
+            store.drop_blobs(feature, task_id)
+            self.add("begin", {"base": base, "where": where(ws), "modes": True})
 
     def steps(self) -> list[Step]:
         return list(self._steps)
@@ -212,7 +220,7 @@ class StoreJournal:
     def add(self, kind: str, data: dict[str, Any]) -> None:
         data = dict(data)
         if data.pop("wrote", False):
-            tree = tree_state(self._ws)
+            tree = self._now()
             if tree != self._tree:  # its files first: a step never names one not kept
                 self._keeper.keep(tree)
                 data["tree"] = self._tree = tree
@@ -227,31 +235,38 @@ class StoreJournal:
         return cap(self._ws.repo.diff_text(self._base), DIFF_CAP)
 
     def untouched(self) -> bool:
-        return tree_state(self._ws) == self._tree
+        return self._now() == self._tree
 
     def end(self, why: str) -> None:
-        """The conversation is over: the next run of the task starts a new one."""
+        """The conversation is over: the next run of the task starts a new one, and the files
+        kept for a resume elsewhere are no longer needed."""
         self.add("end", {"why": why})
+        self._store.drop_blobs(self._feature, self._task)
+
+    def _now(self) -> dict[str, str]:
+        now = tree_state(self._ws)
+        return self._found.as_recorded(now) if self._found else now
 
 
 @contextmanager
 def set_aside(ws: Workspace, base: str) -> Iterator[None]:
     """The tree at `base` for a while (verifying the base), the task's change back after.
-    Kept in memory: a kill meanwhile loses it, and the next run starts the task over."""
-    saved: dict[str, tuple[str, bytes]] = {}
+    Kept in memory (modes too): a kill meanwhile loses it, and the next run starts the task
+    over."""
+    saved: dict[str, tuple[str, bytes, int]] = {}
     for rel in ws.repo.dirty_files():
         path = ws.repo.root / rel
         if path.is_symlink():
-            saved[rel] = ("link", os.readlink(path).encode())
+            saved[rel] = ("link", os.readlink(path).encode(), 0)
         elif path.is_file():
-            saved[rel] = ("file", path.read_bytes())
+            saved[rel] = ("file", path.read_bytes(), path.stat().st_mode & 0o7777)
         else:
-            saved[rel] = ("gone", b"")
+            saved[rel] = ("gone", b"", 0)
     ws.reset(base)
     try:
         yield
     finally:
-        for rel, (kind, content) in saved.items():
+        for rel, (kind, content, mode) in saved.items():
             path = ws.repo.root / rel
             if path.is_symlink() or path.exists():
                 path.unlink()
@@ -262,6 +277,7 @@ def set_aside(ws: Workspace, base: str) -> Iterator[None]:
                 path.symlink_to(content.decode())
             else:
                 path.write_bytes(content)
+                path.chmod(mode)
 
 
 def go_on_or_start_over(

@@ -149,6 +149,7 @@ def open_run(
             held.append(run_lock)
         _leftovers(repo, store, plan.feature, found, reporter, checked.skip)
         keep_worktrees(repo, store, plan.feature, paths.worktrees_dir(root, plan.feature))
+        store.drop_blobs(plan.feature)  # kept files no open conversation needs (any left)
         record.unlink(missing_ok=True)
         if found.foreign:
             sha = repo.commit_user_changes("Work in progress before sdd run")

@@ -4,16 +4,19 @@ conversation goes on instead of starting over.
 
 When a step records a changed `tree`, each file whose content changed is kept once per digest,
 as its change from the file's previous kept content, else from the base commit's, else from
-nothing (`delta`): an Edit of a large file costs about what the Edit said. Deleted files and
-symlinks are in the digests themselves. A file holding one of the run's secrets (an API key)
-is never kept, nor one over 8 MB: a resume that would need it starts over. A restore checks
-everything before it writes anything (each file rebuilt in memory and matched with its
-digest), checks each file again on disk, and leaves the tree clean at its base when it
-cannot complete.
+nothing (`delta`): an Edit of a large file costs about what the Edit said. Deleted files,
+symlinks and the executable bit (git's mode 100755) are in the digests themselves. A file
+holding one of the run's secrets (an API key) is never kept, nor one over 8 MB: a resume that
+would need that step's tree starts over, and the file's next keepable content is kept as a
+change from one the store holds, never from the one it lacks. A restore checks everything
+before it writes anything (each file rebuilt in memory and matched with its digest), checks
+each file again on disk, and leaves the tree clean at its base when it cannot complete.
+The files are needed only while the conversation is open: they are dropped when it ends.
 """
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path, PurePosixPath
 
 from orchestrator.agent.transcript import find_secret
@@ -22,6 +25,8 @@ from orchestrator.run.footprint import digest
 from orchestrator.run.workspace import Workspace
 from orchestrator.store.store import Store
 
+EXEC = "+x"  # after a file's digest: it is executable (git's mode 100755)
+_X = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
 _MAX_CHAIN = 100_000  # more parents than any conversation makes: the store is damaged
 MAX_FILE = 8 << 20  # bytes; a larger file (generated, most likely) is not kept
 
@@ -33,6 +38,29 @@ class Unrestorable(Exception):
 def is_content(d: str) -> bool:
     """A digest of a file's content (not '-', a deleted file, nor a symlink's target)."""
     return d != "-" and not d.startswith("link:")
+
+
+def file_state(path: Path) -> str:
+    """A file as a step's `tree` names it: 64 bits of its content's digest, then `+x` when
+    it is executable (as git tells one: its owner may run it); `-` when it does not exist,
+    `link:<target>` for a symlink."""
+    d = digest(path)
+    if not is_content(d):
+        return d
+    try:
+        return d[:16] + (EXEC if path.stat().st_mode & stat.S_IXUSR else "")
+    except OSError:
+        return "-"
+
+
+def content_digest(d: str) -> str:
+    """The digest of a file's content alone (what its kept content is keyed by)."""
+    return d.removesuffix(EXEC) if is_content(d) else d
+
+
+def without_modes(tree: dict[str, str]) -> dict[str, str]:
+    """A tree as a conversation begun before the steps recorded modes names it."""
+    return {path: content_digest(d) for path, d in tree.items()}
 
 
 def _read(path: Path) -> bytes | None:
@@ -60,16 +88,19 @@ class Keeper:
 
     def seed(self, tree: dict[str, str]) -> None:
         """Going on with a recorded tree: its files on disk are the parents of their next
-        change (those that still match their digest)."""
-        for path, d in tree.items():
-            content = _read(self._ws.repo.root / path) if is_content(d) else None
+        change, those that still match their digest and were kept (a file that could not be
+        kept is no parent: its next change is kept whole)."""
+        kept = self._store.blobs(self._feature, self._task) if tree else {}
+        for path, state in tree.items():
+            d = content_digest(state)
+            content = _read(self._ws.repo.root / path) if d in kept else None
             if content is not None and short_digest(content) == d:
                 self._last[path] = (d, content)
 
     def keep(self, tree: dict[str, str]) -> None:
         """Keep each file of `tree` (paths from the top -> digest) not kept yet."""
-        for path, d in sorted(tree.items()):
-            last = self._last.get(path)
+        for path, state in sorted(tree.items()):
+            d, last = content_digest(state), self._last.get(path)
             if not is_content(d) or (last and last[0] == d):
                 continue
             content = _read(self._ws.repo.root / path)
@@ -87,25 +118,33 @@ class Keeper:
 
 
 def restore(
-    store: Store, feature: str, task_id: str, ws: Workspace, base: str, tree: dict[str, str]
+    store: Store,
+    feature: str,
+    task_id: str,
+    ws: Workspace,
+    base: str,
+    tree: dict[str, str],
+    modes: bool = True,
 ) -> str:
     """Write the files `tree` records into this tree, clean at `base`; '' when each one reads
-    back as recorded, else why not (and what was written is taken back)."""
+    back as recorded, else why not (and what was written is taken back). Without `modes`
+    (a tree recorded before they were), a file keeps the mode it has here."""
     try:
         for path in tree:
             _check_path(path)
         blobs = store.blobs(feature, task_id)
         memo: dict[str, bytes] = {}
-        contents = {p: _content(blobs, d, ws, memo) for p, d in tree.items() if is_content(d)}
+        wanted = {p: content_digest(d) for p, d in tree.items() if is_content(d)}
+        contents = {p: _content(blobs, d, ws, memo) for p, d in wanted.items()}
     except Unrestorable as exc:
         return str(exc)
     root, written = ws.repo.root, []
     try:
         for path, d in sorted(tree.items()):
             written.append(path)
-            _put(root / path, d, contents.get(path, b""))
-            got = digest(root / path)
-            if (got[:16] if is_content(got) else got) != d:
+            _put(root / path, d, contents.get(path, b""), modes)
+            got = file_state(root / path)
+            if (got if modes else content_digest(got)) != d:
                 raise Unrestorable(f"{path} does not read back as written")
     except (OSError, Unrestorable) as exc:
         ws.repo.restore_paths(base, written)
@@ -152,8 +191,9 @@ def _content(
     return content
 
 
-def _put(path: Path, d: str, content: bytes) -> None:
-    """One recorded file in place: a regular file is written over (keeping its mode)."""
+def _put(path: Path, d: str, content: bytes, modes: bool) -> None:
+    """One recorded file in place: a regular file is written over, then made executable or
+    not as recorded (read and write bits as they are here)."""
     if path.is_symlink() or (path.exists() and not (path.is_file() and is_content(d))):
         if path.is_dir() and not path.is_symlink():
             raise Unrestorable(f"{path.name} is a folder here")
@@ -165,3 +205,6 @@ def _put(path: Path, d: str, content: bytes) -> None:
         path.symlink_to(d.removeprefix("link:"))
     else:
         path.write_bytes(content)
+        if modes:
+            mode = stat.S_IMODE(path.stat().st_mode) & ~_X
+            path.chmod(mode | (mode & 0o444) >> 2 if d.endswith(EXEC) else mode)

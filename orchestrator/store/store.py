@@ -198,22 +198,28 @@ class Store:
         self._upsert(TURNS, values | {"kind": kind, "data": data, "packed": packed})
 
     def add_blob(self, feature: str, task_id: str, digest: str, parent: str, data: bytes) -> None:
-        """Keep a file's content (`data`: its change from `parent`) once: a digest already
-        kept stays as it is, so no chain of parents can ever loop."""
-        values = {"feature": feature, "task_id": task_id, "digest": digest}
-        scoped = ({"repo": self._scope[0]} if self._scope else {}) | values
-        cols = [*scoped, "parent", "data"]
+        """Keep a file's content (its change from `parent`) once per digest: no chain loops."""
+        cols = ["repo"] * len(self._scope) + ["feature", "task_id", "digest", "parent", "data"]
         self._write(
-            f"INSERT INTO {BLOBS.name} ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
+            f"INSERT INTO {BLOBS.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
             f" ON CONFLICT ({', '.join(self._db.dialect.key(BLOBS))}) DO NOTHING",
-            (*scoped.values(), parent, data),
+            (*self._scope, feature, task_id, digest, parent, data),
+        )
+
+    def drop_blobs(self, feature: str, task_id: str = "") -> None:
+        """Forget the files of the task (or every task) whose newest conversation ended."""
+        same = " AND ".join(f"{c} = {BLOBS.name}.{c}" for c in self._db.dialect.key(BLOBS)[:-1])
+        last = f"convo = (SELECT max(convo) FROM {TURNS.name} WHERE {same})"
+        self._write(
+            f"DELETE FROM {BLOBS.name} WHERE {self._where('feature')} AND ? IN ('', task_id) AND"
+            f" EXISTS (SELECT 1 FROM {TURNS.name} WHERE {same} AND kind = 'end' AND {last})",
+            (*self._scope, feature, task_id),
         )
 
     def blobs(self, feature: str, task_id: str) -> dict[str, tuple[str, bytes]]:
         """The files kept for the task's conversations: digest -> (parent, data)."""
         rows = self._rows(
-            f"SELECT digest, parent, data FROM {BLOBS.name}"
-            f" WHERE {self._where('feature', 'task_id')}",
+            f"SELECT digest, parent, data FROM sdd_blobs WHERE {self._where('feature', 'task_id')}",
             (*self._scope, feature, task_id),
         )
         return {str(d): (str(p), bytes(b)) for d, p, b in rows}
