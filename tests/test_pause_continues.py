@@ -161,3 +161,37 @@ def test_ctrl_c_twice_keeps_the_attempt_and_resume_goes_on(
         assert last.wait(timeout=120) == 0, last.output()
         assert "T002 continues its interrupted attempt" in last.stdout(), last.output()
     assert_landed_once(root, agent, extra=1)  # the request on the wire at the Ctrl-C
+
+
+def test_a_task_run_before_a_paused_one_sets_its_change_aside_and_it_goes_on_after(
+    tmp_path: Path, procs: Procs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tasks.md reordered while T003 is paused: T004 runs first, in a tree without T003's
+    change; T003 then goes on from its last turn with its files written back from the store."""
+    root, agent = project(tmp_path, {"budget": {"run_tokens": 15 * PER_TURN}})
+    with MessagesServer(handler=agent) as server:
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        first = procs.sdd(root, "run", "001", "--model", MODEL)
+        assert first.wait(timeout=120) == 1, first.output()
+        assert agent.served == 15  # T003 paused after its 3rd turn
+        tasks = root / "specs" / FEATURE / "tasks.md"
+        lines = tasks.read_text().splitlines()
+        t3, t4 = (next(i for i, line in enumerate(lines) if t in line) for t in ("T003", "T004"))
+        lines[t3], lines[t4] = lines[t4], lines[t3]
+        tasks.write_text("\n".join(lines) + "\n")
+        (root / ".specify" / "sdd.yaml").write_text(yaml.safe_dump({"verify": ["test -d src"]}))
+        git(root, "commit", "-q", "-m", "T004 first; more budget", str(tasks), ".specify/sdd.yaml")
+        last = procs.sdd(root, "resume", "001")
+        assert last.wait(timeout=120) == 0, last.output()
+        said = " ".join(last.stdout().split())
+        assert "T003's paused change is set aside while T004 runs" in said, last.output()
+        assert "T003 continues its interrupted attempt after turn 3" in said, last.output()
+    expected = sum(len(agent.script[t]) for t in IDS)
+    assert agent.served == expected  # not one turn of T003 asked again
+    out = git(root, "log", "--reverse", "--format=%(trailers:key=Sdd-Task,valueonly)")
+    order = [line.strip() for line in out.splitlines() if line.strip()]
+    assert order == ["T001", "T002", "T004", "T003", "T005", "T006"]
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+    ran = (root.parent / "bash.log").read_text().split()
+    assert all(ran.count(t) == 1 for t in IDS), ran

@@ -47,7 +47,10 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
         base = ctx.repo.head()
         found = _continuing(ctx, ws, task_id, base)
         if found is None:
+            _set_aside_note(ctx, ws, task_id, base)
             ctx.repo.reset_to(base)  # leftovers of an interrupted attempt
+    elif open_conversation(ctx.store, ctx.feature, task_id) is not None:
+        found = _continuing(ctx, ws, task_id, base)  # paused, then another task ran first
     footprint = Footprint(paths.footprint_file(ctx.root, ctx.feature), ctx.repo, task_id, base)
     footprint.record()
     try:
@@ -55,6 +58,24 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
     finally:  # a paused attempt's change stays in the tree, on record as its own (as a kill's)
         if open_conversation(ctx.store, ctx.feature, task_id) is None:
             footprint.clear()
+
+
+def _set_aside_note(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> None:
+    """Say so when the tree holds another task's paused attempt (tasks.md reordered since):
+    its change leaves the tree for this task, and its steps keep it for when it runs."""
+    ticked = ws.top(ws.tasks_md)
+    dirty = {p for p in ctx.repo.dirty_files() if p not in ws.shared and p != ticked}
+    if not dirty:
+        return
+    for other in ctx.plan.tasks:
+        if other == task_id or other in ctx.head.landed:
+            continue
+        found = open_conversation(ctx.store, ctx.feature, other)
+        if found is not None and dirty & set(found.tree()):
+            ctx.reporter.note(
+                f"{other}'s paused change is set aside while {task_id} runs: its steps keep "
+                f"it, and {other} goes on from them when it runs"
+            )
 
 
 def _continuing(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> Conversation | None:
