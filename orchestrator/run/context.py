@@ -21,8 +21,9 @@ from orchestrator.git.repo import GitRepo
 from orchestrator.plan.agents import AgentDef
 from orchestrator.plan.build import Plan
 from orchestrator.run.reporter import Reporter
+from orchestrator.store.backend import Closeable
 from orchestrator.store.records import PhaseCheck, RunRecord
-from orchestrator.store.store import Closeable, Store
+from orchestrator.store.store import Store
 from orchestrator.verify.commands import detect
 from orchestrator.verify.environment import Verification
 from orchestrator.verify.results import Snapshot

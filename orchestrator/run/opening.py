@@ -31,9 +31,10 @@ from orchestrator.run.remote import catch_up
 from orchestrator.run.reporter import Reporter
 from orchestrator.run.waves import keep_worktrees
 from orchestrator.speckit.documents import read_exact
+from orchestrator.store.backend import Closeable
 from orchestrator.store.open import open_existing, open_store, remember_store, store_url
 from orchestrator.store.records import RunRecord, TaskRecord, TaskStatus
-from orchestrator.store.store import Closeable, Store
+from orchestrator.store.store import Store
 from orchestrator.store.url import StoreUrl
 from orchestrator.verify.runner import clean_stale_dirs
 

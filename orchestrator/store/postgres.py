@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import InputError, SddError
+from orchestrator.store.backend import Row
 from orchestrator.store.schema import POSTGRES, TABLES, missing_columns
-from orchestrator.store.store import Row
 from orchestrator.store.url import StoreUrl
 
 if TYPE_CHECKING:

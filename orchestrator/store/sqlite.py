@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.errors import InputError
+from orchestrator.store.backend import Row
 from orchestrator.store.schema import SQLITE, TABLES, missing_columns
-from orchestrator.store.store import Row
 from orchestrator.store.url import StoreUrl
 
 if TYPE_CHECKING:

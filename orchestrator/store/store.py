@@ -12,10 +12,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict
-from typing import Any, Protocol
 
+from orchestrator.store.backend import Backend, Closeable, Row
 from orchestrator.store.packing import unpack
 from orchestrator.store.records import (
     AttemptRecord,
@@ -31,35 +31,10 @@ from orchestrator.store.schema import (
     RUNS,
     TASKS,
     TURNS,
-    Dialect,
     Table,
 )
-from orchestrator.store.url import StoreUrl
 
-Row = tuple[Any, ...]
 _EMPTY = "''"
-
-
-class Closeable(Protocol):
-    def close(self) -> None: ...
-
-
-class Backend(Protocol):
-    """One database connection as the store needs it; `sqlite.py` and `postgres.py`."""
-
-    url: StoreUrl
-    dialect: Dialect
-    scope: tuple[str, ...]  # (repository key,) where rows carry one, else ()
-
-    def execute(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
-
-    def transaction(self) -> AbstractContextManager[None]: ...
-
-    def columns(self, table: str) -> set[str]: ...
-
-    def lock_run(self, feature: str) -> Closeable | None: ...
-
-    def close(self) -> None: ...
 
 
 class Store:
