@@ -249,7 +249,7 @@ def test_a_second_ctrl_c_stops_a_bisection_and_resume_checks_the_phase_again(
     assert not (root / ".sdd" / "worktrees" / FEATURE / "phase-check").exists()
     assert git(root, "status", "--porcelain") == ""
     stopped = checks_of(root)[0]  # on record as not run: neither passed nor failed
-    assert (stopped.passed, stopped.culprit, stopped.output) == (False, "", "")
+    assert (stopped.passed, stopped.stopped, stopped.culprit) == (False, True, "")
     shown = sdd(root, "status", FEATURE, "--json")
     [row] = json.loads(shown.stdout)["phase_checks"]
     assert row["result"] == "stopped" and "runs it again" in row["headline"], row

@@ -119,6 +119,7 @@ def check(ctx: RunContext, index: int) -> PhaseCheck:
         _judge(ctx, trees, record, name)
     except KeyboardInterrupt:  # the verify command's process group is ended by the runner
         stopped, record.passed, record.output, record.culprit = True, False, "", ""
+        record.stopped = True
         record.headline = f"{name}: {STOPPED}; `sdd resume {ctx.feature}` runs it again"
     finally:
         trees.close()

@@ -121,7 +121,8 @@ class PhaseCheck:
     output: str = ""  # the phase verification's output at `head`
     seconds: float = 0.0  # wall time of the check, bisection included
     runs: int = 0  # how many times the phase set ran for it (baseline and bisection included)
+    stopped: bool = False  # a second Ctrl-C ended it before a verdict: a resume runs it again
     updated: float = 0.0
 
     def __post_init__(self) -> None:
-        self.passed = bool(self.passed)
+        self.passed, self.stopped = bool(self.passed), bool(self.stopped)

@@ -124,6 +124,7 @@ PHASE_CHECKS = Table(  # the last full verification of each phase (`verify: phas
         _text("output"),
         Column("seconds", "real", "0"),
         Column("runs", "int", "0"),
+        Column("stopped", "int", "0"),
         Column("updated", "real", "0"),
     ),
     key=("feature", "phase"),

@@ -227,7 +227,10 @@ class Store:
 
     def save_phase_check(self, check: PhaseCheck) -> None:
         check.updated = time.time()
-        self._upsert(PHASE_CHECKS, asdict(check) | {"passed": int(check.passed)})
+        self._upsert(
+            PHASE_CHECKS,
+            asdict(check) | {"passed": int(check.passed), "stopped": int(check.stopped)},
+        )
 
     def phase_checks(self, feature: str) -> dict[int, PhaseCheck]:
         """The last check of each phase, by phase number; none in a file older than them."""

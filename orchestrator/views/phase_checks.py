@@ -40,10 +40,10 @@ def phase_checks_data(checks: dict[int, PhaseCheck], phases: list[Phase]) -> lis
 
 
 def _result(check: PhaseCheck) -> str:
-    """passed, failed, or stopped: a second Ctrl-C ended it with no verdict (no output)."""
+    """passed, failed, or stopped: a second Ctrl-C ended it with no verdict."""
     if check.passed:
         return "passed"
-    return "failed" if check.output or check.culprit else "stopped"
+    return "stopped" if check.stopped else "failed"
 
 
 def log_entries(
