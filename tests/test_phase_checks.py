@@ -240,6 +240,7 @@ def test_a_second_ctrl_c_stops_a_bisection_and_resume_checks_the_phase_again(
     assert first.wait(timeout=60) == 130, first.output()
     said = " ".join(first.stdout().split())
     assert "Traceback" not in first.stderr(), first.output()
+    assert "Ctrl-C: finishing phase 1 (Core)'s verification, then pausing" in said, said
     assert (
         "Run paused (3 tasks landed this time): phase 1 (Core): stopped by a second Ctrl-C"
         f" before its phase verification finished; `sdd resume {FEATURE}` runs it again" in said

@@ -95,6 +95,7 @@ class PhaseChecks:
     def __init__(self, store: Store, feature: str) -> None:
         self._store, self._feature = store, feature
         self._checks: dict[int, PhaseCheck] | None = None
+        self.running = ""  # the phase whose check runs now ("" between checks), for Ctrl-C
 
     def all(self) -> dict[int, PhaseCheck]:
         """The last check of each phase, by phase index."""

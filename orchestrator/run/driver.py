@@ -50,7 +50,9 @@ class _CtrlC:
         if self.pressed > 1:
             self.ctx.cancel.set()  # a wave's workers stop before their next model call
             raise KeyboardInterrupt
-        self.ctx.reporter.note("Ctrl-C: finishing the current task, then pausing")
+        running = self.ctx.phase_checks.running
+        now = f"{running}'s verification" if running else "the current task"
+        self.ctx.reporter.note(f"Ctrl-C: finishing {now}, then pausing")
         self.control.request_drain("interrupted by Ctrl-C")
 
 

@@ -115,6 +115,7 @@ def check(ctx: RunContext, index: int) -> PhaseCheck:
     base = _start(ctx, [sha.split("=", 1)[1] for sha in landed.split(",")])
     record = PhaseCheck(ctx.feature, index, ctx.run.run_id, head=head, base=base, tasks=landed)
     trees, stopped = _Trees(ctx, head), False
+    ctx.phase_checks.running = name
     try:
         _judge(ctx, trees, record, name)
     except KeyboardInterrupt:  # the verify command's process group is ended by the runner
@@ -122,6 +123,7 @@ def check(ctx: RunContext, index: int) -> PhaseCheck:
         record.stopped = True
         record.headline = f"{name}: {STOPPED}; `sdd resume {ctx.feature}` runs it again"
     finally:
+        ctx.phase_checks.running = ""
         trees.close()
     record.runs = trees.runs
     record.seconds = round(time.monotonic() - started, 3)
