@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support.repo import write_files
 
 from orchestrator.verify.environment import Verification
 from orchestrator.verify.junit import read_any
@@ -29,13 +30,6 @@ test.describe('mul', () => {
 test('later', { skip: 'not yet' }, () => {});
 """
 GOOD = "exports.add = (a, b) => a + b;\nexports.mul = (a, b) => a * b;\n"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
 
 
 def task(changed: list[str]) -> dict:  # type: ignore[type-arg]
@@ -115,7 +109,7 @@ def test_a_failed_command_whose_report_shows_no_failure_is_judged_by_its_exit_co
 def test_node_test_runner_reports_each_test_and_a_regression_is_named(
     tmp_path: Path, node: None
 ) -> None:
-    root = write(tmp_path, {"math.test.js": MATH, "math.js": GOOD})
+    root = write_files(tmp_path, {"math.test.js": MATH, "math.js": GOOD})
     base = verify(root, NODE_TEST)
     result = base.results[0]
     assert result.exit_code == 0 and result.structured and base.problems == []
@@ -123,7 +117,7 @@ def test_node_test_runner_reports_each_test_and_a_regression_is_named(
     assert base.skipped == {"test::later"}
     assert base.summary() == "3 passed, 1 skipped"
     assert "✔ adds" in result.output  # the readable report still reaches the agent
-    write(root, {"math.js": GOOD.replace("a * b", "a * b + (a === 0 ? 1 : 0)")})
+    write_files(root, {"math.js": GOOD.replace("a * b", "a * b + (a === 0 ? 1 : 0)")})
     now = verify(root, NODE_TEST)
     assert now.results[0].exit_code == 1 and now.failing == {"mul::test::zero"}
     verdict = judge(now, base, **task(["math.js"]))
@@ -134,14 +128,14 @@ def test_node_test_runner_reports_each_test_and_a_regression_is_named(
 def test_a_suite_red_at_the_base_still_catches_a_new_regression(tmp_path: Path, node: None) -> None:
     """By exit code alone, a command that failed at the base and fails now changed nothing."""
     red = GOOD.replace("a + b", "a - b")  # `adds` is red at the base
-    root = write(tmp_path, {"math.test.js": MATH, "math.js": red})
+    root = write_files(tmp_path, {"math.test.js": MATH, "math.js": red})
     base = verify(root, NODE_TEST)
     assert base.results[0].exit_code == 1 and base.failing == {"test::adds"}
-    write(root, {"math.js": red.replace("a * b", "a * b + 1")})
+    write_files(root, {"math.js": red.replace("a * b", "a * b + 1")})
     now = verify(root, NODE_TEST)
     verdict = judge(now, base, **task(["math.js"]))
     assert "regression: passed before and fails now: mul::test::small, mul::test::zero" in (
         verdict.headline
     )
-    fixed = write(root, {"math.js": red})
+    fixed = write_files(root, {"math.js": red})
     assert judge(verify(fixed, NODE_TEST), base, **task(["math.js"])).passed

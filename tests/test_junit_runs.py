@@ -11,7 +11,7 @@ import pytest
 import yaml
 from rich.console import Console
 from support.records import project_store
-from support.repo import commit_tree, git
+from support.repo import commit_tree, git, write_files
 from test_junit import MATH, NODE_TEST
 
 from orchestrator.run.context import RunOptions
@@ -43,10 +43,7 @@ def project(root: Path) -> Path:
         "math.js": RED_ADD,
         "math.test.js": MATH,
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    commit_tree(root)
+    commit_tree(write_files(root, files))
     return root
 
 

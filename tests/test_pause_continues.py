@@ -87,6 +87,15 @@ def assert_landed_once(root: Path, agent: Agent, extra: int) -> None:
         assert kept[t].input_tokens + kept[t].output_tokens <= (steps + extra) * PER_TURN
 
 
+def paused_at_t003(root: Path, agent: Agent, procs: Procs) -> str:
+    """A run that reaches its budget of 15 turns: T001 and T002 (12 turns) landed, T003 paused
+    after its 3rd; what it printed, on one line."""
+    first = procs.sdd(root, "run", "001", "--model", MODEL)
+    assert first.wait(timeout=120) == 1, first.output()
+    assert agent.served == 15
+    return " ".join(first.stdout().split())
+
+
 def test_a_budget_pause_goes_on_from_its_last_turn_with_a_raised_budget(
     tmp_path: Path, procs: Procs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,10 +103,7 @@ def test_a_budget_pause_goes_on_from_its_last_turn_with_a_raised_budget(
     with MessagesServer(handler=agent) as server:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-        first = procs.sdd(root, "run", "001", "--model", MODEL)
-        assert first.wait(timeout=120) == 1, first.output()
-        assert agent.served == 15  # T001 and T002 (12 turns), T003 paused after its 3rd
-        said = " ".join(first.stdout().split())
+        said = paused_at_t003(root, agent, procs)
         assert "budget reached" in said and "continues its attempt where it stopped" in said
         assert "src/t003.txt" in git(root, "status", "--porcelain", "--untracked-files=all")
         status = procs.sdd(root, "status", "001", "--json")
@@ -172,9 +178,7 @@ def test_a_task_run_before_a_paused_one_sets_its_change_aside_and_it_goes_on_aft
     with MessagesServer(handler=agent) as server:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
-        first = procs.sdd(root, "run", "001", "--model", MODEL)
-        assert first.wait(timeout=120) == 1, first.output()
-        assert agent.served == 15  # T003 paused after its 3rd turn
+        paused_at_t003(root, agent, procs)
         tasks = root / "specs" / FEATURE / "tasks.md"
         lines = tasks.read_text().splitlines()
         t3, t4 = (next(i for i, line in enumerate(lines) if t in line) for t in ("T003", "T004"))

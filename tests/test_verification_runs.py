@@ -16,7 +16,7 @@ import pytest
 import yaml
 from rich.console import Console
 from support.records import project_store
-from support.repo import commit_tree, git
+from support.repo import commit_tree, git, write_files
 from support.runproc import sdd_argv, sdd_env
 from support.venvs import make_venv, python_without_pytest, site_packages
 
@@ -53,10 +53,7 @@ def make_project(root: Path, tasks: str = TASKS, extra: dict[str, str] | None = 
         ".gitignore": "__pycache__/\n.venv/\n",
         **(extra or {}),
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    commit_tree(root)
+    commit_tree(write_files(root, files))
     return root
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.repo import write_files
 from support.venvs import make_venv
 
 from orchestrator.verify.environment import Verification
@@ -22,10 +23,7 @@ VENV = Verification((), "", ".venv", ".venv/bin/python -m pip install {}")
 
 
 def project(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return write_files(root, files)
 
 
 def run(root: Path, *commands: str, how: Verification = VENV) -> Snapshot:

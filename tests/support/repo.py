@@ -13,6 +13,14 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Each file of `files` (path from `root` -> text), folders made as needed."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
 def commit_tree(root: Path, message: str = "initial") -> None:
     """`git init` (branch main) with a test identity, then everything in `root` as one commit."""
     git(root, "init", "-q", "-b", "main")
