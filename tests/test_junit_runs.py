@@ -6,6 +6,7 @@ would have let it land."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -33,10 +34,10 @@ SQUARE = RED_ADD + "exports.square = (x) => x * x;\n"
 BREAKS_MUL = SQUARE.replace("a * b", "a * b + 1")
 
 
-def project(root: Path) -> Path:
+def project(root: Path, verify: str = NODE_TEST) -> Path:
     files = {
         ".specify/memory/constitution.md": "# Math\n\nTests guard every change.\n",
-        ".specify/sdd.yaml": yaml.safe_dump({"verify": [NODE_TEST]}),
+        ".specify/sdd.yaml": yaml.safe_dump({"verify": [verify]}),
         f"specs/{FEATURE}/spec.md": "# Math\n",
         f"specs/{FEATURE}/plan.md": "# Plan\n\nJavaScript, node's test runner.\n",
         f"specs/{FEATURE}/tasks.md": TASKS,
@@ -47,6 +48,20 @@ def project(root: Path) -> Path:
     return root
 
 
+def run(root: Path, turns: list[dict[str, Any]]) -> tuple[Any, str]:
+    """One in-process run of the scripted `turns` for T001; (its result, what it printed)."""
+    script = root.parent / "script.yaml"
+    script.write_text(yaml.safe_dump({"tasks": {"T001": turns}}))
+    console = Console(record=True, width=300)
+    ctx = open_run(
+        root, root / "specs" / FEATURE, RunOptions(model=f"scripted:{script}"), Reporter(console)
+    )
+    try:
+        return run_session(ctx), console.export_text()
+    finally:
+        ctx.close()
+
+
 def test_a_regression_under_a_red_suite_goes_back_to_the_agent(tmp_path: Path, node: None) -> None:
     root = project(tmp_path / "proj")
     turns = [
@@ -55,17 +70,8 @@ def test_a_regression_under_a_red_suite_goes_back_to_the_agent(tmp_path: Path, n
         {"tools": [{"Write": {"file_path": "math.js", "content": SQUARE}}]},
         {"text": "Added square() and left mul alone."},
     ]
-    script = tmp_path / "script.yaml"
-    script.write_text(yaml.safe_dump({"tasks": {"T001": turns}}))
-    console = Console(record=True, width=300)
-    ctx = open_run(
-        root, root / "specs" / FEATURE, RunOptions(model=f"scripted:{script}"), Reporter(console)
-    )
-    try:
-        result = run_session(ctx)
-    finally:
-        ctx.close()
-    assert result.status == "finished", (result.reason, console.export_text())
+    result, printed = run(root, turns)
+    assert result.status == "finished", (result.reason, printed)
     attempts = project_store(root).attempts(FEATURE, "T001")
     assert [a.outcome for a in attempts] == ["failed", "passed"]
     assert attempts[0].verify_output.startswith(
@@ -73,4 +79,19 @@ def test_a_regression_under_a_red_suite_goes_back_to_the_agent(tmp_path: Path, n
     )
     assert (root / "math.js").read_text() == SQUARE
     assert git(root, "log", "-1", "--format=%s").startswith("T001: Add square(x)")
-    assert "test::adds" in console.export_text()  # named as red at the base
+    assert "test::adds" in printed  # named as red at the base
+    assert "already fails at HEAD" not in printed
+
+
+def test_a_suite_without_a_report_red_at_the_base_is_a_warning_with_the_way_out(
+    tmp_path: Path, node: None
+) -> None:
+    root = project(tmp_path / "proj", verify="node --test")
+    done = [{"tools": [{"Write": {"file_path": "math.js", "content": SQUARE}}]}, {"text": "Ok."}]
+    result, printed = run(root, done)
+    assert result.status == "finished", (result.reason, printed)
+    line = " ".join(printed.split())
+    assert (
+        "warning: `node --test` already fails at HEAD, so it cannot block a task; to judge "
+        "it test by test, have it write a JUnit XML report to $SDD_JUNIT_XML (see README)" in line
+    ), printed

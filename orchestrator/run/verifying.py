@@ -55,7 +55,10 @@ def baseline(ctx: RunContext) -> Snapshot:
         shown = ", ".join(red[:3]) + (f" and {len(red) - 3} more" if len(red) > 3 else "")
         ctx.reporter.note(f"already red at HEAD, so no task is blamed for them: {shown}")
     for command in sorted(snap.failed_commands()):
-        ctx.reporter.note(f"warning: `{command}` already fails at HEAD, so it cannot block a task")
+        ctx.reporter.note(
+            f"warning: `{command}` already fails at HEAD, so it cannot block a task; to judge "
+            "it test by test, have it write a JUnit XML report to $SDD_JUNIT_XML (see README)"
+        )
     return snap
 
 
