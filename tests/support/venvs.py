@@ -1,18 +1,22 @@
 """Real Python environments for projects under test, made offline and fast.
 
 A project gets its own `python -m venv`, and packages are installed the way an installer does
-it, by unpacking wheels into its site-packages: pytest and its dependencies come as wheels
-rebuilt from the distributions installed here (their files and metadata, a fresh RECORD), and a
-module only that environment has (`calcdep`) as a wheel made on the spot. The same wheelhouse
-serves uv (`find-links`, `no-index`), so a uv project locks and syncs without a network.
+it, by unpacking wheels into its site-packages and byte-compiling them: pytest and its
+dependencies come as wheels rebuilt from the distributions installed here (their files and
+metadata, a fresh RECORD), and a module only that environment has (`calcdep`) as a wheel made
+on the spot. The same wheelhouse serves uv (`find-links`, `no-index`), so a uv project locks
+and syncs without a network.
 """
 
 from __future__ import annotations
 
 import base64
+import compileall
 import hashlib
 import importlib.metadata as md
 import os
+import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -22,6 +26,8 @@ from pathlib import Path
 PYTEST_DISTS = ("pytest", "pluggy", "iniconfig", "packaging", "pygments")
 _SKIP = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 _PYTEST_NAMES = ("pytest", "_pytest", "py.py")
+# pytest loads four of pygments' 500 lexer modules: the others are left uncompiled
+_NOT_IMPORTED = re.compile(r"/pygments/lexers/(?!(__init__|_mapping|python|diff)\.py$)")
 
 
 def _record_line(name: str, data: bytes) -> str:
@@ -82,14 +88,29 @@ def site_packages(venv: Path) -> Path:
     return venv / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
 
 
+def _installed(wheels: Sequence[Path]) -> Path:
+    """The wheels unpacked and byte-compiled (as pip leaves them), once per set of wheels: each
+    venv copies this, so its pytest is not compiled again on every verification (those run
+    with PYTHONDONTWRITEBYTECODE)."""
+    key = hashlib.sha256("\n".join(sorted(str(w) for w in wheels)).encode()).hexdigest()[:12]
+    site = wheels[0].parent.parent / f"site-{key}"
+    if not site.is_dir():
+        part = site.with_name(site.name + ".part")
+        for wheel in wheels:
+            with zipfile.ZipFile(wheel) as z:
+                z.extractall(part)
+        part.rename(site)
+        compileall.compile_dir(site, quiet=1, rx=_NOT_IMPORTED)
+    return site
+
+
 def make_venv(venv: Path, wheels: Sequence[Path] = ()) -> Path:
-    """`python -m venv` (no pip: nothing here downloads), then the wheels unpacked into it."""
+    """`python -m venv` (no pip: nothing here downloads), then the wheels installed into it."""
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", "--without-pip", str(venv)], check=True)
-    target = site_packages(venv)
-    for wheel in wheels:
-        with zipfile.ZipFile(wheel) as z:
-            z.extractall(target)
+    if wheels:
+        # copy2 keeps the sources' mtimes, which their bytecode is checked against
+        shutil.copytree(_installed(wheels), site_packages(venv), dirs_exist_ok=True)
     return venv / "bin" / "python"
 
 
