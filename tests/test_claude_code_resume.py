@@ -147,8 +147,8 @@ def test_a_kill_as_the_next_request_arrives_loses_no_turn(
         mine = {**body, "messages": [m for m in body.get("messages") or [] if not filler(m)]}
         cursor = sum(1 for m in mine["messages"] if m.get("role") == "assistant")
         if cursor == 2 and not killed.is_set():  # Write and Read done: the Edit is asked for
+            killed.set()  # first: the test's wait must never see the process gone without it
             running[0].kill_group()  # before answering: the request is the one lost
-            killed.set()
         return agent(mine, index)
 
     with MessagesServer(handler=kill_at_the_third_call) as server:

@@ -55,7 +55,9 @@ def test_status_shows_the_tokens_of_the_attempt_in_progress(tmp_path: Path, proc
     root = make_project(tmp_path)
     script = write_script(root, GOOD)
     slow = yaml.safe_load(script.read_text()) | {"latency": 3}  # each model turn takes 3 s
-    script.write_text(yaml.safe_dump(slow))
+    first, last = slow["tasks"]["T001"]  # a Read between them: T001 runs 6 s past its first
+    slow["tasks"]["T001"] = [first, {"tools": [{"Read": {"file_path": "calc/add.py"}}]}, last]
+    script.write_text(yaml.safe_dump(slow))  # turn, time for `status` on a loaded machine
     proc = procs.sdd(root, "run", "001", f"--model=scripted:{script}")
     transcript = root / ".sdd" / "transcripts" / "001-calc" / "T001" / "attempt-1.jsonl"
     wait_until(
