@@ -121,6 +121,10 @@ def test_other_stacks_run_their_own_test_command(files: tuple[str, ...], command
     chosen = choose(facts(*files, tests=False, node_test_script=True))
     assert chosen.commands == (command,)
     assert chosen.reason == f"{command} ({files[-1]})"
+    assert chosen.hints == (
+        f"`{command}` is judged by exit code: a JUnit XML report written to $SDD_JUNIT_XML "
+        "would judge each test (see README, verification)",
+    )
 
 
 def test_package_json_needs_a_lockfile_and_a_test_script() -> None:
@@ -139,6 +143,7 @@ def test_a_repository_with_several_stacks_runs_each() -> None:
         )
     )
     assert chosen.commands == (".venv/bin/python -m pytest -q", "go test ./...", "npm test")
+    assert chosen.hints[0].startswith("`go test ./...`, `npm test` are judged by exit code")
 
 
 def test_checkers_the_plan_names_are_a_hint_not_a_command() -> None:
@@ -156,6 +161,9 @@ def test_configured_commands_are_run_as_given_and_fixes_still_name_the_environme
     assert chosen.reason == "make test (verify: in .specify/sdd.yaml)" and chosen.configured
     assert chosen.install_hint("httpx") == ".venv/bin/python -m pip install httpx"
     assert configured([], facts()).reason == "turned off (verify: [])"
+    assert chosen.hints[0].startswith("`make test` is judged by exit code")
+    node = "node --test --test-reporter=junit --test-reporter-destination=$SDD_JUNIT_XML"
+    assert configured([node, "python -m pytest -q"], facts()).hints == ()
 
 
 def test_detect_reads_the_facts_from_a_real_repository(tmp_path: Path) -> None:

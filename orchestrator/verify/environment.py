@@ -14,6 +14,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from orchestrator.verify.results import is_pytest
+
 PYTEST = "python -m pytest -q"
 # Files whose presence decides, looked up at the project root.
 MARKERS = (
@@ -110,7 +112,10 @@ def configured(commands: list[str], facts: Facts) -> Verification:
     py = _python(facts)
     how = " && ".join(commands)
     reason = f"{how} (verify: in .specify/sdd.yaml)" if commands else "turned off (verify: [])"
-    return Verification(tuple(commands), reason, py.where, py.install, py.bin_dir, configured=True)
+    hints = tuple(_by_exit_code(commands))
+    return Verification(
+        tuple(commands), reason, py.where, py.install, py.bin_dir, (), hints, configured=True
+    )
 
 
 def choose(facts: Facts) -> Verification:
@@ -148,6 +153,7 @@ def choose(facts: Facts) -> Verification:
             f"plan.md or the constitution name {', '.join(named)}: not run by default; "
             "add them to verify: to enforce them on every task"
         )
+    hints += _by_exit_code(commands)
     if not reasons:
         reasons.append("nothing to run yet: no tests, no go.mod, Cargo.toml or package.json")
     return Verification(
@@ -159,6 +165,19 @@ def choose(facts: Facts) -> Verification:
         tuple(warnings),
         tuple(hints),
     )
+
+
+def _by_exit_code(commands: list[str]) -> list[str]:
+    """The hint for commands judged by their exit code alone: neither pytest (sdd asks it for
+    a per-test report) nor a command that writes one to $SDD_JUNIT_XML."""
+    plain = [c for c in commands if not is_pytest(c) and "SDD_JUNIT_XML" not in c]
+    if not plain:
+        return []
+    shown = ", ".join(f"`{c}`" for c in plain)
+    return [
+        f"{shown} {'is' if len(plain) == 1 else 'are'} judged by exit code: a JUnit XML report "
+        "written to $SDD_JUNIT_XML would judge each test (see README, verification)"
+    ]
 
 
 def _python_project(facts: Facts) -> bool:
