@@ -14,6 +14,7 @@ from test_journal import FEATURE, Counting, Died, Dying, project, run
 from orchestrator.agent.models.scripted import ScriptedModel
 from orchestrator.git.repo import GitRepo
 from orchestrator.run.journal import (
+    StoreJournal,
     go_on_or_start_over,
     open_conversation,
     rejoin,
@@ -107,3 +108,35 @@ def test_a_conversation_that_cannot_be_read_starts_over_saying_why(tmp_path: Pat
     store.close()
     result, _ = run(p, Counting(ScriptedModel(p.script)))  # a new conversation
     assert result.landed
+
+
+def test_a_store_from_before_packing_goes_on_with_its_open_conversation(tmp_path: Path) -> None:
+    """An older file: sdd_turns without `packed`, a conversation cut short in plain JSON. It
+    gains the column on open, and the conversation goes on with packed steps after the plain."""
+    p = project(tmp_path)
+    with sqlite3.connect(p.db) as db:
+        db.execute(
+            "CREATE TABLE sdd_turns (feature TEXT NOT NULL, task_id TEXT NOT NULL,"
+            " convo INTEGER NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,"
+            " data TEXT NOT NULL DEFAULT '', PRIMARY KEY (feature, task_id, convo, seq))"
+        )
+        base = GitRepo(p.root).head()
+        plain = [("begin", {"base": base, "where": where(p.ws())}), ("attempt", {"n": 1})]
+        for seq, (kind, data) in enumerate(plain):
+            db.execute(
+                "INSERT INTO sdd_turns VALUES (?, 'T001', 1, ?, ?, ?)",
+                (FEATURE, seq, kind, json.dumps(data)),
+            )
+    store = Store(SqliteBackend(p.db))
+    found = open_conversation(store, FEATURE, "T001")
+    assert found is not None and [k for k, _ in found.steps] == ["begin", "attempt"]
+    turn = {"content": [{"type": "text", "text": "Thinking."}], "stop_reason": "end_turn"}
+    StoreJournal(store, FEATURE, "T001", p.ws(), base, (), found).add("assistant", turn)
+    store.close()
+    with sqlite3.connect(p.db) as db:
+        last = db.execute("SELECT data, length(packed) FROM sdd_turns WHERE seq = 2").fetchone()
+    assert last[0] == "" and last[1] > 0
+    again = Store(SqliteBackend(p.db))
+    found = open_conversation(again, FEATURE, "T001")
+    assert found is not None and found.steps[2] == ("assistant", turn)
+    again.close()
