@@ -35,7 +35,8 @@ def git(cwd: Path, *args: str) -> str:
 
 def journal_size(root: Path) -> tuple[list[float], int]:
     """Each turn's stored bytes (its steps' rows, and the rows of the files its steps' trees
-    name first) over its message bytes, and the turns."""
+    name first, those still kept: a task's are dropped once it lands) over its message bytes,
+    and the turns."""
     db = sqlite3.connect(root / ".sdd" / "state.sqlite")
     has_blobs = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sdd_blobs'").fetchone()
     blobs = {
@@ -307,8 +308,8 @@ def storage_and_status(root: Path, feature: str) -> None:
     """The reference run's bytes per turn, and `sdd status` with 1,000 more turns stored."""
     ratios, n = journal_size(root)
     print(
-        f"journal: {n} turns, stored/message bytes per turn: "
-        f"max {max(ratios):.2f}, median {statistics.median(ratios):.2f}"
+        f"journal: {n} turns, stored/message bytes per turn (steps; each task's kept files "
+        f"are dropped once it lands): max {max(ratios):.2f}, median {statistics.median(ratios):.2f}"
     )
     stuffed = root.parent / "stuffed" / "repo"
     shutil.copytree(root, stuffed, symlinks=True)
