@@ -18,6 +18,7 @@ from support.messages_server import MessagesServer, text_block
 from support.repo import git
 from support.runproc import Procs, wait_until
 from test_claude_code import FEATURE, MODEL, project
+from test_resume_other_clone import clone
 
 pytestmark = pytest.mark.slow  # real Claude Code processes, end to end
 
@@ -186,3 +187,52 @@ def test_a_kill_as_the_next_request_arrives_loses_no_turn(
     assert len(said_uuids(root)) == len(set(said_uuids(root)))
     assert (root / "calc" / "README.md").read_text() == "# calc\n\nadd and mul\n"
     assert "Sdd-Task: T001" in git(root, "log", "-1", "--format=%B")
+
+
+def test_a_session_killed_in_one_clone_goes_on_in_another(
+    tmp_path: Path, env: Any, procs: Procs
+) -> None:
+    """Two clones share one store, as two machines would: clone A's session is killed as its
+    third request arrives; clone B has none of Claude Code's files and none of A's changes.
+    B writes back A's file from the store and resumes A's session from sdd's copy of it."""
+    seed = project(tmp_path / "seed", tasks=TASKS)
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    a, b = (clone(origin, tmp_path / name) for name in ("a", "b"))
+    store = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    agent = ScriptedAgent(TURNS)
+    running: list[Any] = []
+    killed = threading.Event()
+    bodies: list[dict[str, Any]] = []
+
+    def kill_at_the_third_call(body: dict[str, Any], index: int) -> Any:
+        bodies.append(body)
+        mine = {**body, "messages": [m for m in body.get("messages") or [] if not filler(m)]}
+        cursor = sum(1 for m in mine["messages"] if m.get("role") == "assistant")
+        if cursor == 2 and not killed.is_set():
+            killed.set()
+            running[0].kill_group()
+        return agent(mine, index)
+
+    engine = ["--engine", "claude-code", "--model", MODEL, "--store", store]
+    with MessagesServer(handler=kill_at_the_third_call) as server:
+        env(server)
+        first = procs.sdd(a, "run", "001", *engine, "--push", "origin")
+        running.append(first)
+        wait_until(killed.is_set, "T001's third call", proc=first)
+        first.wait()
+        assert (a / "calc" / "README.md").is_file() and not (b / "calc" / "README.md").exists()
+        asked_before = len(bodies)
+        second = procs.sdd(b, "resume", "001", *engine)
+        assert second.wait(timeout=120) == 0, second.output()
+    said = " ".join(second.stdout().split())
+    assert "T001: wrote back its 1 file from the store (recorded in " in said, said
+    assert "T001 continues its interrupted attempt" in said, said
+    resumed = bodies[asked_before:]
+    assert len(resumed) == 2, [texts_of(x)[:80] for x in resumed]  # the lost one, then the last
+    sent = json.dumps(resumed[0]["messages"])
+    assert "toolu_000_0" in sent and "toolu_001_0" in sent and "TODO" in sent, sent[:600]
+    assert (b / "calc" / "README.md").read_text() == "# calc\n\nadd and mul\n"
+    assert "Sdd-Task: T001" in git(b, "log", "-1", "--format=%B")
+    assert git(b, "status", "--porcelain", "--untracked-files=all") == ""
+    assert git(origin, "rev-parse", "main") == git(b, "rev-parse", "HEAD"), "B pushed it"

@@ -60,7 +60,9 @@ class JournalSessions:
         step = {"id": session, **record, "at": _now()}
         if "asked" in record:
             step["prompt"] = prompt
-        self._journal.add("said", step)
+        ran = "done" in record or record.get("message", {}).get("role") == "user"
+        self._journal.add("said", {**step, "wrote": True} if ran else step)  # a tool ran:
+        # the tree is recorded with it, so another clone can write back what the tool wrote
         self._said.setdefault(session, []).append(step)
         if "uuid" in record:
             self._uuids.add(str(record["uuid"]))
