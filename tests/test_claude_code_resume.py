@@ -16,7 +16,7 @@ from support import stored
 from support.claude_code import ScriptedAgent, apply_env, claude_env, tool, write
 from support.messages_server import MessagesServer, text_block
 from support.repo import git
-from support.runproc import Procs, wait_until
+from support.runproc import Proc, Procs, wait_until
 from test_claude_code import FEATURE, MODEL, project
 from test_resume_other_clone import clone
 
@@ -130,6 +130,31 @@ def said_uuids(root: Path) -> list[str]:
     return [u for r in got if (u := json.loads(r.text).get("uuid"))]
 
 
+class KillAtTheThirdCall:
+    """The server's handler: TURNS played, and the run killed as its third request arrives
+    (Write and Read done, the Edit asked for), before it is answered: that request is lost.
+    `bodies`: every request, Claude Code's own filler turns included."""
+
+    def __init__(self) -> None:
+        self.agent, self.bodies = ScriptedAgent(TURNS), list[dict[str, Any]]()
+        self.killed, self.running = threading.Event(), list[Proc]()
+
+    def __call__(self, body: dict[str, Any], index: int) -> Any:
+        self.bodies.append(body)
+        mine = {**body, "messages": [m for m in body.get("messages") or [] if not filler(m)]}
+        cursor = sum(1 for m in mine["messages"] if m.get("role") == "assistant")
+        if cursor == 2 and not self.killed.is_set():
+            self.killed.set()  # first: the test's wait never sees the process gone without it
+            self.running[0].kill_group()
+        return self.agent(mine, index)
+
+    def start(self, run: Proc) -> None:
+        """Wait until `run` is killed at its third request, and gone."""
+        self.running.append(run)
+        wait_until(self.killed.is_set, "T001's third call", proc=run)
+        run.wait()
+
+
 @pytest.mark.parametrize("elsewhere", [True, False], ids=["files-gone", "same-tree"])
 def test_a_kill_as_the_next_request_arrives_loses_no_turn(
     tmp_path: Path, env: Any, procs: Procs, elsewhere: bool
@@ -138,34 +163,18 @@ def test_a_kill_as_the_next_request_arrives_loses_no_turn(
     the second turn (the Read) or its result yet, sdd has. The resume asks for the third turn
     once more (one request more than a run without the kill) with the Read's result in it."""
     root = project(tmp_path, tasks=TASKS)
-    agent = ScriptedAgent(TURNS)
-    running: list[Any] = []
-    killed = threading.Event()
-    bodies: list[dict[str, Any]] = []
-
-    def kill_at_the_third_call(body: dict[str, Any], index: int) -> Any:
-        bodies.append(body)
-        mine = {**body, "messages": [m for m in body.get("messages") or [] if not filler(m)]}
-        cursor = sum(1 for m in mine["messages"] if m.get("role") == "assistant")
-        if cursor == 2 and not killed.is_set():  # Write and Read done: the Edit is asked for
-            killed.set()  # first: the test's wait must never see the process gone without it
-            running[0].kill_group()  # before answering: the request is the one lost
-        return agent(mine, index)
-
-    with MessagesServer(handler=kill_at_the_third_call) as server:
+    kill = KillAtTheThirdCall()
+    with MessagesServer(handler=kill) as server:
         env(server)
-        first = procs.sdd(root, "run", "001", "--engine", "claude-code", "--model", MODEL)
-        running.append(first)
-        wait_until(killed.is_set, "T001's third call", proc=first)
-        first.wait()
+        kill.start(procs.sdd(root, "run", "001", "--engine", "claude-code", "--model", MODEL))
         if elsewhere:
             for path in (root / ".sdd" / "claude").rglob("*.jsonl"):
                 path.unlink()
-        asked_before = len(bodies)
+        asked_before = len(kill.bodies)
         second = procs.sdd(root, "resume", "001", "--engine", "claude-code", "--model", MODEL)
         assert second.wait(timeout=120) == 0, second.output()
     assert asked_before == 3
-    resumed = bodies[asked_before:]
+    resumed = kill.bodies[asked_before:]
     # uninterrupted: 4 requests; killed during the third: it is asked once more, no other
     assert len(resumed) == 2, [texts_of(b)[:80] for b in resumed]
     sent = json.dumps(resumed[0]["messages"])
@@ -200,35 +209,19 @@ def test_a_session_killed_in_one_clone_goes_on_in_another(
     git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
     a, b = (clone(origin, tmp_path / name) for name in ("a", "b"))
     store = f"sqlite:///{tmp_path / 'shared.sqlite'}"
-    agent = ScriptedAgent(TURNS)
-    running: list[Any] = []
-    killed = threading.Event()
-    bodies: list[dict[str, Any]] = []
-
-    def kill_at_the_third_call(body: dict[str, Any], index: int) -> Any:
-        bodies.append(body)
-        mine = {**body, "messages": [m for m in body.get("messages") or [] if not filler(m)]}
-        cursor = sum(1 for m in mine["messages"] if m.get("role") == "assistant")
-        if cursor == 2 and not killed.is_set():
-            killed.set()
-            running[0].kill_group()
-        return agent(mine, index)
-
+    kill = KillAtTheThirdCall()
     engine = ["--engine", "claude-code", "--model", MODEL, "--store", store]
-    with MessagesServer(handler=kill_at_the_third_call) as server:
+    with MessagesServer(handler=kill) as server:
         env(server)
-        first = procs.sdd(a, "run", "001", *engine, "--push", "origin")
-        running.append(first)
-        wait_until(killed.is_set, "T001's third call", proc=first)
-        first.wait()
+        kill.start(procs.sdd(a, "run", "001", *engine, "--push", "origin"))
         assert (a / "calc" / "README.md").is_file() and not (b / "calc" / "README.md").exists()
-        asked_before = len(bodies)
+        asked_before = len(kill.bodies)
         second = procs.sdd(b, "resume", "001", *engine)
         assert second.wait(timeout=120) == 0, second.output()
     said = " ".join(second.stdout().split())
     assert "T001: wrote back its 1 file from the store (recorded in " in said, said
     assert "T001 continues its interrupted attempt" in said, said
-    resumed = bodies[asked_before:]
+    resumed = kill.bodies[asked_before:]
     assert len(resumed) == 2, [texts_of(x)[:80] for x in resumed]  # the lost one, then the last
     sent = json.dumps(resumed[0]["messages"])
     assert "toolu_000_0" in sent and "toolu_001_0" in sent and "TODO" in sent, sent[:600]
