@@ -160,6 +160,25 @@ def run(p: Project, model: Counting, journal_type: type[StoreJournal] = StoreJou
         store.close()
 
 
+def dies_at(p: Project, model: Counting, at: int, *, after: bool = False) -> None:
+    """One process's go that dies just before its `at`-th step reaches the store (`after`:
+    just after it is kept)."""
+    Dying.at, Dying.added, Dying.after = at, 0, after
+    try:
+        with pytest.raises(Died):
+            run(p, model, Dying)
+    finally:
+        Dying.after = False
+
+
+def results(p: Project) -> list[dict[str, Any]]:
+    """The `result` steps of the task's newest conversation, in order."""
+    store = Store(SqliteBackend(p.db))
+    _, rows = store.conversation(FEATURE, "T001")
+    store.close()
+    return [json.loads(d) for k, d in rows if k == "result"]
+
+
 def uninterrupted(tmp_path: Path) -> tuple[int, dict[str, str]]:
     p = project(tmp_path / "ref")
     model = Counting(ScriptedModel(p.script))
@@ -186,9 +205,7 @@ def test_a_stop_at_any_step_costs_at_most_one_model_request(tmp_path: Path) -> N
     for at in range(steps - 1):  # the last step is `end`: the conversation is over then
         p = project(tmp_path / f"stop{at}")
         model = Counting(ScriptedModel(p.script))
-        Dying.at, Dying.added, Dying.after = at, 0, False
-        with pytest.raises(Died):
-            run(p, model, Dying)
+        dies_at(p, model, at)
         before = model.requests
         result, caller = run(p, model)
         assert result.landed, at
@@ -203,9 +220,7 @@ def test_an_edit_cut_short_is_not_run_again_and_the_agent_sees_the_diff(tmp_path
     model = Counting(ScriptedModel(p.script))
     # begin, attempt, assistant, call, result (Write), assistant, result (Read), call,
     # result (Bash), assistant (Edit), call: the Edit ran, its result is not kept
-    Dying.at, Dying.added = 11, 0
-    with pytest.raises(Died):
-        run(p, model, Dying)
+    dies_at(p, model, 11)
     assert (p.root / "app.py").read_text() == "value = good\n"
     result, _ = run(p, model)
     assert result.landed
@@ -226,18 +241,12 @@ def test_an_edit_cut_short_before_it_changed_the_tree_runs_again(tmp_path: Path)
     p = project(tmp_path)
     model = Counting(ScriptedModel(p.script))
     # ... assistant (Edit), call: dies once the Edit's call is kept, before it runs
-    Dying.at, Dying.added, Dying.after = 10, 0, True
-    with pytest.raises(Died):
-        run(p, model, Dying)
-    Dying.after = False
+    dies_at(p, model, 10, after=True)
     assert (p.root / "app.py").read_text() == "value = 1\n"  # the tree as the call found it
     result, caller = run(p, model)
     assert result.landed and model.requests == 5  # the reference's five turns, none again
     assert [r.outcome for r in caller.reports] == [Outcome.PASSED]
-    store = Store(SqliteBackend(p.db))
-    _, rows = store.conversation(FEATURE, "T001")
-    store.close()
-    edit = [json.loads(d) for k, d in rows if k == "result"][3]
+    edit = results(p)[3]
     assert not edit["is_error"] and "interrupted" not in edit["content"]
 
 
@@ -245,10 +254,7 @@ def test_an_attempt_judged_again_after_a_stop_keeps_its_new_verdict(tmp_path: Pa
     steps = steps_of_a_whole_run(tmp_path)
     p = project(tmp_path / "stop")
     model = Counting(ScriptedModel(p.script))
-    Dying.at, Dying.added, Dying.after = steps - 2, 0, True  # dies once `closed` is kept
-    with pytest.raises(Died):
-        run(p, model, Dying)
-    Dying.after = False
+    dies_at(p, model, steps - 2, after=True)  # dies once `closed` is kept
     (p.root / "app.py").write_text("value = bad\n")  # now it fails when judged again
     _, caller = run(p, model)
     assert model.requests > 5  # the feedback went back to the agent for another attempt
@@ -260,10 +266,7 @@ def test_a_write_cut_short_before_it_wrote_runs_again(tmp_path: Path) -> None:
     p = project(tmp_path)
     model = Counting(ScriptedModel(p.script))
     # begin, attempt, assistant, call: dies once the Write's call is kept, before it runs
-    Dying.at, Dying.added, Dying.after = 3, 0, True
-    with pytest.raises(Died):
-        run(p, model, Dying)
-    Dying.after = False
+    dies_at(p, model, 3, after=True)
     assert not (p.root / "app.py").exists()
     result, _ = run(p, model)
     assert result.landed and model.requests == 5  # the reference's five turns, none again
@@ -274,23 +277,16 @@ def test_a_read_cut_short_runs_again(tmp_path: Path) -> None:
     model = Counting(ScriptedModel(p.script))
     # begin, attempt, assistant, call, result (the Write), assistant: it dies as the Read's
     # result is kept (a Read has no `call` step: it is run again whatever happened)
-    Dying.at, Dying.added = 6, 0
-    with pytest.raises(Died):
-        run(p, model, Dying)
+    dies_at(p, model, 6)
     result, _ = run(p, model)
     assert result.landed
-    store = Store(SqliteBackend(p.db))
-    _, rows = store.conversation(FEATURE, "T001")
-    store.close()
-    read = [json.loads(d) for k, d in rows if k == "result"][1]
+    read = results(p)[1]
     assert not read["is_error"] and "value = 1" in read["content"]
 
 
 def test_a_tree_touched_since_the_stop_starts_the_attempt_over(tmp_path: Path) -> None:
     p = project(tmp_path)
-    Dying.at, Dying.added = 6, 0
-    with pytest.raises(Died):
-        run(p, Counting(ScriptedModel(p.script)), Dying)
+    dies_at(p, Counting(ScriptedModel(p.script)), 6)
     store = Store(SqliteBackend(p.db))
     found = open_conversation(store, FEATURE, "T001")
     assert found is not None

@@ -8,8 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-from test_journal import FEATURE, Counting, Died, Dying, project, run
+from test_journal import FEATURE, Counting, dies_at, project, run
 
 from orchestrator.agent.models.scripted import ScriptedModel
 from orchestrator.git.repo import GitRepo
@@ -86,9 +85,7 @@ def test_a_damaged_row_and_those_after_it_read_as_damaged() -> None:
 
 def test_a_conversation_that_cannot_be_read_starts_over_saying_why(tmp_path: Path) -> None:
     p = project(tmp_path)
-    Dying.at, Dying.added, Dying.after = 10, 0, False
-    with pytest.raises(Died):
-        run(p, Counting(ScriptedModel(p.script)), Dying)
+    dies_at(p, Counting(ScriptedModel(p.script)), 10)
     with sqlite3.connect(p.db) as db:
         db.execute("UPDATE sdd_turns SET packed = X'01FFFF' WHERE seq = 8")
     store = Store(SqliteBackend(p.db))
