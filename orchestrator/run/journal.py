@@ -38,9 +38,14 @@ def tree_state(ws: Workspace) -> dict[str, str]:
     (64 bits of it: enough to notice a change, and small beside the turn) with its mode
     (`treefiles.file_state`). tasks.md is sdd's own, ticked as the task lands: a kill
     mid-landing leaves its tick behind."""
+    return {p: file_state(ws.repo.root / p) for p in task_paths(ws)}
+
+
+def task_paths(ws: Workspace) -> list[str]:
+    """The dirty paths (from the work tree's top) that can be a task's change: not the
+    shared links, not tasks.md."""
     ticked = ws.top(ws.tasks_md)
-    dirty = [p for p in ws.repo.dirty_files() if p not in ws.shared and p != ticked]
-    return {p: file_state(ws.repo.root / p) for p in dirty}
+    return [p for p in ws.repo.dirty_files() if p not in ws.shared and p != ticked]
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from orchestrator.run.journal import (
     open_conversation,
     rejoin,
     set_aside,
+    task_paths,
     tree_state,
 )
 from orchestrator.run.landing import (
@@ -41,16 +42,12 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
         record_found(ctx, task_id)
         return TaskOutcome(True)
     ws = main_workspace(ctx)
-    base = ctx.head.take_clean()  # the previous task landed in this process: tree == commit
-    found = None
-    if base is None:
-        base = ctx.repo.head()
-        found = _continuing(ctx, ws, task_id, base)
-        if found is None:
-            _set_aside_note(ctx, ws, task_id, base)
-            ctx.repo.reset_to(base)  # leftovers of an interrupted attempt
-    elif open_conversation(ctx.store, ctx.feature, task_id) is not None:
-        found = _continuing(ctx, ws, task_id, base)  # paused, then another task ran first
+    clean = ctx.head.take_clean()  # the previous task landed in this process: tree == commit
+    base = clean or ctx.repo.head()
+    found = _continuing(ctx, ws, task_id, base)  # also after another task ran first
+    if found is None and clean is None:
+        _set_aside_note(ctx, ws, task_id, base)
+        ctx.repo.reset_to(base)  # leftovers of an interrupted attempt
     footprint = Footprint(paths.footprint_file(ctx.root, ctx.feature), ctx.repo, task_id, base)
     footprint.record()
     try:
@@ -63,8 +60,7 @@ def execute_task(ctx: RunContext, task_id: str) -> TaskOutcome:
 def _set_aside_note(ctx: RunContext, ws: Workspace, task_id: str, base: str) -> None:
     """Say so when the tree holds another task's paused attempt (tasks.md reordered since):
     its change leaves the tree for this task, and its steps keep it for when it runs."""
-    ticked = ws.top(ws.tasks_md)
-    dirty = {p for p in ctx.repo.dirty_files() if p not in ws.shared and p != ticked}
+    dirty = set(task_paths(ws))
     if not dirty:
         return
     for other in ctx.plan.tasks:
