@@ -32,6 +32,7 @@ from orchestrator.store.schema import (
     TASKS,
     TURNS,
     Table,
+    missing_columns,
 )
 
 _EMPTY = "''"
@@ -44,6 +45,7 @@ class Store:
         self._db, self.url = backend, backend.url
         self._scope = backend.scope
         self._lock = threading.RLock()
+        self._present: dict[str, set[str]] = {}  # table -> its columns, once all are there
         self._select = {t.name: self._select_list(t) for t in (RUNS, TASKS, ATTEMPTS)}
 
     def close(self) -> None:
@@ -136,13 +138,12 @@ class Store:
 
     def conversation(self, feature: str, task_id: str) -> tuple[int, list[tuple[str, str]]]:
         """The task's newest conversation: its number and its (kind, JSON) steps in order;
-        (0, []) when it has none. Reads one conversation's rows by key, however many
-        the store holds. A step that does not decode reads as `damaged`
-        (`packing.unpack`)."""
+        (0, []) when it has none. Reads one conversation's rows by key, however many the
+        store holds. A step that does not decode reads as `damaged` (`packing.unpack`)."""
         convo = self.newest_conversation(feature, task_id)
         if not convo:
             return 0, []
-        packed = "packed" if "packed" in self._db.columns(TURNS.name) else "''"
+        packed = "packed" if "packed" in self._columns(TURNS) else "''"
         rows = self._rows(
             f"SELECT kind, data, {packed} FROM sdd_turns"
             f" WHERE {self._where('feature', 'task_id', 'convo')} ORDER BY seq",
@@ -234,7 +235,7 @@ class Store:
 
     def phase_checks(self, feature: str) -> dict[int, PhaseCheck]:
         """The last check of each phase, by phase number; none in a file older than them."""
-        if not self._db.columns(PHASE_CHECKS.name):
+        if not self._columns(PHASE_CHECKS):
             return {}
         rows = self._rows(
             f"SELECT {self._select_list(PHASE_CHECKS)} FROM sdd_phase_checks"
@@ -248,11 +249,22 @@ class Store:
     def _select_list(self, table: Table) -> str:
         """Every field of the record; a column an older read-only file lacks reads as its
         default, so inspecting an old run never fails."""
-        present = self._db.columns(table.name)
+        present = self._columns(table)
         return ", ".join(
             c.name if c.name in present else f"{c.default or _EMPTY} AS {c.name}"
             for c in table.columns
         )
+
+    def _columns(self, table: Table) -> set[str]:
+        """The table's columns: asked once they are all there (nothing drops one), else again
+        (an older file read as it is, which another sdd may bring up to date meanwhile)."""
+        if table.name in self._present:
+            return self._present[table.name]
+        with self._lock:
+            present = self._db.columns(table.name)
+        if not missing_columns(table, present):
+            self._present[table.name] = present
+        return present
 
     def _where(self, *cols: str) -> str:
         """`repo = ? AND feature = ? ...`: the key columns, the repository's first if any."""
